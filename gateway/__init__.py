@@ -1,0 +1,51 @@
+"""vaxgate: register for vaccination and book a slot from any phone (USSD, IVR, SMS)."""
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from gateway.config import ConfigError, Settings, load_settings
+from gateway.runtime import Runtime, connect_redis
+from gateway.storage import Database
+
+MENU_DIR = Path(__file__).resolve().parent / "ussd_menus"
+log = logging.getLogger("vaxgate")
+
+
+def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
+    """Build the WSGI app. ``config`` is a Settings object, or overrides for config.yaml."""
+    settings = config if isinstance(config, Settings) else load_settings(overrides=config)
+    if not settings.redis_url:
+        raise ConfigError("redis_url is empty: start the gateway with `vaxgate run` (which "
+                          "starts an embedded redis-server) or set VAXGATE_REDIS_URL")
+    app = Flask(__name__)
+    app.config.update(SECRET_KEY=settings.secret_key, TESTING=settings.testing,
+                      MAX_CONTENT_LENGTH=64 * 1024)
+    app.extensions["vaxgate"] = Runtime(
+        settings=settings,
+        db=Database(settings.database_url),
+        redis=connect_redis(settings.redis_url),
+        flows=load_menus(),
+    )
+    _register_blueprints(app)
+    return app
+
+
+def load_menus():
+    """Load and validate every menu under gateway/ussd_menus (raises MenuError)."""
+    from gateway.flows import load_flows
+
+    return load_flows(MENU_DIR)
+
+
+def _register_blueprints(app: Flask) -> None:
+    from gateway import health
+    from gateway.ussd_menus.adapter import ussd
+
+    app.register_blueprint(health.bp)
+    app.register_blueprint(ussd)
+    health.install_error_handlers(app)

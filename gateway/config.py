@@ -1,0 +1,122 @@
+"""Load and validate the deployment settings (config.yaml + environment overrides).
+
+Errors name the offending key, e.g. ``config.yaml: ussd.session_ttl_seconds: Input should
+be a valid integer``. Secrets never live in the YAML file: they come from the environment.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+DEFAULT_CONFIG_PATH = PROJECT_DIR / "config.yaml"
+
+
+class ConfigError(Exception):
+    """The configuration is invalid; the message names every bad key."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class UssdSettings(_Section):
+    service_codes: list[str] = Field(default_factory=lambda: ["*384*1234#"])
+    session_ttl_seconds: int = Field(180, ge=30, le=3600)
+    resume_window_seconds: int = Field(300, ge=0, le=3600)
+    max_text_length: int = Field(1000, ge=50, le=10000)
+    helpline: str = "1075"
+
+
+class RegistrationSettings(_Section):
+    min_age: int = Field(18, ge=0, le=120)
+    max_beneficiaries_per_phone: int = Field(4, ge=1, le=20)
+
+
+class BookingSettings(_Section):
+    days_ahead: int = Field(7, ge=1, le=60)
+
+
+class Settings(_Section):
+    """Everything a deployment can set. Defaults run the embedded demo."""
+
+    database_url: str = "sqlite:///var/vaxgate.db"
+    redis_url: str = ""
+    secret_key: str = Field(default_factory=lambda: secrets.token_hex(32))
+    timezone: str = "Asia/Kolkata"
+    ussd: UssdSettings = Field(default_factory=UssdSettings)
+    registration: RegistrationSettings = Field(default_factory=RegistrationSettings)
+    booking: BookingSettings = Field(default_factory=BookingSettings)
+    demo_data: bool = True
+    testing: bool = False
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _absolute_sqlite_path(cls, value: str) -> str:
+        prefix = "sqlite:///"
+        if value.startswith(prefix) and not value.startswith(prefix + "/"):
+            relative = value[len(prefix):]
+            if relative and relative != ":memory:":
+                return prefix + str(PROJECT_DIR / relative)
+        return value
+
+
+ENV_OVERRIDES = {
+    "VAXGATE_DATABASE_URL": "database_url",
+    "VAXGATE_REDIS_URL": "redis_url",
+    "VAXGATE_SECRET_KEY": "secret_key",
+}
+
+
+def load_settings(
+    path: str | Path | None = None,
+    env: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> Settings:
+    """Read the YAML file (``VAXGATE_CONFIG`` or ./config.yaml), apply env and explicit overrides."""
+    env = os.environ if env is None else env
+    path = Path(path or env.get("VAXGATE_CONFIG") or DEFAULT_CONFIG_PATH)
+    raw = _read_yaml(path)
+    for var, key in ENV_OVERRIDES.items():
+        if env.get(var):
+            raw[key] = env[var]
+    raw.update(overrides or {})
+    try:
+        return Settings.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError(_describe(path.name, exc)) from None
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    if not path.exists():
+        raise ConfigError(f"{path}: file not found (set VAXGATE_CONFIG or create config.yaml)")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path.name}: not valid YAML: {exc}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path.name}: the top level must be a mapping of settings")
+    return data
+
+
+def _describe(filename: str, exc: ValidationError) -> str:
+    lines = [f"{filename}: {'.'.join(str(p) for p in err['loc'])}: {err['msg']}"
+             for err in exc.errors()]
+    return "invalid configuration:\n  " + "\n  ".join(lines)

