@@ -1,0 +1,125 @@
+"""Booking, cancelling and rescheduling appointments — never more than a slot's capacity.
+
+A place is taken with one conditional statement,
+``UPDATE slots SET booked = booked + 1 WHERE id = :id AND booked < capacity``,
+checked by its row count, in the same transaction as the appointment row. Whatever the
+concurrency, across processes and on SQLite or PostgreSQL, a slot cannot be overbooked;
+the table's CHECK constraint is a second guard.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from gateway.registry.beneficiaries import age_group
+from gateway.registry.errors import AlreadyBooked, NotFound, SlotFull, WrongAgeGroup
+from gateway.storage import (
+    Appointment,
+    AppointmentEvent,
+    AppointmentStatus,
+    Beneficiary,
+    Slot,
+)
+
+# No 0/O, 1/I/L, 5/S or 8/B: read aloud or copied from a small screen without mistakes.
+REFERENCE_ALPHABET = "234679ACDEFGHJKMNPQRTUVWXYZ"
+REFERENCE_LENGTH = 6
+BOOKED = AppointmentStatus.BOOKED.value
+
+
+def new_reference() -> str:
+    """A random, human-friendly appointment reference such as ``K7QP3M``."""
+    return "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(REFERENCE_LENGTH))
+
+
+def active_appointment(session: Session, beneficiary_id: int) -> Appointment | None:
+    return session.scalar(select(Appointment).where(
+        Appointment.beneficiary_id == beneficiary_id, Appointment.status == BOOKED))
+
+
+def book(session: Session, beneficiary_id: int, slot_id: int, *, today: dt.date,
+         channel: str = "ussd") -> Appointment:
+    """Take one place in ``slot_id`` for the beneficiary. Raises SlotFull, AlreadyBooked..."""
+    beneficiary = session.get(Beneficiary, beneficiary_id)
+    slot = session.get(Slot, slot_id)
+    if beneficiary is None or slot is None:
+        raise NotFound("beneficiary or slot does not exist")
+    person_group = age_group(beneficiary.birth_year, today)
+    if slot.age_group != person_group:
+        raise WrongAgeGroup(slot.age_group, person_group)
+    existing = active_appointment(session, beneficiary_id)
+    if existing:
+        raise AlreadyBooked(existing.reference)
+    _take_place(session, slot_id)
+    return _insert_appointment(session, beneficiary_id, slot_id, channel)
+
+
+def cancel(session: Session, appointment_id: int, *, phone: str | None = None,
+           channel: str = "ussd", status: AppointmentStatus = AppointmentStatus.CANCELLED,
+           ) -> Appointment:
+    """Cancel an active appointment and give its place back. ``phone`` scopes to the owner."""
+    appointment = session.scalar(select(Appointment).join(Beneficiary).where(
+        Appointment.id == appointment_id, Appointment.status == BOOKED,
+        *([Beneficiary.phone == phone] if phone else [])).with_for_update())
+    if appointment is None:
+        raise NotFound(f"no active appointment {appointment_id}")
+    session.execute(update(Slot).where(Slot.id == appointment.slot_id, Slot.booked > 0)
+                    .values(booked=Slot.booked - 1))
+    appointment.status = status.value
+    session.add(AppointmentEvent(appointment=appointment, status=status.value, channel=channel))
+    session.flush()
+    return appointment
+
+
+def reschedule(session: Session, appointment_id: int, new_slot_id: int, *, today: dt.date,
+               phone: str | None = None, channel: str = "ussd") -> Appointment:
+    """Move an appointment to another slot in one transaction.
+
+    The old place is released and the new one taken together; if the new slot is full the
+    caller's transaction rolls back and the old appointment stands untouched.
+    """
+    old = cancel(session, appointment_id, phone=phone, channel=channel,
+                 status=AppointmentStatus.RESCHEDULED)
+    new = book(session, old.beneficiary_id, new_slot_id, today=today, channel=channel)
+    session.add(AppointmentEvent(appointment=new, status=BOOKED, channel=channel,
+                                 note=f"rescheduled from {old.reference}"))
+    return new
+
+
+def list_for_phone(session: Session, phone: str) -> list[Appointment]:
+    """Active appointments of everyone registered on ``phone``, soonest first."""
+    return list(session.scalars(
+        select(Appointment).join(Beneficiary).join(Slot, Appointment.slot_id == Slot.id)
+        .where(Beneficiary.phone == phone, Appointment.status == BOOKED)
+        .order_by(Slot.date, Slot.start_time)))
+
+
+def _take_place(session: Session, slot_id: int) -> None:
+    result = session.execute(
+        update(Slot).where(Slot.id == slot_id, Slot.booked < Slot.capacity)
+        .values(booked=Slot.booked + 1).execution_options(synchronize_session=False))
+    if result.rowcount != 1:
+        raise SlotFull(slot_id)
+
+
+def _insert_appointment(session: Session, beneficiary_id: int, slot_id: int,
+                        channel: str) -> Appointment:
+    for _ in range(5):
+        appointment = Appointment(reference=new_reference(), beneficiary_id=beneficiary_id,
+                                  slot_id=slot_id, status=BOOKED, channel=channel)
+        try:
+            with session.begin_nested():
+                session.add(appointment)
+                session.add(AppointmentEvent(appointment=appointment, status=BOOKED,
+                                             channel=channel))
+                session.flush()
+            return appointment
+        except IntegrityError as exc:
+            clash = active_appointment(session, beneficiary_id)
+            if clash:  # a concurrent request booked this person first
+                raise AlreadyBooked(clash.reference) from exc
+    raise RuntimeError("could not find a free appointment reference")

@@ -1,0 +1,128 @@
+"""Registering people: validation, the per-phone cap, and no duplicates."""
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from gateway.registry.errors import BeneficiaryCapReached, InvalidField, NotEligible
+from gateway.storage import Beneficiary, PhoneProfile
+
+GENDERS = {"M", "F", "O"}
+ID_TYPES = {"aadhaar", "voter", "pan", "dl", "passport", "ration"}
+AGE_GROUP_SPLIT = 45
+
+
+@dataclass(frozen=True)
+class NewBeneficiary:
+    """What a registration carries, as typed by the caller (validated by ``validate``)."""
+
+    phone: str
+    name: str
+    birth_year: int
+    gender: str
+    id_type: str
+    id_last4: str
+    pincode: str
+    language: str = "en"
+    channel: str = "ussd"
+
+
+def name_key(name: str) -> str:
+    """The form of a name used to spot duplicates: case- and space-insensitive."""
+    return " ".join(unicodedata.normalize("NFKC", name).casefold().split())
+
+
+def age_group(birth_year: int, today: dt.date) -> str:
+    """The slot age group a person books in: '18-44' or '45+' (age reached this year)."""
+    return "45+" if today.year - birth_year >= AGE_GROUP_SPLIT else "18-44"
+
+
+def validate(person: NewBeneficiary, today: dt.date, min_age: int) -> None:
+    """Raise InvalidField / NotEligible for anything the menus should have caught."""
+    if not 2 <= len(person.name.strip()) <= 60:
+        raise InvalidField("name", "must be 2 to 60 characters")
+    if not today.year - 120 <= person.birth_year <= today.year:
+        raise InvalidField("birth_year", "out of range")
+    if today.year - person.birth_year < min_age:
+        raise NotEligible(min_age)
+    if person.gender not in GENDERS:
+        raise InvalidField("gender", f"must be one of {sorted(GENDERS)}")
+    if person.id_type not in ID_TYPES:
+        raise InvalidField("id_type", f"must be one of {sorted(ID_TYPES)}")
+    if not re.fullmatch(r"\d{4}", person.id_last4):
+        raise InvalidField("id_last4", "must be exactly 4 digits")
+    if not re.fullmatch(r"[1-9]\d{5}", person.pincode):
+        raise InvalidField("pincode", "must be 6 digits, not starting with 0")
+
+
+def register(session: Session, person: NewBeneficiary, *, today: dt.date, min_age: int,
+             cap: int) -> tuple[Beneficiary, bool]:
+    """Register ``person``; return (beneficiary, created). The same person twice is one row.
+
+    The phone's profile row is locked first, so concurrent registrations from one phone
+    cannot together exceed ``cap``.
+    """
+    validate(person, today, min_age)
+    _lock_phone(session, person.phone, person.language)
+    key = name_key(person.name)
+    existing = session.scalar(select(Beneficiary).where(
+        Beneficiary.phone == person.phone, Beneficiary.name_key == key,
+        Beneficiary.birth_year == person.birth_year))
+    if existing:
+        return existing, False
+    count = count_for_phone(session, person.phone)
+    if count >= cap:
+        raise BeneficiaryCapReached(count, cap)
+    beneficiary = Beneficiary(
+        phone=person.phone, name=" ".join(person.name.split()), name_key=key,
+        birth_year=person.birth_year, gender=person.gender, id_type=person.id_type,
+        id_last4=person.id_last4, pincode=person.pincode, language=person.language,
+        channel=person.channel)
+    session.add(beneficiary)
+    session.flush()
+    return beneficiary, True
+
+
+def count_for_phone(session: Session, phone: str) -> int:
+    return session.scalar(select(func.count()).select_from(Beneficiary)
+                          .where(Beneficiary.phone == phone)) or 0
+
+
+def list_for_phone(session: Session, phone: str) -> list[Beneficiary]:
+    return list(session.scalars(select(Beneficiary).where(Beneficiary.phone == phone)
+                                .order_by(Beneficiary.id)))
+
+
+def _lock_phone(session: Session, phone: str, language: str) -> PhoneProfile:
+    """Ensure the phone's profile row exists, then hold its row lock until commit."""
+    insert = _dialect_insert(session)
+    session.execute(insert(PhoneProfile).values(phone=phone, language=language)
+                    .on_conflict_do_nothing(index_elements=["phone"]))
+    return session.scalars(select(PhoneProfile).where(PhoneProfile.phone == phone)
+                           .with_for_update().execution_options(populate_existing=True)).one()
+
+
+def _dialect_insert(session: Session):
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert
+
+
+def get_language(session: Session, phone: str) -> str | None:
+    """The language this phone chose before, if any."""
+    return session.scalar(select(PhoneProfile.language).where(PhoneProfile.phone == phone))
+
+
+def set_language(session: Session, phone: str, language: str) -> None:
+    """Remember the phone's language (insert or update)."""
+    insert = _dialect_insert(session)
+    session.execute(insert(PhoneProfile).values(phone=phone, language=language)
+                    .on_conflict_do_update(index_elements=["phone"],
+                                           set_={"language": language}))
