@@ -12,7 +12,14 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG_PATH = PROJECT_DIR / "config.yaml"
@@ -43,6 +50,64 @@ class BookingSettings(_Section):
     days_ahead: int = Field(7, ge=1, le=60)
 
 
+class SmsProviderSettings(_Section):
+    """One SMS provider account. Credentials name environment variables, never values:
+    ``credentials_env: {auth_token: TWILIO_AUTH_TOKEN}`` reads $TWILIO_AUTH_TOKEN, or the file
+    named by $TWILIO_AUTH_TOKEN_FILE."""
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_-]{0,31}$")
+    kind: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    enabled: bool = True
+    base_url: str = ""
+    sender: str = ""
+    timeout_seconds: float = Field(5.0, gt=0, le=60)
+    rate_per_second: float | None = Field(None, gt=0)
+    credentials_env: dict[str, str] = Field(default_factory=dict)
+    webhook_secret_env: str = ""
+
+
+class SmsRouteSettings(_Section):
+    """Prefer some providers for numbers starting with ``prefix`` (longest prefix wins)."""
+
+    prefix: str = Field(pattern=r"^\+\d{1,15}$")
+    prefer: list[str] = Field(min_length=1)
+
+
+class SmsSettings(_Section):
+    providers: list[SmsProviderSettings] = Field(
+        default_factory=lambda: [SmsProviderSettings(name="sandbox", kind="sandbox")],
+        min_length=1)
+    routes: list[SmsRouteSettings] = Field(default_factory=list)
+    retry_intervals_seconds: list[int] = Field(default_factory=lambda: [5, 30, 120])
+    delivery_report_timeout_seconds: int = Field(90, ge=10, le=86400)
+    sweep_interval_seconds: int = Field(15, ge=1, le=3600)
+    stale_after_seconds: int = Field(120, ge=10, le=86400)
+    give_up_after_hours: int = Field(24, ge=1, le=720)
+    breaker_fail_max: int = Field(5, ge=1, le=1000)
+    breaker_reset_seconds: int = Field(30, ge=1, le=3600)
+    public_base_url: str = ""
+    webhook_secret_header: str = "X-Vaxgate-Webhook-Secret"
+
+    @model_validator(mode="after")
+    def _routes_name_providers(self) -> SmsSettings:
+        names = [p.name for p in self.providers]
+        if len(set(names)) != len(names):
+            raise ValueError(f"providers: names must be unique, got {names}")
+        for route in self.routes:
+            unknown = sorted(set(route.prefer) - set(names))
+            if unknown:
+                raise ValueError(f"routes[{route.prefix}]: unknown providers {unknown}")
+        return self
+
+
+class OtpSettings(_Section):
+    ttl_seconds: int = Field(180, ge=30, le=3600)
+    max_attempts: int = Field(3, ge=1, le=10)
+    resend_cooldown_seconds: int = Field(30, ge=0, le=3600)
+    max_per_phone_per_hour: int = Field(5, ge=1, le=100)
+    api_keys_env: str = "VAXGATE_API_KEYS"
+
+
 class Settings(_Section):
     """Everything a deployment can set. Defaults run the embedded demo."""
 
@@ -53,6 +118,8 @@ class Settings(_Section):
     ussd: UssdSettings = Field(default_factory=UssdSettings)
     registration: RegistrationSettings = Field(default_factory=RegistrationSettings)
     booking: BookingSettings = Field(default_factory=BookingSettings)
+    sms: SmsSettings = Field(default_factory=SmsSettings)
+    otp: OtpSettings = Field(default_factory=OtpSettings)
     demo_data: bool = True
     testing: bool = False
 
