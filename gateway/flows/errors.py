@@ -1,0 +1,12 @@
+"""Exceptions raised by the menu engine."""
+
+from __future__ import annotations
+
+
+class MenuError(Exception):
+    """The menu definitions are invalid; `errors` lists every problem as a path string,
+    e.g. "registration.yaml: screens.pick_center.next: 'confirm_x' does not exist"."""
+
+    def __init__(self, errors: list[str]) -> None:
+        super().__init__("\n".join(errors))
+        self.errors = list(errors)
