@@ -1,5 +1,13 @@
 """SQL storage: the system of record (SQLite in WAL mode by default, PostgreSQL in production)."""
 from gateway.storage.database import Database, upgrade_database
+from gateway.storage.ledger import (
+    AttemptOutcome,
+    Message,
+    MessageKind,
+    MessageStatus,
+    SandboxMessage,
+    SendAttempt,
+)
 from gateway.storage.models import (
     Appointment,
     AppointmentEvent,
@@ -12,6 +20,12 @@ from gateway.storage.models import (
 )
 
 __all__ = [
+    "AttemptOutcome",
+    "Message",
+    "MessageKind",
+    "MessageStatus",
+    "SandboxMessage",
+    "SendAttempt",
     "Appointment",
     "AppointmentEvent",
     "AppointmentStatus",

@@ -1,0 +1,102 @@
+"""The SMS ledger: every outbound message and every attempt to send it.
+
+A message row is written *before* anything is enqueued, so SQL always knows what was
+accepted; the RQ job only carries the row id. ``dedupe_key`` makes the same logical message
+(e.g. the confirmation for appointment 42) impossible to record twice.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from enum import Enum
+
+from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from gateway.storage.models import Base, utcnow
+
+
+class MessageKind(str, Enum):
+    OTP = "otp"
+    CONFIRMATION = "confirmation"
+    REMINDER = "reminder"
+    NOTICE = "notice"
+
+
+class MessageStatus(str, Enum):
+    QUEUED = "queued"
+    SENDING = "sending"  # claimed by a worker; the sweeper re-queues it if the worker died
+    SENT = "sent"  # accepted by a provider, no delivery report yet
+    DELIVERED = "delivered"
+    FAILED = "failed"
+    UNDELIVERED = "undelivered"
+    EXPIRED = "expired"
+
+
+class AttemptOutcome(str, Enum):
+    ACCEPTED = "accepted"
+    RETRYABLE = "retryable"
+    PERMANENT = "permanent"
+    SKIPPED = "skipped"  # circuit open or rate limited: the provider was not called
+
+
+FINAL_STATUSES = frozenset({MessageStatus.DELIVERED, MessageStatus.FAILED,
+                            MessageStatus.UNDELIVERED, MessageStatus.EXPIRED})
+
+
+class Message(Base):
+    """One outbound SMS, from acceptance to its last delivery report."""
+
+    __tablename__ = "sms_messages"
+    __table_args__ = (Index("ix_sms_messages_status_updated", "status", "updated_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dedupe_key: Mapped[str] = mapped_column(String(120), unique=True)
+    phone: Mapped[str] = mapped_column(String(16), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    body: Mapped[str] = mapped_column(Text)
+    lang: Mapped[str] = mapped_column(String(5), default="en")
+    encoding: Mapped[str] = mapped_column(String(5))
+    segments: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(12), default=MessageStatus.QUEUED.value)
+    status_reason: Mapped[str] = mapped_column(String(200), default="")
+    provider: Mapped[str | None] = mapped_column(String(32))
+    provider_message_id: Mapped[str | None] = mapped_column(String(64))
+    resends: Mapped[int] = mapped_column(Integer, default=0)
+    expires_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    delivered_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+    attempts: Mapped[list[SendAttempt]] = relationship(
+        back_populates="message", order_by="SendAttempt.id")
+
+
+class SendAttempt(Base):
+    """One try of one provider for one message; never updated."""
+
+    __tablename__ = "sms_send_attempts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("sms_messages.id"), index=True)
+    provider: Mapped[str] = mapped_column(String(32))
+    outcome: Mapped[str] = mapped_column(String(12))
+    error_code: Mapped[str] = mapped_column(String(40), default="")
+    error: Mapped[str] = mapped_column(String(200), default="")
+    provider_message_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    latency_ms: Mapped[int] = mapped_column(Integer, default=0)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    message: Mapped[Message] = relationship(back_populates="attempts")
+
+
+class SandboxMessage(Base):
+    """What the ``sandbox`` provider "sent": the phone simulator's SMS inbox."""
+
+    __tablename__ = "sms_sandbox_inbox"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    phone: Mapped[str] = mapped_column(String(16), index=True)
+    body: Mapped[str] = mapped_column(Text)
+    provider_message_id: Mapped[str] = mapped_column(String(64), unique=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
