@@ -1,0 +1,42 @@
+# Two commands: `make run` starts the gateway, `make test` passes the tests.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test test-postgres lint bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+## run: create the venv, install, migrate, load demo data, start web + worker
+run: $(STAMP)
+	$(BIN)/vaxgate run
+
+## test: the whole suite on SQLite, then again on PostgreSQL when TEST_DATABASE_URL
+## is set or a server answers on 127.0.0.1:5432 (database `test`)
+test: $(STAMP)
+	$(BIN)/vaxgate menus check
+	$(BIN)/python -m pytest -q
+	@$(MAKE) --no-print-directory test-postgres
+
+test-postgres: $(STAMP)
+	@url="$${TEST_DATABASE_URL:-postgresql+psycopg2://postgres@127.0.0.1:5432/test}"; \
+	if $(BIN)/python -c "import sys,sqlalchemy as s; s.create_engine(sys.argv[1]).connect()" "$$url" 2>/dev/null; then \
+		echo "== PostgreSQL pass: $$url"; \
+		TEST_DATABASE_URL="$$url" $(BIN)/python -m pytest -q --ignore=tests/flows; \
+	else \
+		echo "== PostgreSQL pass skipped: no server answers at $$url"; \
+	fi
+
+lint: $(STAMP)
+	$(BIN)/ruff check gateway workers tests bench
+
+bench: $(STAMP)
+	$(BIN)/python bench/ussd_bench.py
+
+clean:
+	rm -rf $(VENV) var .pytest_cache

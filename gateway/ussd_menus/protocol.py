@@ -1,0 +1,138 @@
+"""The Africa's Talking USSD protocol on top of the menu engine.
+
+Every request carries the session's whole input history in ``text``, joined by ``*``.
+We keep, per session, the history already consumed and apply only what is new:
+
+- same history as before      -> the aggregator repeated a request: show the same screen
+                                 again, run nothing twice;
+- history extends the old one -> the extension is the new answer (an answer may itself
+                                 contain ``*``);
+- anything else               -> out of step (e.g. a lost record): resynchronise on the
+                                 given history and show the current screen again.
+
+Paging (``98`` more, ``0`` back a page) is handled here, since pages are a USSD matter;
+everything else goes to the engine. A phone that dropped out mid-journey is offered
+"continue / start over" when it dials again within the resume window.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from gateway.flows import Context, FlowSet, Screen, current_screen, resume, start
+from gateway.phones import mask_phone
+from gateway.sessions import Record, SessionStore
+from gateway.ussd_menus.render import render, turn_page
+
+log = logging.getLogger(__name__)
+
+RESUME_CONTINUE, RESUME_RESTART = "1", "2"
+
+
+@dataclass(frozen=True)
+class UssdReply:
+    """What goes back to the aggregator: ``CON text`` keeps the session open, ``END text`` ends it."""
+
+    text: str
+    final: bool
+
+    @property
+    def body(self) -> str:
+        return ("END " if self.final else "CON ") + self.text
+
+
+class UssdProtocol:
+    """Answers one USSD request; all state lives in the SessionStore between requests."""
+
+    def __init__(self, flows: FlowSet, store: SessionStore, services: Any,
+                 settings: dict[str, Any], today: dt.date):
+        self.flows = flows
+        self.store = store
+        self.services = services
+        self.settings = settings
+        self.today = today
+
+    def answer(self, session_id: str, phone: str, text: str) -> UssdReply:
+        """Apply ``text`` (the whole history) to the session and return the reply."""
+        record = self.store.load(session_id)
+        if record is None:
+            record, screen = self._open(phone, text)
+        else:
+            record, screen = self._continue(record, text)
+        reply = self._render(record, screen)
+        resumable = not reply.final and bool(record["state"].get("history"))
+        self.store.save(session_id, record, phone, resumable=resumable)
+        return reply
+
+    def _open(self, phone: str, text: str) -> tuple[Record, Screen]:
+        offered = self.store.take_resumable(phone)
+        if offered and offered["state"].get("version") == self.flows.version:
+            log.info("offering resume to %s", mask_phone(phone))
+            record = {"state": offered["state"], "consumed": text, "page": 0,
+                      "resume_offer": True}
+            return record, self._resume_screen(record)
+        ctx = Context(phone=phone, lang=None, today=self.today.isoformat(),
+                      services=self.services, settings=self.settings)
+        state, screen = start(self.flows, ctx)
+        return {"state": state, "consumed": text, "page": 0}, screen
+
+    def _continue(self, record: Record, text: str) -> tuple[Record, Screen]:
+        answer = _new_answer(record["consumed"], text)
+        record["consumed"] = text
+        if answer is None:
+            return record, self._current(record)
+        if record.get("resume_offer"):
+            return self._answer_resume(record, answer)
+        return self._apply(record, answer)
+
+    def _apply(self, record: Record, answer: str) -> tuple[Record, Screen]:
+        screen = current_screen(self.flows, record["state"])
+        page = record.get("page", 0)
+        new_page = turn_page(answer, page, render(screen, page, self.flows.messages).page_count)
+        if new_page is not None:
+            record["page"] = new_page
+            return record, screen
+        state, screen, _effects = resume(self.flows, record["state"], answer, self.services)
+        record.update(state=state, page=0)
+        return record, screen
+
+    def _answer_resume(self, record: Record, answer: str) -> tuple[Record, Screen]:
+        if answer == RESUME_CONTINUE:
+            record.pop("resume_offer")
+            return record, self._current(record)
+        if answer == RESUME_RESTART:
+            vars = record["state"]["vars"]
+            ctx = Context(phone=vars["phone"], lang=vars.get("lang"),
+                          today=self.today.isoformat(), services=self.services,
+                          settings=self.settings)
+            state, screen = start(self.flows, ctx)
+            return {"state": state, "consumed": record["consumed"], "page": 0}, screen
+        return record, self._resume_screen(record)
+
+    def _current(self, record: Record) -> Screen:
+        if record.get("resume_offer"):
+            return self._resume_screen(record)
+        return current_screen(self.flows, record["state"])
+
+    def _resume_screen(self, record: Record) -> Screen:
+        lang = record["state"]["vars"].get("lang", "en")
+        text = self.flows.messages.text("session.resume", lang)
+        return Screen(screen_id="session.resume", prompt_key="session.resume", text=text,
+                      options=(), lang=lang)
+
+    def _render(self, record: Record, screen: Screen) -> UssdReply:
+        page = render(screen, record.get("page", 0), self.flows.messages)
+        return UssdReply(page.text, final=screen.final)
+
+
+def _new_answer(consumed: str, text: str) -> str | None:
+    """The part of ``text`` not yet applied, or None for a repeat or an out-of-step history."""
+    if text == consumed:
+        return None
+    if not consumed:
+        return text
+    if text.startswith(consumed + "*"):
+        return text[len(consumed) + 1:]
+    return None
