@@ -51,6 +51,19 @@ REQUIRED_MESSAGES = (
 _VAR_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
 
 
+class _YamlLoader(yaml.SafeLoader):
+    """YAML 1.2 booleans: only true/false, so `yes:`/`no:` keys and `no` values stay strings."""
+
+
+_YamlLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_YamlLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+
+
 class _Errors(list[str]):
     """Collects path-prefixed error strings."""
 
@@ -105,7 +118,7 @@ def _read_documents(directory: Path, errors: _Errors) -> dict[str, Any]:
         return documents
     for path in sorted(directory.glob("*.yaml")):
         try:
-            documents[path.stem] = yaml.safe_load(path.read_text(encoding="utf-8"))
+            documents[path.stem] = yaml.load(path.read_text(encoding="utf-8"), Loader=_YamlLoader)
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             where = f" at line {mark.line + 1}" if mark else ""

@@ -1,0 +1,153 @@
+"""`vaxgate menus check`: validate the menus and prove every screen fits a USSD screen.
+
+    errors = check_menus(menu_dir, action_names)      # [] when all is well
+    rows = screen_report(menu_dir)                     # per screen/language/page char counts
+
+Structure is checked by the loader (syntax, types, keys, targets, reachability, translations,
+validators, action names). Then every screen is rendered in every language, without and with
+each error line it can show, with realistic sample values (a 20-character name, a
+24-character center name, "Mon 23 Nov" in the screen's language, "09:00-11:00", "K7QP3M")
+and realistic list items; any page longer than the limit is reported, e.g.
+"booking.yaml: screens.pick_center [hi] page 1: 86 chars > 80". A confirm screen must also
+show both answers on its first page.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from gateway.flows import FlowSet, Screen, build_screen, load_flows, parse_flows
+from gateway.flows.flowset import screen_path
+from gateway.flows.validators import VALIDATORS
+from gateway.i18n import LANGUAGES, format_date
+from gateway.ussd_menus.render import render
+
+SAMPLE_NAME = "Sita Devi Kumari Rao"  # 20 characters
+SAMPLE_CENTER = "PHC Danapur Cantonment 2"  # 24 characters
+SAMPLE_WINDOWS = ("09:00-11:00", "11:00-13:00", "14:00-16:00", "16:00-18:00")
+SAMPLE_DAY = dt.date(2020, 11, 23)  # "Mon 23 Nov"
+WHOLE_SCREEN_GROUPS = ("session",)  # messages.yaml groups shown as whole END screens
+
+
+@dataclass(frozen=True)
+class ScreenReport:
+    """Length of one rendered page of one screen in one language (and error variant)."""
+
+    path: str  # "booking.yaml: screens.pick_center"
+    lang: str
+    page: int  # 1-based, as people count pages
+    chars: int  # length before any runtime cutting
+    limit: int
+    error_key: str | None = None
+    page_count: int = 1
+    screen_type: str = "end"
+
+    @property
+    def ok(self) -> bool:
+        """True if the page fits without cutting (and a confirm shows Yes and No together)."""
+        split = self.screen_type == "confirm" and self.page_count > 1 and self.page == 1
+        return self.chars <= self.limit and not split
+
+    def problem(self) -> str:
+        """The error line for a page that is not ok."""
+        where = f"{self.path} [{self.lang}] page {self.page}"
+        where += f" (with {self.error_key})" if self.error_key else ""
+        if self.chars > self.limit:
+            return f"{where}: {self.chars} chars > {self.limit}"
+        return f"{where}: both answers of a confirm must fit on the first page"
+
+
+def check_menus(menu_dir: str | Path, action_names: set[str]) -> list[str]:
+    """Every problem with the menus in `menu_dir` as a path string; empty when they are fine."""
+    flows, errors = parse_flows(menu_dir, action_names)
+    if errors or flows is None:
+        return errors  # screens can only be rendered once the structure is sound
+    return [row.problem() for row in report_flows(flows) if not row.ok]
+
+
+def screen_report(menu_dir: str | Path) -> list[ScreenReport]:
+    """Char counts of every page of every screen in every language (raises MenuError)."""
+    return report_flows(load_flows(menu_dir))
+
+
+def report_flows(flows: FlowSet) -> list[ScreenReport]:
+    """Render every screen, language, error variant and page of a loaded FlowSet."""
+    rows: list[ScreenReport] = []
+    for lang in LANGUAGES:
+        vars = sample_vars(lang)
+        for screen_id in sorted(flows.screens):
+            rows += _screen_rows(flows, screen_id, vars)
+        for key in flows.messages.keys():
+            if key.partition(".")[0] in WHOLE_SCREEN_GROUPS:
+                text = flows.messages.text(key, lang, vars)
+                screen = Screen(key, key, text, final=True, lang=lang, variables=vars)
+                rows += _page_rows(flows, screen, f"messages.yaml: {key}", None, "end")
+    return rows
+
+
+def _screen_rows(flows: FlowSet, screen_id: str, vars: dict[str, Any]) -> list[ScreenReport]:
+    """Rows for one screen in one language: without an error, then with each possible error."""
+    definition = flows.screens[screen_id]
+    if not (definition.interactive or definition.type == "end"):
+        return []
+    items = sample_items(definition.source, vars["lang"]) if definition.source else []
+    rows = []
+    for error_key, error_vars in [(None, {}), *_error_variants(definition)]:
+        error = flows.messages.text(error_key, vars["lang"], {**vars, **error_vars}) if error_key else None
+        screen = build_screen(flows, screen_id, vars, items, error,
+                              can_go_back=screen_id != flows.home)
+        rows += _page_rows(flows, screen, screen_path(screen_id), error_key, definition.type)
+    return rows
+
+
+def _error_variants(definition: Any) -> list[tuple[str, dict[str, Any]]]:
+    """(error key, error vars) pairs a screen can show above its prompt."""
+    if definition.type == "input" and definition.validate:
+        validator = VALIDATORS[definition.validate]
+        return [(key, validator.error_vars(definition.validate_args)) for key in validator.errors]
+    if definition.interactive:
+        return [("error.invalid_choice", {})]
+    return []
+
+
+def _page_rows(
+    flows: FlowSet, screen: Screen, path: str, error_key: str | None, screen_type: str
+) -> list[ScreenReport]:
+    """One row per rendered page of a screen."""
+    first = render(screen, 0, flows.messages)
+    pages = [first] + [render(screen, n, flows.messages) for n in range(1, first.page_count)]
+    return [
+        ScreenReport(path, screen.lang, p.page + 1, p.needed, p.limit, error_key,
+                     p.page_count, screen_type)
+        for p in pages
+    ]
+
+
+def sample_vars(lang: str) -> dict[str, Any]:
+    """Realistic, long-ish values for every var the shipped menus use."""
+    return {
+        "phone": "+919812345678", "lang": lang, "today": "2020-11-20", "min_age": 18,
+        "max_beneficiaries": 4, "helpline": "1075", "name": SAMPLE_NAME, "birth_year": "1948",
+        "gender": "F", "id_type": "aadhaar", "id_last4": "4821", "pincode": "800001",
+        "beneficiary_id": "1042", "beneficiary_name": SAMPLE_NAME, "beneficiary_count": 4,
+        "date": SAMPLE_DAY.isoformat(), "date_label": format_date(SAMPLE_DAY, lang), "center_id": "17",
+        "center_name": SAMPLE_CENTER, "search_scope": "district", "slot_id": "311",
+        "window_label": SAMPLE_WINDOWS[0], "reference": "K7QP3M", "appointment_id": "88",
+        "reschedule_id": "",
+    }
+
+
+def sample_items(source: str, lang: str) -> list[dict[str, Any]]:
+    """Realistic list items (as kept in the session state) for a list screen's source."""
+    days = [SAMPLE_DAY + dt.timedelta(days=n) for n in range(7)]
+    labels = {
+        "list_beneficiaries": [f"{SAMPLE_NAME} {1948 + n}" for n in range(4)],
+        "list_dates": [format_date(day, lang) for day in days],
+        "list_centers": [SAMPLE_CENTER] * 5,
+        "list_windows": [f"{window} (12)" for window in SAMPLE_WINDOWS],
+        "list_appointments": [f"K7QP3M Sita {format_date(day, lang)}" for day in days[:4]],
+    }.get(source, [f"Sample item {n:012d}" for n in range(5)])
+    return [{"value": str(n), "label": label, "vars": {}} for n, label in enumerate(labels, 1)]

@@ -1,0 +1,180 @@
+"""Render a channel-neutral Screen as USSD text that fits one screen, with automatic paging.
+
+    page_view = render(screen, page, flows.messages)
+    reply = ("END " if screen.final else "CON ") + page_view.text
+
+A page holds: the error line and the prompt (first page only), as many numbered options as
+fit, then navigation: "98 More" (more options follow), "0 Back" (previous page on page > 0,
+previous screen on the first page), "00 Menu". "98 More" and the previous-page "0 Back" are
+always shown when they apply; the other two only when they fit, since "0" and "00" work anyway.
+
+Limits: 182 characters when the whole screen is GSM-7, else 80 (see gateway.encoding). If the
+first page cannot fit even with one option (long runtime values), variable values are cut
+first, then the prompt, then option labels, with an ellipsis ("..." in GSM-7 text so the
+screen stays GSM-7, "…" otherwise). `needed` reports the length before cutting.
+
+Between requests the adapter keeps the page number; `turn_page` tells whether an answer is
+a page turn (handled by re-rendering `current_screen(flows, state)`) or goes to the engine.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from gateway.encoding import USSD_GSM7_LIMIT, normalize_latin, screen_length, screen_limit
+from gateway.flows import Catalog, Screen
+from gateway.flows.catalog import fill, placeholders
+
+MORE = "98"
+BACK = "0"
+HOME = "00"
+MIN_VALUE_CHARS = 4  # a cut variable value keeps at least this many characters
+_MAX_CUTS = 50
+
+
+@dataclass(frozen=True)
+class RenderedPage:
+    """One USSD page: its text, which options it shows, and how long it is."""
+
+    text: str
+    page: int
+    page_count: int
+    option_keys_on_page: tuple[str, ...]
+    length: int  # screen_length(text), always <= limit
+    limit: int
+    needed: int  # length the page would have without cutting; > limit means "too long"
+
+
+@dataclass
+class _Page:
+    """Lines of one page, kept apart so they can be cut in order of importance."""
+
+    error: str | None
+    prompt: str | None
+    options: list[str]
+    nav: list[str]
+
+    def text(self) -> str:
+        lines = [self.error, self.prompt, *self.options, *self.nav]
+        return "\n".join(line for line in lines if line)
+
+
+def turn_page(user_input: str, page: int, page_count: int) -> int | None:
+    """The page to show if the answer is a page turn ("98" next, "0" previous), else None."""
+    answer = (user_input or "").strip()
+    if answer == MORE and page + 1 < page_count:
+        return page + 1
+    if answer == BACK and page > 0:
+        return page - 1
+    return None
+
+
+def render(screen: Screen, page: int, messages: Catalog) -> RenderedPage:
+    """Render page `page` (0-based, clamped) of a screen within the USSD limit."""
+    nav = {key: f"{key} {normalize_latin(messages.text(name, screen.lang))}"
+           for key, name in ((MORE, "nav.more"), (BACK, "nav.back"), (HOME, "nav.home"))}
+    head = [normalize_latin(line) for line in (screen.error, screen.text) if line]
+    options = [normalize_latin(f"{option.key} {option.label}") for option in screen.options]
+    limit = screen_limit("\n".join(head + options + list(nav.values())))
+    spans = _paginate(head, options, nav, limit)
+    page = min(max(page, 0), len(spans) - 1)
+    start, stop = spans[page]
+    built = _Page(
+        error=normalize_latin(screen.error) if page == 0 and screen.error else None,
+        prompt=normalize_latin(screen.text) if page == 0 and screen.text else None,
+        options=options[start:stop],
+        nav=([nav[MORE]] if stop < len(options) else []) + ([nav[BACK]] if page > 0 else []),
+    )
+    optional = [nav[BACK]] if page == 0 and screen.can_go_back else []
+    optional += [nav[HOME]] if screen.can_go_home else []
+    for line in optional:
+        if _fits([built.text(), line], limit):
+            built.nav.append(line)
+    needed = screen_length(built.text())
+    if needed > limit:
+        _cut_to_fit(built, screen, messages, limit)
+    text = built.text()
+    while screen_length(text) > limit:  # last resort (e.g. absurd nav labels): never exceed
+        text = text[:-1]
+    keys = tuple(option.key for option in screen.options[start:stop])
+    return RenderedPage(text, page, len(spans), keys, screen_length(text), limit, needed)
+
+
+def _fits(lines: list[str], limit: int) -> bool:
+    """True if the non-empty lines joined by newlines fit the limit."""
+    return screen_length("\n".join(line for line in lines if line)) <= limit
+
+
+def _paginate(
+    head: list[str], options: list[str], nav: dict[str, str], limit: int
+) -> list[tuple[int, int]]:
+    """Split options into pages: [(start, stop)], each page as full as it can be."""
+    spans: list[tuple[int, int]] = []
+    start = 0
+    while start < len(options) or not spans:
+        first = not spans
+        fixed = (head if first else []) + ([] if first else [nav[BACK]])
+        rest = options[start:]
+        count = len(rest)
+        while count > 1:
+            more = [nav[MORE]] if count < len(rest) else []
+            if _fits(fixed + rest[:count] + more, limit):
+                break
+            count -= 1
+        spans.append((start, start + count))
+        start += count
+        if not rest:
+            break
+    return spans
+
+
+def _ellipsis(limit: int) -> str:
+    """An ellipsis that does not change the screen's encoding."""
+    return "..." if limit == USSD_GSM7_LIMIT else "…"
+
+
+def _cut(text: str, remove: int, ellipsis: str) -> str:
+    """Shorten text by at least `remove` characters, ending it with the ellipsis."""
+    keep = max(len(text) - remove - len(ellipsis), 0)
+    return text[:keep] + ellipsis if keep else ""
+
+
+def _over(page: _Page, limit: int) -> int:
+    """How many characters the page is over the limit (<= 0 when it fits)."""
+    return screen_length(page.text()) - limit
+
+
+def _cut_to_fit(page: _Page, screen: Screen, messages: Catalog, limit: int) -> None:
+    """Cut variable values, then the prompt, then option labels, then the error line."""
+    ellipsis = _ellipsis(limit)
+    if page.prompt and screen.prompt_key in messages:
+        _cut_variables(page, screen, messages.template(screen.prompt_key, screen.lang), limit)
+    for _ in range(_MAX_CUTS):
+        over = _over(page, limit)
+        if over <= 0:
+            return
+        if page.prompt and len(page.prompt) > MIN_VALUE_CHARS:
+            page.prompt = _cut(page.prompt, over, ellipsis)
+        elif page.options and max(map(len, page.options)) > MIN_VALUE_CHARS + 2:
+            longest = max(range(len(page.options)), key=lambda i: len(page.options[i]))
+            page.options[longest] = _cut(page.options[longest], over, ellipsis)
+        elif page.error:
+            page.error = _cut(page.error, over, ellipsis)
+        else:
+            return
+
+
+def _cut_variables(page: _Page, screen: Screen, template: str, limit: int) -> None:
+    """Re-fill the prompt with the longest variable values cut until the page fits."""
+    values = {name: normalize_latin(str(screen.variables.get(name) or ""))
+              for name in placeholders(template)}
+    ellipsis = _ellipsis(limit)
+    for _ in range(_MAX_CUTS):
+        over = _over(page, limit)
+        longest = max(values, key=lambda name: len(values[name]), default=None)
+        if over <= 0 or longest is None or len(values[longest]) <= MIN_VALUE_CHARS + len(ellipsis):
+            return
+        value = values[longest]
+        keep = max(len(value) - over, MIN_VALUE_CHARS + len(ellipsis))
+        values[longest] = _cut(value, len(value) - keep, ellipsis)
+        page.prompt = normalize_latin(fill(template, values))
