@@ -90,3 +90,57 @@ def app(settings, db, redis_client):
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+class UssdPhone:
+    """A feature phone speaking the Africa's Talking USSD protocol to the test client."""
+
+    def __init__(self, client, phone: str = "+919876543210", code: str = "*384*1234#"):
+        self.client = client
+        self.phone = phone
+        self.code = code
+        self.session_id = ""
+        self.history: list[str] = []
+        self.calls = 0
+
+    def dial(self) -> str:
+        """Open a new session (a new sessionId) and return the first screen."""
+        self.calls += 1
+        self.session_id = f"test-{self.phone[-4:]}-{self.calls}"
+        self.history = []
+        return self.post()
+
+    def send(self, *answers: str) -> str:
+        """Type each answer in turn; return the last screen (with its CON/END prefix)."""
+        screen = ""
+        for answer in answers:
+            self.history.append(answer)
+            screen = self.post()
+        return screen
+
+    def post(self, text: str | None = None) -> str:
+        response = self.client.post("/ussd/africastalking", data={
+            "sessionId": self.session_id, "serviceCode": self.code,
+            "phoneNumber": self.phone, "networkCode": "40410",
+            "text": "*".join(self.history) if text is None else text})
+        assert response.status_code == 200, response.get_data(as_text=True)
+        assert response.mimetype == "text/plain"
+        return response.get_data(as_text=True)
+
+
+@pytest.fixture
+def phone(client) -> UssdPhone:
+    return UssdPhone(client)
+
+
+@pytest.fixture
+def demo_centers(db, settings):
+    """The demo centers with slots from today (in the deployment's time zone)."""
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    from gateway.registry.demo_data import load_demo_data
+
+    today = dt.datetime.now(ZoneInfo(settings.timezone)).date()
+    with db.write() as session:
+        return load_demo_data(session, today, days=settings.booking.days_ahead)
