@@ -46,7 +46,7 @@ def start(flows: FlowSet, ctx: Context) -> tuple[State, Screen]:
     settings = {**DEFAULT_SETTINGS, **ctx.settings}
     vars = {
         "phone": ctx.phone,
-        "lang": ctx.lang if ctx.lang in LANGUAGES else DEFAULT_LANGUAGE,
+        "lang": ctx.lang if ctx.lang in LANGUAGES else None,  # None: not chosen yet
         "today": ctx.today,
         **{key: settings[key] for key in DEFAULT_SETTINGS},
     }
@@ -128,7 +128,7 @@ def build_screen(
 
 
 def _lang(vars: dict[str, Any]) -> str:
-    """The session language, English if unset or unsupported."""
+    """The language to show: vars.lang, English while unset or unsupported."""
     lang = vars.get("lang")
     return lang if lang in LANGUAGES else DEFAULT_LANGUAGE
 
