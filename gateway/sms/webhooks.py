@@ -1,0 +1,245 @@
+"""Blueprint ``sms``: delivery reports from providers and the OTP API for web portals.
+
+- ``POST /sms/twilio/status``: Twilio status callback; ``X-Twilio-Signature`` is checked
+  with the SDK's ``RequestValidator`` whenever a Twilio auth token is configured.
+- ``POST /sms/africastalking/delivery``: AT delivery report; needs the provider's
+  ``webhook_secret_env`` secret as ``?secret=`` or in the ``sms.webhook_secret_header``.
+- ``POST /api/v1/otp`` and ``POST /api/v1/otp/verify``: API-key authenticated.
+
+Unknown message ids get 200 so providers stop retrying; a malformed payload gets a 400
+naming the field, never a 500.
+"""
+from __future__ import annotations
+
+import hmac
+import logging
+from typing import Any, Literal
+
+import phonenumbers
+from flask import Blueprint, Response, jsonify, request
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from twilio.request_validator import RequestValidator
+
+from gateway.runtime import get_runtime
+from gateway.sms.errors import OtpError, OtpMismatch, OtpRateLimited
+from gateway.sms.otp import OtpService
+from gateway.sms.reports import AFRICASTALKING_STATUS, TWILIO_STATUS, apply_report
+from gateway.sms.secrets import mask_phone, read_secret
+
+bp = Blueprint("sms", __name__)
+log = logging.getLogger("vaxgate.sms")
+PROVIDER_ID = r"^[A-Za-z0-9_.:-]{2,64}$"
+
+
+class _Payload(BaseModel):
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+
+
+class TwilioStatusReport(_Payload):
+    MessageSid: str = Field(pattern=PROVIDER_ID)
+    MessageStatus: Literal[tuple(TWILIO_STATUS)]  # type: ignore[valid-type]
+    ErrorCode: str = Field("", max_length=10)
+
+
+class AfricasTalkingReport(_Payload):
+    id: str = Field(pattern=PROVIDER_ID)
+    status: str
+    failureReason: str = Field("", max_length=100)
+
+    @field_validator("status")
+    @classmethod
+    def _known_status(cls, value: str) -> str:
+        if value.lower() not in AFRICASTALKING_STATUS:
+            raise ValueError(f"unknown status {value!r}")
+        return value.lower()
+
+
+class OtpRequestBody(_Payload):
+    phone: str = Field(min_length=6, max_length=20)
+    lang: Literal["en", "hi", "bn"] = "en"
+
+    @field_validator("phone")
+    @classmethod
+    def _e164(cls, value: str) -> str:
+        return parse_phone(value)
+
+
+class OtpVerifyBody(_Payload):
+    transaction_id: str = Field(pattern=r"^[A-Za-z0-9_-]{8,64}$")
+    code: str = Field(pattern=r"^\d{6}$")
+
+
+def parse_phone(raw: str, region: str = "IN") -> str:
+    """E.164 for a number given with or without +91; ValueError if it is not a valid one."""
+    try:
+        number = phonenumbers.parse(raw, region)
+    except phonenumbers.NumberParseException:
+        raise ValueError("not a phone number") from None
+    if not phonenumbers.is_valid_number(number):
+        raise ValueError("not a valid phone number")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _parse(schema: type[_Payload], data: Any) -> _Payload | Response:
+    """The payload as ``schema``, or a 400 response naming the first bad field."""
+    try:
+        return schema.model_validate(data if isinstance(data, dict) else {})
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        field = ".".join(str(p) for p in err["loc"]) or "body"
+        return _error(400, "invalid_payload", f"{field}: {err['msg']}", field=field)
+
+
+def _error(status: int, code: str, message: str, **extra: Any) -> Response:
+    response = jsonify({"error": code, "message": message, **extra})
+    response.status_code = status
+    return response
+
+
+def _form() -> dict[str, str]:
+    return request.form.to_dict()
+
+
+# ---- delivery reports ----------------------------------------------------------------
+
+@bp.post("/sms/twilio/status")
+def twilio_status() -> Response:
+    """Apply a Twilio status callback (signature checked when an auth token is set)."""
+    if not _twilio_signature_ok():
+        return _error(403, "bad_signature", "X-Twilio-Signature is missing or wrong")
+    report = _parse(TwilioStatusReport, _form())
+    if isinstance(report, Response):
+        return report
+    status = TWILIO_STATUS[report.MessageStatus]
+    reason = f"twilio {report.ErrorCode}" if report.ErrorCode else ""
+    return _apply(report.MessageSid, status, reason)
+
+
+def _twilio_signature_ok() -> bool:
+    tokens = _twilio_tokens()
+    if not tokens:
+        return True
+    signature = request.headers.get("X-Twilio-Signature", "")
+    url = _public_url()
+    return bool(signature) and any(
+        RequestValidator(token).validate(url, _form(), signature) for token in tokens)
+
+
+def _twilio_tokens() -> list[str]:
+    settings = get_runtime().settings
+    tokens = [read_secret(p.credentials_env.get("auth_token", "")) for p in
+              settings.sms.providers if p.kind == "twilio" and p.enabled]
+    return [t for t in tokens if t]
+
+
+def _public_url() -> str:
+    """The URL Twilio called: ``sms.public_base_url`` + path when behind a proxy."""
+    base = get_runtime().settings.sms.public_base_url.rstrip("/")
+    if not base:
+        return request.url
+    query = request.query_string.decode()
+    return f"{base}{request.path}" + (f"?{query}" if query else "")
+
+
+@bp.post("/sms/africastalking/delivery")
+def africastalking_delivery() -> Response:
+    """Apply an Africa's Talking delivery report (shared secret required)."""
+    if not _africastalking_secret_ok():
+        return _error(403, "bad_secret", "webhook secret is missing or wrong")
+    report = _parse(AfricasTalkingReport, _form())
+    if isinstance(report, Response):
+        return report
+    return _apply(report.id, AFRICASTALKING_STATUS[report.status], report.failureReason)
+
+
+def _africastalking_secret_ok() -> bool:
+    settings = get_runtime().settings.sms
+    given = request.args.get("secret") or request.headers.get(settings.webhook_secret_header, "")
+    expected = [read_secret(p.webhook_secret_env) for p in settings.providers
+                if p.kind == "africastalking" and p.enabled and p.webhook_secret_env]
+    return bool(given) and any(
+        hmac.compare_digest(given.encode(), e.encode()) for e in expected if e)
+
+
+def _apply(provider_id: str, status, reason: str) -> Response:
+    with get_runtime().db.write() as session:
+        message = apply_report(session, provider_id, status, reason)
+        known = message is not None
+    if not known:
+        log.info("delivery report for unknown provider id %s ignored", provider_id[:64])
+    return jsonify({"ok": True, "known": known})
+
+
+# ---- OTP API ---------------------------------------------------------------------------
+
+@bp.post("/api/v1/otp")
+def otp_request() -> Response:
+    """Send an OTP to ``phone``; answer the transaction id the portal verifies against."""
+    denied = _check_api_key()
+    if denied is not None:
+        return denied
+    body = _parse(OtpRequestBody, _json_or_form())
+    if isinstance(body, Response):
+        return body
+    try:
+        issued = _otp().request(body.phone, body.lang)
+    except OtpRateLimited as exc:
+        return _otp_error(exc)
+    log.info("otp requested for %s", mask_phone(body.phone))
+    response = jsonify({"transaction_id": issued.transaction_id,
+                        "expires_at": issued.expires_at.isoformat(),
+                        "expires_in": get_runtime().settings.otp.ttl_seconds})
+    response.status_code = 201
+    return response
+
+
+@bp.post("/api/v1/otp/verify")
+def otp_verify() -> Response:
+    """Check a code; each transaction verifies once, with at most N wrong tries."""
+    denied = _check_api_key()
+    if denied is not None:
+        return denied
+    body = _parse(OtpVerifyBody, _json_or_form())
+    if isinstance(body, Response):
+        return body
+    try:
+        _otp().verify(body.transaction_id, body.code)
+    except OtpError as exc:
+        return _otp_error(exc)
+    return jsonify({"verified": True})
+
+
+def _otp() -> OtpService:
+    runtime = get_runtime()
+    return OtpService(runtime.settings, runtime.db, runtime.redis)
+
+
+def _otp_error(exc: OtpError) -> Response:
+    extra: dict[str, Any] = {}
+    if isinstance(exc, OtpMismatch):
+        extra["attempts_left"] = exc.attempts_left
+    if isinstance(exc, OtpRateLimited):
+        extra["retry_after"] = exc.retry_after
+    response = _error(exc.http_status, exc.code, str(exc), **extra)
+    if isinstance(exc, OtpRateLimited):
+        response.headers["Retry-After"] = str(exc.retry_after)
+    return response
+
+
+def _json_or_form() -> dict[str, Any]:
+    if request.is_json:
+        data = request.get_json(silent=True)
+        return data if isinstance(data, dict) else {}
+    return _form()
+
+
+def _check_api_key() -> Response | None:
+    """None if the request carries a configured API key (compared in constant time)."""
+    given = request.headers.get("X-API-Key", "")
+    if not given and request.headers.get("Authorization", "").startswith("Bearer "):
+        given = request.headers["Authorization"][7:]
+    keys = [k.strip() for k in read_secret(get_runtime().settings.otp.api_keys_env).split(",")]
+    matches = [hmac.compare_digest(given.encode(), k.encode()) for k in keys if k]
+    if given and any(matches):
+        return None
+    return _error(401, "unauthorized", "a valid API key is required (X-API-Key header)")

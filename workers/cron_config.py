@@ -1,0 +1,11 @@
+"""Schedule for ``rq cron workers.cron_config`` (RQ 3): the SMS sweeper.
+
+The interval here is the default ``sms.sweep_interval_seconds``; ``workers.worker.cron_main``
+reads it from config.yaml instead.
+"""
+from rq import cron
+
+from gateway.config import SmsSettings
+from workers.jobs import sweep
+
+cron.register(sweep, "otp", interval=SmsSettings().sweep_interval_seconds, result_ttl=60)

@@ -1,0 +1,48 @@
+"""RQ job functions. They only carry ledger ids; everything else is read from SQL.
+
+The worker installs its :class:`SmsContext` with :func:`install`; a plain ``rq worker``
+builds one lazily from the environment (``VAXGATE_CONFIG``, ``VAXGATE_DATABASE_URL``,
+``VAXGATE_SECRET_KEY``) and the job's own Redis connection.
+"""
+from __future__ import annotations
+
+import redis
+from rq import get_current_job
+
+from gateway.config import load_settings
+from gateway.runtime import connect_redis
+from gateway.sms import dispatch, sweeper
+from gateway.sms.dispatch import SmsContext
+from gateway.storage import Database
+
+_context: SmsContext | None = None
+
+
+def install(ctx: SmsContext | None) -> None:
+    """Use ``ctx`` for every job in this process (None: build lazily again)."""
+    global _context
+    _context = ctx
+
+
+def context() -> SmsContext:
+    """The installed context, or one built from the environment on first use."""
+    global _context
+    if _context is None:
+        settings = load_settings()
+        _context = SmsContext.build(settings, Database(settings.database_url), _redis(settings))
+    return _context
+
+
+def _redis(settings) -> redis.Redis:
+    job = get_current_job()
+    return job.connection if job is not None else connect_redis(settings.redis_url)
+
+
+def send_message(message_id: int) -> str:
+    """Send one ledger message through the first provider that accepts it."""
+    return dispatch.send_message(context(), message_id)
+
+
+def sweep() -> dict[str, int]:
+    """Re-enqueue from SQL whatever Redis lost; re-send unconfirmed OTPs/confirmations."""
+    return sweeper.sweep(context())
