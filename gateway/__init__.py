@@ -44,8 +44,10 @@ def load_menus():
 
 def _register_blueprints(app: Flask) -> None:
     from gateway import health
+    from gateway.sms import webhooks as sms_webhooks
     from gateway.ussd_menus.adapter import ussd
 
     app.register_blueprint(health.bp)
     app.register_blueprint(ussd)
+    app.register_blueprint(sms_webhooks.bp)
     health.install_error_handlers(app)
