@@ -1,0 +1,104 @@
+"""Booking is atomic: 50 concurrent bookings from 5 processes for 5 places book exactly 5.
+
+Runs on SQLite by default and on PostgreSQL when TEST_DATABASE_URL is set.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import multiprocessing
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from sqlalchemy import func, select
+
+from gateway.registry import appointments
+from gateway.registry.errors import SlotFull
+from gateway.storage import Appointment, Beneficiary, Center, Database, Slot
+
+PROCESSES = 5
+THREADS_PER_PROCESS = 10
+PLACES = 5
+TODAY = dt.date(2026, 11, 22)
+
+
+def _book_once(db: Database, beneficiary_id: int, slot_id: int) -> str:
+    try:
+        with db.write() as session:
+            appointments.book(session, beneficiary_id, slot_id, today=TODAY)
+        return "booked"
+    except SlotFull:
+        return "full"
+
+
+def _racer(url: str, beneficiary_ids: list[int], slot_id: int, start, results) -> None:
+    db = Database(url)
+    start.wait()
+    with ThreadPoolExecutor(len(beneficiary_ids)) as pool:
+        outcomes = list(pool.map(lambda b: _book_once(db, b, slot_id), beneficiary_ids))
+    db.dispose()
+    results.put(outcomes)
+
+
+def _seed(db: Database, people: int, capacity: int, booked: int) -> tuple[int, list[int]]:
+    with db.write() as session:
+        center = Center(code="RACE", name="PHC Race", state="Bihar", district="Patna",
+                        pincode="800001")
+        session.add(center)
+        session.flush()
+        slot = Slot(center_id=center.id, date=TODAY, start_time=dt.time(9),
+                    end_time=dt.time(11), age_group="18-44", capacity=capacity, booked=booked)
+        session.add(slot)
+        beneficiaries = [Beneficiary(phone=f"+9190000{n:05d}", name=f"Person {n}",
+                                     name_key=f"person {n}", birth_year=1990, gender="F",
+                                     id_type="aadhaar", id_last4="1234", pincode="800001")
+                         for n in range(people)]
+        session.add_all(beneficiaries)
+        session.flush()
+        return slot.id, [b.id for b in beneficiaries]
+
+
+@pytest.mark.slow
+def test_fifty_concurrent_bookings_from_five_processes_never_overbook(db, database_url):
+    slot_id, people = _seed(db, PROCESSES * THREADS_PER_PROCESS, capacity=45, booked=45 - PLACES)
+    db.dispose()
+    ctx = multiprocessing.get_context("fork")
+    start, results = ctx.Event(), ctx.Queue()
+    chunks = [people[i::PROCESSES] for i in range(PROCESSES)]
+    racers = [ctx.Process(target=_racer, args=(database_url, chunk, slot_id, start, results))
+              for chunk in chunks]
+    for racer in racers:
+        racer.start()
+    start.set()
+    outcomes = [o for _ in racers for o in results.get(timeout=120)]
+    for racer in racers:
+        racer.join(timeout=30)
+
+    assert len(outcomes) == PROCESSES * THREADS_PER_PROCESS
+    assert outcomes.count("booked") == PLACES
+    assert outcomes.count("full") == len(outcomes) - PLACES
+    with db.read() as session:
+        slot = session.get(Slot, slot_id)
+        assert slot.booked == slot.capacity == 45
+        assert session.scalar(select(func.count()).select_from(Appointment)) == PLACES
+
+
+def test_the_same_person_booking_twice_at_once_gets_one_appointment(db, database_url):
+    slot_id, (person,) = _seed(db, 1, capacity=10, booked=0)
+    with ThreadPoolExecutor(8) as pool:
+        outcomes = list(pool.map(lambda _: _book_or_refuse(db, person, slot_id), range(8)))
+    assert outcomes.count("booked") == 1
+    with db.read() as session:
+        assert session.get(Slot, slot_id).booked == 1
+
+
+def _book_or_refuse(db: Database, person: int, slot_id: int) -> str:
+    try:
+        return _book_once(db, person, slot_id)
+    except appointments.AlreadyBooked:
+        return "refused"
+
+
+def test_a_full_slot_refuses_the_next_booking(db):
+    slot_id, (person,) = _seed(db, 1, capacity=3, booked=3)
+    with pytest.raises(SlotFull), db.write() as session:
+        appointments.book(session, person, slot_id, today=TODAY)
