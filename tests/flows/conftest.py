@@ -14,10 +14,10 @@ from typing import Any
 
 import pytest
 
+from gateway import MENU_DIR
 from gateway.flows import ActionResult, Context, Effect, FlowSet, Item, Screen, load_flows, resume, start
 from gateway.i18n import format_date
 
-MENU_DIR = Path(__file__).resolve().parents[2] / "gateway" / "ussd_menus"
 TODAY = "2021-11-20"
 
 
