@@ -8,6 +8,7 @@ and enqueues every ``queued`` message that has no RQ job (e.g. after a Redis res
 from __future__ import annotations
 
 import datetime as dt
+
 from sqlalchemy import and_, or_, select, update
 
 from gateway.sms import outbox
