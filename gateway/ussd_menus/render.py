@@ -73,36 +73,51 @@ def render(screen: Screen, page: int, messages: Catalog) -> RenderedPage:
     """Render page `page` (0-based, clamped) of a screen within the USSD limit."""
     nav = {key: f"{key} {normalize_latin(messages.text(name, screen.lang))}"
            for key, name in ((MORE, "nav.more"), (BACK, "nav.back"), (HOME, "nav.home"))}
-    head = [normalize_latin(line) for line in (screen.error, screen.text) if line]
+    head = _Page(_clean(screen.error), _clean(screen.text), [], [])
     options = [normalize_latin(f"{option.key} {option.label}") for option in screen.options]
-    limit = screen_limit("\n".join(head + options + list(nav.values())))
-    spans = _paginate(head, options, nav, limit)
+    limit = screen_limit("\n".join([head.text(), *options, *nav.values()]))
+    needed_first = screen_length(_compose(head, options, nav, limit, 0)[0].text())
+    if needed_first > limit:
+        _make_room(head, screen, messages, options, nav, limit)
+    built, spans = _compose(head, options, nav, limit, page)
     page = min(max(page, 0), len(spans) - 1)
-    start, stop = spans[page]
-    built = _Page(
-        error=normalize_latin(screen.error) if page == 0 and screen.error else None,
-        prompt=normalize_latin(screen.text) if page == 0 and screen.text else None,
-        options=options[start:stop],
-        nav=([nav[MORE]] if stop < len(options) else []) + ([nav[BACK]] if page > 0 else []),
-    )
     optional = [nav[BACK]] if page == 0 and screen.can_go_back else []
     optional += [nav[HOME]] if screen.can_go_home else []
     for line in optional:
         if _fits([built.text(), line], limit):
             built.nav.append(line)
-    needed = screen_length(built.text())
-    if needed > limit:
-        _cut_to_fit(built, screen, messages, limit)
+    needed = needed_first if page == 0 else screen_length(built.text())
+    _cut_lines(built, limit)
     text = built.text()
     while screen_length(text) > limit:  # last resort (e.g. absurd nav labels): never exceed
         text = text[:-1]
+    start, stop = spans[page]
     keys = tuple(option.key for option in screen.options[start:stop])
     return RenderedPage(text, page, len(spans), keys, screen_length(text), limit, needed)
+
+
+def _clean(line: str | None) -> str | None:
+    """A line made GSM-7 friendly, or None when empty."""
+    return normalize_latin(line) if line else None
 
 
 def _fits(lines: list[str], limit: int) -> bool:
     """True if the non-empty lines joined by newlines fit the limit."""
     return screen_length("\n".join(line for line in lines if line)) <= limit
+
+
+def _compose(
+    head: _Page, options: list[str], nav: dict[str, str], limit: int, page: int
+) -> tuple[_Page, list[tuple[int, int]]]:
+    """Page `page` (clamped) with its required navigation, and the spans of all pages."""
+    spans = _paginate([line for line in (head.error, head.prompt) if line], options, nav, limit)
+    page = min(max(page, 0), len(spans) - 1)
+    start, stop = spans[page]
+    required = ([nav[MORE]] if stop < len(options) else []) + ([nav[BACK]] if page > 0 else [])
+    first = page == 0
+    built = _Page(head.error if first else None, head.prompt if first else None,
+                  options[start:stop], required)
+    return built, spans
 
 
 def _paginate(
@@ -113,7 +128,7 @@ def _paginate(
     start = 0
     while start < len(options) or not spans:
         first = not spans
-        fixed = (head if first else []) + ([] if first else [nav[BACK]])
+        fixed = head if first else [nav[BACK]]
         rest = options[start:]
         count = len(rest)
         while count > 1:
@@ -144,11 +159,26 @@ def _over(page: _Page, limit: int) -> int:
     return screen_length(page.text()) - limit
 
 
-def _cut_to_fit(page: _Page, screen: Screen, messages: Catalog, limit: int) -> None:
-    """Cut variable values, then the prompt, then option labels, then the error line."""
+def _make_room(
+    head: _Page, screen: Screen, messages: Catalog, options: list[str], nav: dict[str, str],
+    limit: int,
+) -> None:
+    """Cut the error line and prompt so the first page holds all options when they are short
+    (at most half a screen), else the first option and "98 More"."""
+    if _fits(options, limit // 2):
+        reserved = options
+    else:
+        reserved = options[:1] + ([nav[MORE]] if len(options) > 1 else [])
+    trial = _Page(head.error, head.prompt, reserved, [])
+    if trial.prompt and screen.prompt_key in messages:
+        _cut_variables(trial, screen, messages.template(screen.prompt_key, screen.lang), limit)
+    _cut_lines(trial, limit)
+    head.error, head.prompt = trial.error, trial.prompt
+
+
+def _cut_lines(page: _Page, limit: int) -> None:
+    """Cut the prompt, then the longest option labels, then the error line until the page fits."""
     ellipsis = _ellipsis(limit)
-    if page.prompt and screen.prompt_key in messages:
-        _cut_variables(page, screen, messages.template(screen.prompt_key, screen.lang), limit)
     for _ in range(_MAX_CUTS):
         over = _over(page, limit)
         if over <= 0:
@@ -166,6 +196,7 @@ def _cut_to_fit(page: _Page, screen: Screen, messages: Catalog, limit: int) -> N
 
 def _cut_variables(page: _Page, screen: Screen, template: str, limit: int) -> None:
     """Re-fill the prompt with the longest variable values cut until the page fits."""
+    template = normalize_latin(template)
     values = {name: normalize_latin(str(screen.variables.get(name) or ""))
               for name in placeholders(template)}
     ellipsis = _ellipsis(limit)
@@ -177,4 +208,4 @@ def _cut_variables(page: _Page, screen: Screen, template: str, limit: int) -> No
         value = values[longest]
         keep = max(len(value) - over, MIN_VALUE_CHARS + len(ellipsis))
         values[longest] = _cut(value, len(value) - keep, ellipsis)
-        page.prompt = normalize_latin(fill(template, values))
+        page.prompt = fill(template, values)
