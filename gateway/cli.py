@@ -113,7 +113,7 @@ def worker(ctx: click.Context, burst: bool) -> None:
     if not settings.redis_url:
         raise click.ClickException("set VAXGATE_REDIS_URL (or redis_url) to run a worker "
                                    "on its own; `vaxgate run` starts one for you")
-    from workers.worker import run_worker
+    from workers.worker import main as run_worker
 
     run_worker(settings, burst=burst)
 

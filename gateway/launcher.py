@@ -12,13 +12,15 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import click
 
 from gateway.config import PROJECT_DIR, Settings
 from gateway.embedded_redis import EmbeddedRedis
 
-VAR_DIR = PROJECT_DIR / "var"
+# Runtime files (embedded Redis socket, metrics); VAXGATE_VAR_DIR moves them.
+VAR_DIR = Path(os.environ.get("VAXGATE_VAR_DIR") or PROJECT_DIR / "var")
 
 
 class Launcher:

@@ -12,6 +12,7 @@ import unicodedata
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, request
+from prometheus_client import Counter, Histogram
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from gateway.phones import InvalidPhone, mask_phone, parse_phone
@@ -23,6 +24,10 @@ from gateway.ussd_menus.protocol import UssdProtocol, UssdReply
 log = logging.getLogger(__name__)
 ussd = Blueprint("ussd", __name__)
 
+USSD_STEPS = Counter("vaxgate_ussd_steps_total", "USSD requests answered, by result",
+                     ["result"])
+USSD_STEP_SECONDS = Histogram("vaxgate_ussd_step_seconds", "Time to answer one USSD step",
+                              buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5))
 MAX_HISTORY_STEPS = 60  # longer than any journey, with every back and page
 FALLBACK_LANG = "en"
 
@@ -53,15 +58,18 @@ class UssdRequest(BaseModel):
 @ussd.post("/ussd/africastalking")
 def africastalking() -> Response:
     """One USSD step in Africa's Talking format."""
-    runtime = get_runtime()
-    try:
-        form = UssdRequest.model_validate(request.form.to_dict())
-    except ValidationError as exc:
-        field = ".".join(str(p) for p in exc.errors()[0]["loc"]) or "form"
-        log.info("rejected USSD request: %s: %s", field, exc.errors()[0]["msg"])
-        return _reply(UssdReply(f"Invalid request: field '{field}' is missing or malformed.",
-                                final=True), status=400)
-    return _reply(_answer(runtime, form))
+    with USSD_STEP_SECONDS.time():
+        try:
+            form = UssdRequest.model_validate(request.form.to_dict())
+        except ValidationError as exc:
+            field = ".".join(str(p) for p in exc.errors()[0]["loc"]) or "form"
+            log.info("rejected USSD request: %s: %s", field, exc.errors()[0]["msg"])
+            USSD_STEPS.labels("bad_request").inc()
+            return _reply(UssdReply(f"Invalid request: field '{field}' is missing or "
+                                    "malformed.", final=True), status=400)
+        reply = _answer(get_runtime(), form)
+        USSD_STEPS.labels("end" if reply.final else "continue").inc()
+        return _reply(reply)
 
 
 def _answer(runtime: Runtime, form: UssdRequest) -> UssdReply:
