@@ -36,7 +36,6 @@ class AttemptOutcome(str, Enum):
     ACCEPTED = "accepted"
     RETRYABLE = "retryable"
     PERMANENT = "permanent"
-    SKIPPED = "skipped"  # circuit open or rate limited: the provider was not called
 
 
 FINAL_STATUSES = frozenset({MessageStatus.DELIVERED, MessageStatus.FAILED,

@@ -1,0 +1,92 @@
+"""SQL is the record: after Redis is wiped, the sweeper re-enqueues and nothing is lost."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from rq import SimpleWorker
+from sqlalchemy import func, select
+
+from gateway.sms import outbox
+from gateway.sms.sweeper import sweep
+from gateway.storage.ledger import Message, SendAttempt
+from gateway.storage.models import utcnow
+
+from .support import attempts, message, record, run_worker
+
+LATER = dt.timedelta(seconds=30)
+
+
+def _enqueue(ctx, ids):
+    outbox.enqueue_messages(ctx.redis, ids, settings=ctx.settings.sms)
+
+
+def test_redis_wiped_mid_run_loses_and_duplicates_nothing(ctx, fake, db):
+    ids = [record(db, key=f"m{i}", phone=f"+9198000000{i:02d}") for i in range(40)]
+    _enqueue(ctx, ids)
+    SimpleWorker(["notify"], connection=ctx.redis).work(burst=True, max_jobs=15)
+    ctx.redis.flushdb()  # Redis restarted empty: the queued jobs are gone
+    run_worker(ctx)
+    assert sum(message(db, i).status == "sent" for i in ids) == 15
+    report = sweep(ctx, now=utcnow() + LATER)
+    assert report["requeued"] == 25
+    run_worker(ctx)
+    assert {message(db, i).status for i in ids} == {"sent"}
+    phones = [r["form"]["To"] for r in fake.twilio.received]
+    assert len(phones) == len(set(phones)) == 40
+
+
+def test_sweeper_leaves_messages_whose_job_is_still_queued(ctx, db):
+    _enqueue(ctx, [record(db)])
+    assert sweep(ctx, now=utcnow() + LATER)["requeued"] == 0
+
+
+def test_sweeper_hands_back_a_message_whose_worker_died(ctx, fake, db):
+    from gateway.sms.dispatch import claim
+
+    mid = record(db)
+    claim(db, mid)  # the worker claimed it, then died
+    stale = dt.timedelta(seconds=ctx.settings.sms.stale_after_seconds + 1)
+    report = sweep(ctx, now=utcnow() + stale)
+    assert (report["unstuck"], report["requeued"]) == (1, 1)
+    run_worker(ctx)
+    assert message(db, mid).status == "sent"
+
+
+def test_unconfirmed_confirmation_is_resent_once_per_provider(ctx, fake, db):
+    mid = record(db)
+    _enqueue(ctx, [mid])
+    run_worker(ctx)
+    no_report = dt.timedelta(seconds=ctx.settings.sms.delivery_report_timeout_seconds + 1)
+    assert sweep(ctx, now=utcnow() + no_report)["resent"] == 1
+    run_worker(ctx)
+    assert [(p, o) for p, o, _ in attempts(db, mid)] == [("twilio", "accepted"),
+                                                         ("africastalking", "accepted")]
+    assert sweep(ctx, now=utcnow() + no_report)["resent"] == 0  # no provider left
+
+
+def test_unconfirmed_message_is_not_resent_after_expiry(ctx, fake, db):
+    mid = record(db, kind="otp", expires_at=utcnow() + dt.timedelta(seconds=60))
+    from gateway.sms import otp_codes
+
+    otp_codes.seal(ctx.redis, ctx.settings.secret_key, mid, "123456", 60)
+    _enqueue(ctx, [mid])
+    run_worker(ctx)
+    assert sweep(ctx, now=utcnow() + dt.timedelta(seconds=120))["resent"] == 0
+    with db.read() as session:
+        assert session.scalar(select(func.count()).select_from(SendAttempt)) == 1
+
+
+def test_queued_message_past_expiry_is_marked_expired(ctx, db):
+    mid = record(db, kind="otp", expires_at=utcnow() + dt.timedelta(seconds=5))
+    assert sweep(ctx, now=utcnow() + LATER)["expired"] == 1
+    assert message(db, mid).status == "expired"
+
+
+@pytest.mark.parametrize("hours", [25])
+def test_message_never_accepted_is_given_up_after_a_day(ctx, db, hours):
+    mid = record(db)
+    sweep(ctx, now=utcnow() + dt.timedelta(hours=hours))
+    assert message(db, mid).status == "failed"
+    with db.read() as session:
+        assert session.get(Message, mid).status_reason.startswith("gave up")
