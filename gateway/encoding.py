@@ -67,7 +67,7 @@ def _units(text: str, encoding: str) -> list[int]:
 
 
 def screen_length(text: str) -> int:
-    """Length as the network counts it (GSM-7 extension characters and astral characters count 2)."""
+    """Length as the network counts it: GSM-7 extension and astral characters count 2."""
     return sum(_units(text, GSM7 if is_gsm7(text) else UCS2))
 
 

@@ -85,8 +85,9 @@ def current_screen(flows: FlowSet, state: State) -> Screen:
     screen_id = state["screen"]
     vars = state["vars"]
     if screen_id not in flows.screens:
-        text = flows.messages.text(screen_id, _lang(vars), vars)
-        return Screen(screen_id, screen_id, text, final=True, lang=_lang(vars), variables=dict(vars))
+        lang = _lang(vars)
+        text = flows.messages.text(screen_id, lang, vars)
+        return Screen(screen_id, screen_id, text, final=True, lang=lang, variables=dict(vars))
     return build_screen(
         flows,
         screen_id,
@@ -253,16 +254,18 @@ def _enter(
         definition = flows.screens[screen_id]
         if definition.type not in ("action", "list"):
             return _show(flows, state, definition, effects)
-        result = _call(services, definition.call or definition.source or "", state["vars"])
+        action = definition.call or definition.source or ""
+        result = _call(services, action, state["vars"])
         if result is None:
-            return _fail(flows, state, f"action '{definition.call or definition.source}' failed", effects)
+            return _fail(flows, state, f"action '{action}' failed", effects)
         state["vars"].update(result.vars)
         if definition.type == "list" and result.items:
             state["items"] = [_item_state(item) for item in result.items]
             return _show(flows, state, definition, effects)
         next_id = _route(definition, result)
         if next_id is None:
-            return _fail(flows, state, f"no route for outcome '{result.outcome}' of {screen_id}", effects)
+            detail = f"no route for outcome '{result.outcome}' of {screen_id}"
+            return _fail(flows, state, detail, effects)
         if definition.clear_history:
             state["history"] = []
         screen_id = next_id

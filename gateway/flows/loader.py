@@ -213,7 +213,9 @@ def _parse_screen(journey: str, name: str, raw: dict[str, Any], errors: _Errors)
     """Build a ScreenDef from its YAML mapping (keys already checked)."""
     path = f"{journey}.yaml: screens.{name}"
     kind = raw["type"]
-    prompt = _translations(raw["prompt"], f"{path}.prompt", errors, False) if "prompt" in raw else None
+    prompt = None
+    if "prompt" in raw:
+        prompt = _translations(raw["prompt"], f"{path}.prompt", errors, plain_ok=False)
     validate, validate_args = _parse_validate(raw.get("validate"), f"{path}.validate", errors)
     next_value = raw.get("next")
     routes = _parse_routes(journey, next_value, f"{path}.next", errors) if kind == "action" else {}

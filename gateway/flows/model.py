@@ -65,7 +65,7 @@ class InputSpec:
 
 @dataclass(frozen=True)
 class Screen:
-    """A channel-neutral screen: the USSD renderer turns it into text, the IVR adapter into speech."""
+    """A channel-neutral screen: USSD renders it as text, IVR as speech."""
 
     screen_id: str
     prompt_key: str

@@ -96,7 +96,9 @@ def _screen_rows(flows: FlowSet, screen_id: str, vars: dict[str, Any]) -> list[S
     items = sample_items(definition.source, vars["lang"]) if definition.source else []
     rows = []
     for error_key, error_vars in [(None, {}), *_error_variants(definition)]:
-        error = flows.messages.text(error_key, vars["lang"], {**vars, **error_vars}) if error_key else None
+        error = None
+        if error_key:
+            error = flows.messages.text(error_key, vars["lang"], {**vars, **error_vars})
         screen = build_screen(flows, screen_id, vars, items, error,
                               can_go_back=screen_id != flows.home)
         rows += _page_rows(flows, screen, screen_path(screen_id), error_key, definition.type)
@@ -133,10 +135,10 @@ def sample_vars(lang: str) -> dict[str, Any]:
         "max_beneficiaries": 4, "helpline": "1075", "name": SAMPLE_NAME, "birth_year": "1948",
         "gender": "F", "id_type": "aadhaar", "id_last4": "4821", "pincode": "800001",
         "beneficiary_id": "1042", "beneficiary_name": SAMPLE_NAME, "beneficiary_count": 4,
-        "date": SAMPLE_DAY.isoformat(), "date_label": format_date(SAMPLE_DAY, lang), "center_id": "17",
-        "center_name": SAMPLE_CENTER, "search_scope": "district", "slot_id": "311",
-        "window_label": SAMPLE_WINDOWS[0], "reference": "K7QP3M", "appointment_id": "88",
-        "reschedule_id": "",
+        "date": SAMPLE_DAY.isoformat(), "date_label": format_date(SAMPLE_DAY, lang),
+        "center_id": "17", "center_name": SAMPLE_CENTER, "search_scope": "district",
+        "slot_id": "311", "window_label": SAMPLE_WINDOWS[0], "reference": "K7QP3M",
+        "appointment_id": "88", "reschedule_id": "",
     }
 
 

@@ -15,7 +15,17 @@ from typing import Any
 import pytest
 
 from gateway import MENU_DIR
-from gateway.flows import ActionResult, Context, Effect, FlowSet, Item, Screen, load_flows, resume, start
+from gateway.flows import (
+    ActionResult,
+    Context,
+    Effect,
+    FlowSet,
+    Item,
+    Screen,
+    load_flows,
+    resume,
+    start,
+)
 from gateway.i18n import format_date
 
 TODAY = "2021-11-20"
@@ -80,9 +90,9 @@ class FakeServices:
             for p in self._mine(vars["phone"])])
 
     def list_dates(self, vars):
+        labels = {day: format_date(day, vars["lang"]) for day in self.dates}
         return ActionResult(items=[
-            Item(day, format_date(day, vars["lang"]), {"date_label": format_date(day, vars["lang"])})
-            for day in self.dates])
+            Item(day, label, {"date_label": label}) for day, label in labels.items()])
 
     def list_centers(self, vars):
         return ActionResult("ok", {"search_scope": "pincode"}, [

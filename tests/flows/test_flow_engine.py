@@ -117,8 +117,8 @@ def test_unknown_outcome_ends_with_generic_error(tmp_path):
     state, _ = start(flows, ctx(services))
     state, screen, effects = resume(flows, state, "2", services)
     assert screen.final and screen.screen_id == "session.error_end" and "1075" in screen.text
-    assert effects == [Effect("ended", {"reason": "error",
-                                        "detail": "no route for outcome 'surprise' of main.lookup"})]
+    detail = "no route for outcome 'surprise' of main.lookup"
+    assert effects == [Effect("ended", {"reason": "error", "detail": detail})]
 
 
 def test_failing_action_ends_with_generic_error_instead_of_raising(tmp_path):
