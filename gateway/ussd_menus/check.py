@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from gateway.flows import FlowSet, Screen, build_screen, load_flows, parse_flows
-from gateway.flows.flowset import screen_path
+from gateway.flows.flowset import ScreenDef, screen_path
 from gateway.flows.validators import VALIDATORS
 from gateway.i18n import LANGUAGES, format_date
 from gateway.ussd_menus.render import render
@@ -105,7 +105,7 @@ def _screen_rows(flows: FlowSet, screen_id: str, vars: dict[str, Any]) -> list[S
     return rows
 
 
-def _error_variants(definition: Any) -> list[tuple[str, dict[str, Any]]]:
+def _error_variants(definition: ScreenDef) -> list[tuple[str, dict[str, Any]]]:
     """(error key, error vars) pairs a screen can show above its prompt."""
     if definition.type == "input" and definition.validate:
         validator = VALIDATORS[definition.validate]
