@@ -39,7 +39,7 @@ def build_context(settings: Settings, redis_conn: redis.Redis | None = None) -> 
 
 
 def main(settings: Settings, *, burst: bool = False, cron: bool = True,
-         redis_conn: redis.Redis | None = None) -> None:
+         redis_conn: redis.Redis | None = None, logging_level: str = "INFO") -> None:
     """Run one SMS worker until stopped (or until the queues are empty with ``burst``)."""
     ctx = build_context(settings, redis_conn)
     stop = threading.Event()
@@ -47,7 +47,8 @@ def main(settings: Settings, *, burst: bool = False, cron: bool = True,
         threading.Thread(target=_cron_loop, args=(ctx, stop), daemon=True,
                          name="vaxgate-sms-cron").start()
     try:
-        SimpleWorker(list(QUEUES), connection=ctx.redis).work(burst=burst, with_scheduler=True)
+        SimpleWorker(list(QUEUES), connection=ctx.redis).work(
+            burst=burst, with_scheduler=True, logging_level=logging_level)
     finally:
         stop.set()
 
