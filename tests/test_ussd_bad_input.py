@@ -109,3 +109,24 @@ def test_a_broken_database_gets_a_polite_end_not_a_500(client, db, monkeypatch):
 
 def _raise(*_args, **_kwargs):
     raise ConnectionError("database is down")
+
+
+@pytest.mark.usefixtures("demo_centers")
+def test_an_unreachable_database_says_try_again_and_the_answers_are_kept(phone, client):
+    from gateway.storage import Database
+
+    runtime = client.application.extensions["vaxgate"]
+    phone.dial()
+    phone.send("1", "1", "Sita Devi", "1948", "2", "1", "1234", "800020")
+    working_db = runtime.db
+    runtime.db = Database("postgresql+psycopg2://nobody@127.0.0.1:9/none")
+    try:
+        busy = phone.send("1")  # confirm: the registration cannot be written now
+    finally:
+        runtime.db = working_db
+    assert busy.startswith("END ") and "dial again" in busy
+    offer = phone.dial()
+    assert "Continue" in offer
+    confirm_again = phone.send("1")
+    assert "Register Sita Devi" in confirm_again
+    assert "Registered Sita Devi" in phone.send("1")

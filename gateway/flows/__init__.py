@@ -8,7 +8,7 @@
 
 from gateway.flows.catalog import Catalog
 from gateway.flows.engine import build_screen, current_screen, resume, start
-from gateway.flows.errors import MenuError
+from gateway.flows.errors import MenuError, ServiceUnavailable
 from gateway.flows.flowset import FlowSet
 from gateway.flows.loader import load_flows, parse_flows
 from gateway.flows.model import (
@@ -33,6 +33,7 @@ __all__ = [
     "MenuError",
     "Option",
     "Screen",
+    "ServiceUnavailable",
     "Services",
     "build_screen",
     "current_screen",

@@ -22,6 +22,7 @@ import logging
 from typing import Any
 
 from gateway.flows.catalog import fill, pick
+from gateway.flows.errors import ServiceUnavailable
 from gateway.flows.flowset import ANY_OUTCOME, FlowSet, ScreenDef
 from gateway.flows.model import ActionResult, Context, Effect, Option, Screen, Services
 from gateway.flows.validators import VALIDATORS
@@ -303,6 +304,8 @@ def _call(services: Services | None, name: str, vars: dict[str, Any]) -> ActionR
         return None
     try:
         return services.call(name, dict(vars))
+    except ServiceUnavailable:
+        raise  # the adapter answers "try again" and keeps the state before this answer
     except Exception:  # noqa: BLE001 - a broken action must end the session, not the request
         logger.exception("action %r raised", name)
         return None

@@ -11,9 +11,11 @@ from collections.abc import Callable
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy.exc import InterfaceError, OperationalError
+
 from gateway import i18n
 from gateway.config import Settings
-from gateway.flows import ActionResult, Item
+from gateway.flows import ActionResult, Item, ServiceUnavailable
 from gateway.registry import appointments, beneficiaries, centers
 from gateway.registry.errors import (
     AlreadyBooked,
@@ -52,6 +54,8 @@ class RegistryActions:
             return ACTIONS[name](self, vars)
         except NotFound:
             return ActionResult("not_found")
+        except (OperationalError, InterfaceError, TimeoutError) as exc:
+            raise ServiceUnavailable(f"{name}: {type(exc).__name__}") from exc
 
     @property
     def today(self) -> dt.date:

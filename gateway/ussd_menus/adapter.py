@@ -14,7 +14,9 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, Response, request
 from prometheus_client import Counter, Histogram
 from pydantic import BaseModel, Field, ValidationError, field_validator
+from redis.exceptions import LockError, RedisError
 
+from gateway.flows import ServiceUnavailable
 from gateway.phones import InvalidPhone, mask_phone, parse_phone
 from gateway.registry.actions import RegistryActions
 from gateway.runtime import Runtime, get_runtime
@@ -84,10 +86,23 @@ def _answer(runtime: Runtime, form: UssdRequest) -> UssdReply:
                              + settings.resume_window_seconds, settings.resume_window_seconds)
         with store.lock(form.sessionId):
             return _protocol(runtime, store).answer(form.sessionId, form.phoneNumber, form.text)
+    except (ServiceUnavailable, RedisError, LockError) as exc:
+        log.warning("USSD step for %s could not be served: %s", mask_phone(form.phoneNumber), exc)
+        lang = _session_lang(runtime, form.sessionId)
+        return UssdReply(messages.text("session.try_again_later", lang), final=True)
     except Exception:  # noqa: BLE001 - the phone gets a polite END, the log gets the rest
         log.exception("USSD step failed for %s", mask_phone(form.phoneNumber))
         text = messages.text("session.error_end", FALLBACK_LANG, {"helpline": settings.helpline})
         return UssdReply(text, final=True)
+
+
+def _session_lang(runtime: Runtime, session_id: str) -> str:
+    """The language of a stored session, for error screens; English if unknown."""
+    try:
+        record = SessionStore(runtime.redis, "ussd", 1, 0).load(session_id)
+        return (record or {})["state"]["vars"].get("lang") or FALLBACK_LANG
+    except (RedisError, KeyError, TypeError, ValueError):
+        return FALLBACK_LANG
 
 
 def _protocol(runtime: Runtime, store: SessionStore) -> UssdProtocol:
