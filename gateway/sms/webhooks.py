@@ -11,6 +11,7 @@ naming the field, never a 500.
 """
 from __future__ import annotations
 
+import functools
 import hmac
 import logging
 from typing import Any, Literal
@@ -172,19 +173,30 @@ def _apply(provider_id: str, status, reason: str) -> Response:
 
 # ---- OTP API ---------------------------------------------------------------------------
 
+def _otp_api(schema: type[_Payload]):
+    """Decorate an OTP view: check the API key, parse the body, map OtpError to a reply."""
+    def decorate(view):
+        @functools.wraps(view)
+        def endpoint() -> Response:
+            denied = _check_api_key()
+            if denied is not None:
+                return denied
+            body = _parse(schema, _json_or_form())
+            if isinstance(body, Response):
+                return body
+            try:
+                return view(body)
+            except OtpError as exc:
+                return _otp_error(exc)
+        return endpoint
+    return decorate
+
+
 @bp.post("/api/v1/otp")
-def otp_request() -> Response:
+@_otp_api(OtpRequestBody)
+def otp_request(body: OtpRequestBody) -> Response:
     """Send an OTP to ``phone``; answer the transaction id the portal verifies against."""
-    denied = _check_api_key()
-    if denied is not None:
-        return denied
-    body = _parse(OtpRequestBody, _json_or_form())
-    if isinstance(body, Response):
-        return body
-    try:
-        issued = _otp().request(body.phone, body.lang)
-    except OtpRateLimited as exc:
-        return _otp_error(exc)
+    issued = _otp().request(body.phone, body.lang)
     log.info("otp requested for %s", mask_phone(body.phone))
     response = jsonify({"transaction_id": issued.transaction_id,
                         "expires_at": issued.expires_at.isoformat(),
@@ -194,18 +206,10 @@ def otp_request() -> Response:
 
 
 @bp.post("/api/v1/otp/verify")
-def otp_verify() -> Response:
+@_otp_api(OtpVerifyBody)
+def otp_verify(body: OtpVerifyBody) -> Response:
     """Check a code; each transaction verifies once, with at most N wrong tries."""
-    denied = _check_api_key()
-    if denied is not None:
-        return denied
-    body = _parse(OtpVerifyBody, _json_or_form())
-    if isinstance(body, Response):
-        return body
-    try:
-        _otp().verify(body.transaction_id, body.code)
-    except OtpError as exc:
-        return _otp_error(exc)
+    _otp().verify(body.transaction_id, body.code)
     return jsonify({"verified": True})
 
 

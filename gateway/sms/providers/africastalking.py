@@ -5,7 +5,6 @@ Credentials: ``username`` and ``api_key``; ``sender`` is the sender id / short c
 """
 from __future__ import annotations
 
-import requests
 from africastalking.Service import DEFAULT_TIMEOUT_S
 from africastalking.SMS import SMSService
 
@@ -13,9 +12,8 @@ from gateway.sms.errors import TransportError
 from gateway.sms.providers.base import (
     Provider,
     classify_http,
-    connection_error,
+    http_errors,
     malformed,
-    timeout_error,
 )
 
 ACCEPTED = frozenset({100, 101, 102})  # Processed, Sent, Queued
@@ -55,15 +53,9 @@ class AfricasTalkingProvider(Provider):
 
     def send(self, phone: str, body: str) -> str:
         """POST /version1/messaging for one recipient; return its ``messageId``."""
-        try:
+        with http_errors(self):  # also: bad JSON, or the SDK refusing the number
             reply = self.service.send(body, [phone], sender_id=self.config.sender or None,
                                       timeout=self.timeout)
-        except requests.Timeout:
-            raise timeout_error(self.name, self.timeout) from None
-        except requests.RequestException as exc:
-            raise connection_error(self.name, exc) from None
-        except ValueError as exc:  # bad JSON, or the SDK refusing the number
-            raise malformed(self.name, type(exc).__name__) from None
         return _recipient_id(self.name, reply)
 
 

@@ -5,8 +5,11 @@ failover live in :mod:`gateway.sms.dispatch`. Every outbound call has an explici
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any, ClassVar
+
+import requests
 
 from gateway.config import SmsProviderSettings
 from gateway.sms.errors import ProviderConfigError, TransportError
@@ -61,3 +64,16 @@ def connection_error(provider: str, exc: Exception) -> TransportError:
 def malformed(provider: str, what: str) -> TransportError:
     return TransportError(f"{provider}: malformed response: {what}", code="malformed",
                           retryable=True)
+
+
+@contextmanager
+def http_errors(provider: Provider) -> Iterator[None]:
+    """Turn an SDK's timeout, connection or parsing failure into a retryable TransportError."""
+    try:
+        yield
+    except requests.Timeout:
+        raise timeout_error(provider.name, provider.timeout) from None
+    except requests.RequestException as exc:
+        raise connection_error(provider.name, exc) from None
+    except (ValueError, KeyError, TypeError) as exc:
+        raise malformed(provider.name, type(exc).__name__) from None

@@ -6,7 +6,6 @@ Credentials: ``account_sid`` and ``auth_token``.
 """
 from __future__ import annotations
 
-import requests
 from twilio.base.exceptions import TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
@@ -15,9 +14,8 @@ from gateway.sms.errors import TransportError
 from gateway.sms.providers.base import (
     Provider,
     classify_http,
-    connection_error,
+    http_errors,
     malformed,
-    timeout_error,
 )
 
 # Twilio error codes that mean "this recipient cannot get this SMS from anyone".
@@ -38,15 +36,10 @@ class TwilioProvider(Provider):
     def send(self, phone: str, body: str) -> str:
         """Create a Message resource; return its SID (``SM...``)."""
         try:
-            message = self.client.messages.create(to=phone, body=body, **self._origin())
+            with http_errors(self):
+                message = self.client.messages.create(to=phone, body=body, **self._origin())
         except TwilioRestException as exc:
             raise _classify(exc) from None
-        except requests.Timeout:
-            raise timeout_error(self.name, self.timeout) from None
-        except requests.RequestException as exc:
-            raise connection_error(self.name, exc) from None
-        except (ValueError, KeyError, TypeError) as exc:
-            raise malformed(self.name, type(exc).__name__) from None
         if not message.sid:
             raise malformed(self.name, "no sid")
         return message.sid
