@@ -16,7 +16,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from gateway import i18n
 from gateway.config import Settings
 from gateway.flows import ActionResult, Item, ServiceUnavailable
-from gateway.registry import appointments, beneficiaries, centers
+from gateway.registry import appointments, beneficiaries, centers, notifications
 from gateway.registry.errors import (
     AlreadyBooked,
     BeneficiaryCapReached,
@@ -36,14 +36,14 @@ class RegistryActions:
 
     def __init__(self, db: Database, settings: Settings, channel: str = "ussd",
                  now: Callable[[], dt.datetime] | None = None,
-                 on_booking: Callable[[Any, str, Any], None] | None = None):
+                 enqueue_sms: Callable[[list[int]], object] | None = None):
         self.db = db
         self.settings = settings
         self.channel = channel
         self.zone = ZoneInfo(settings.timezone)
         self._now = now or (lambda: dt.datetime.now(self.zone))
-        # Called inside the booking transaction: on_booking(session, event, appointment).
-        self.on_booking = on_booking
+        # Enqueues send jobs for ledger rows after commit; None records without sending.
+        self.enqueue_sms = enqueue_sms
 
     def action_names(self) -> set[str]:
         return set(ACTIONS)
@@ -154,7 +154,9 @@ class RegistryActions:
                     booked = appointments.book(session, beneficiary_id, slot_id,
                                                today=self.today, channel=self.channel)
                 info = _appointment_vars(booked, vars.get("lang"))
-                self._notify(session, "rescheduled" if reschedule_id else "booked", booked)
+                event = "rescheduled" if reschedule_id else "booked"
+                sms = [notifications.record_appointment_sms(session, event, booked,
+                                                            vars.get("lang") or "en")]
         except SlotFull:
             return ActionResult("full")
         except AlreadyBooked as exc:
@@ -163,6 +165,7 @@ class RegistryActions:
             return ActionResult("not_found")
         except RegistryError:
             return ActionResult("full")
+        self._send(sms)
         return ActionResult("ok", info)
 
     def list_appointments(self, vars: Vars) -> ActionResult:
@@ -177,8 +180,10 @@ class RegistryActions:
         with self.db.write() as session:
             cancelled = appointments.cancel(session, int(vars.get("appointment_id") or 0),
                                             phone=vars["phone"], channel=self.channel)
-            self._notify(session, "cancelled", cancelled)
+            sms = [notifications.record_appointment_sms(session, "cancelled", cancelled,
+                                                        vars.get("lang") or "en")]
             reference = cancelled.reference
+        self._send(sms)
         return ActionResult("ok", {"reference": reference})
 
     # --- helpers ------------------------------------------------------------------------
@@ -201,9 +206,9 @@ class RegistryActions:
         days = self.settings.booking.days_ahead
         return [self.today + dt.timedelta(days=d) for d in range(days)]
 
-    def _notify(self, session, event: str, appointment) -> None:
-        if self.on_booking:
-            self.on_booking(session, event, appointment)
+    def _send(self, message_ids: list[int]) -> None:
+        if self.enqueue_sms:
+            notifications.enqueue_after_commit(self.enqueue_sms, message_ids)
 
 
 class _Search:

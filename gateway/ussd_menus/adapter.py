@@ -21,6 +21,7 @@ from gateway.phones import InvalidPhone, mask_phone, parse_phone
 from gateway.registry.actions import RegistryActions
 from gateway.runtime import Runtime, get_runtime
 from gateway.sessions import SessionStore
+from gateway.sms.outbox import enqueue_messages
 from gateway.ussd_menus.protocol import UssdProtocol, UssdReply
 
 log = logging.getLogger(__name__)
@@ -111,7 +112,9 @@ def _protocol(runtime: Runtime, store: SessionStore) -> UssdProtocol:
     engine_settings = {"min_age": settings.registration.min_age,
                        "max_beneficiaries": settings.registration.max_beneficiaries_per_phone,
                        "helpline": settings.ussd.helpline}
-    services = RegistryActions(runtime.db, settings, channel="ussd")
+    services = RegistryActions(runtime.db, settings, channel="ussd",
+                               enqueue_sms=lambda ids: enqueue_messages(
+                                   runtime.redis, ids, queue="notify", settings=settings.sms))
     return UssdProtocol(runtime.flows, store, services, engine_settings, today)
 
 
