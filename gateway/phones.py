@@ -1,4 +1,4 @@
-"""Phone numbers: parsed once at the edge with ``phonenumbers``, carried as E.164, masked in logs."""
+"""Phone numbers: parsed once at the edge (phonenumbers), carried as E.164, masked in logs."""
 from __future__ import annotations
 
 import re

@@ -33,7 +33,7 @@ RESUME_CONTINUE, RESUME_RESTART = "1", "2"
 
 @dataclass(frozen=True)
 class UssdReply:
-    """What goes back to the aggregator: ``CON text`` keeps the session open, ``END text`` ends it."""
+    """The answer to the aggregator: ``CON text`` keeps the session open, ``END text`` ends it."""
 
     text: str
     final: bool
