@@ -157,7 +157,7 @@ def load_settings(
     env: Mapping[str, str] | None = None,
     overrides: Mapping[str, Any] | None = None,
 ) -> Settings:
-    """Read the YAML (``VAXGATE_CONFIG`` or ./config.yaml), then apply env and explicit overrides."""
+    """Read the YAML (``VAXGATE_CONFIG`` or config.yaml), then apply env and explicit overrides."""
     env = os.environ if env is None else env
     path = Path(path or env.get("VAXGATE_CONFIG") or DEFAULT_CONFIG_PATH)
     raw = _read_yaml(path)
