@@ -19,6 +19,7 @@ run: $(STAMP)
 ## test: the whole suite on SQLite, then again on PostgreSQL when TEST_DATABASE_URL
 ## is set or a server answers on 127.0.0.1:5432 (database `test`)
 test: $(STAMP)
+	$(BIN)/ruff check gateway workers tests bench
 	$(BIN)/vaxgate menus check
 	$(BIN)/python -m pytest -q
 	@$(MAKE) --no-print-directory test-postgres
