@@ -223,3 +223,12 @@ def test_garbage_africastalking_report_gets_400_naming_the_field(sms_client, wor
 
 def test_jobs_module_uses_the_installed_context(worker_ctx):
     assert jobs.context() is worker_ctx
+
+
+def test_otp_fails_over_to_next_provider_on_timeout(sms_client, worker_ctx, fake):
+    fake.twilio.mode, fake.twilio.hang_seconds = "hang", 2.0
+    txn = _request_otp(sms_client).json["transaction_id"]
+    run_worker(worker_ctx)
+    body = fake.africastalking.received[-1]["form"]["message"]
+    code = re.match(r"(\d{6}) ", body).group(1)
+    assert _verify(sms_client, txn, code).json == {"verified": True}
