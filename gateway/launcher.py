@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 import click
+from sqlalchemy.exc import SQLAlchemyError
 
 from gateway.config import PROJECT_DIR, Settings
 from gateway.embedded_redis import EmbeddedRedis
@@ -60,7 +61,12 @@ class Launcher:
         from gateway.cli import _safe_url, load_demo_if_empty
         from gateway.storage import upgrade_database
 
-        upgrade_database(self.settings.database_url)
+        try:
+            upgrade_database(self.settings.database_url)
+        except SQLAlchemyError as exc:
+            raise click.ClickException(
+                f"cannot migrate the database at {_safe_url(self.settings.database_url)}: "
+                f"{exc.__class__.__name__}: {getattr(exc, 'orig', exc)}") from None
         click.echo(f"database: migrated {_safe_url(self.settings.database_url)}")
         if self.settings.demo_data:
             click.echo(load_demo_if_empty(self.settings))

@@ -54,13 +54,18 @@ class Database:
 def _create_engine(url: str, echo: bool) -> Engine:
     if not url.startswith("sqlite"):
         return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20)
-    path = url.split("///", 1)[-1]
-    if path and path != ":memory:":
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    _ensure_sqlite_folder(url)
     engine = create_engine(url, echo=echo, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S})
     event.listen(engine, "connect", _sqlite_on_connect)
     event.listen(engine, "begin", _sqlite_on_begin)
     return engine
+
+
+def _ensure_sqlite_folder(url: str) -> None:
+    """SQLite creates the file but not its folder (e.g. var/ on a fresh checkout)."""
+    path = url.split("///", 1)[-1]
+    if url.startswith("sqlite") and path and path != ":memory:":
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
 
 
 def _sqlite_on_connect(dbapi_connection, _record) -> None:
@@ -93,6 +98,7 @@ def upgrade_database(url: str, revision: str = "head") -> None:
     """Apply every migration up to ``revision`` (idempotent)."""
     from alembic import command
 
+    _ensure_sqlite_folder(url)
     command.upgrade(alembic_config(url), revision)
 
 
