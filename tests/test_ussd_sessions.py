@@ -123,3 +123,23 @@ def test_long_lists_page_with_98_and_every_option_is_reachable(english_phone, db
     assert previous.startswith("CON ") and previous != page
     choose_last = phone.send("12")
     assert "time" in choose_last.lower()
+
+
+def test_resume_can_be_switched_off(settings, db, redis_client, demo_centers):
+    from gateway import create_app
+    from tests.conftest import UssdPhone
+
+    settings.ussd.resume_window_seconds = 0
+    phone = UssdPhone(create_app(settings).test_client())
+    phone.dial()
+    phone.send(ENGLISH, REGISTER, "Sita Devi")
+    assert "Continue" not in phone.dial()
+
+
+def test_a_new_session_that_arrives_with_history_starts_at_the_first_screen(phone, db,
+                                                                             demo_centers):
+    phone.session_id = "fresh-with-history"
+    first = phone.post(text="1*1")
+    assert first.startswith("CON ") and "Language" in first
+    phone.history = ["1", "1", "1"]  # the next answer after that history is applied
+    assert "English" not in phone.post()
