@@ -1,5 +1,6 @@
 """SQL storage: the system of record (SQLite in WAL mode by default, PostgreSQL in production)."""
 from gateway.storage.database import Database, upgrade_database
+from gateway.admin import models as _admin_models  # noqa: F401,I001 - registers the admin tables
 from gateway.storage.ledger import (
     AttemptOutcome,
     Message,
