@@ -5,7 +5,9 @@ be a valid integer``. Secrets never live in the YAML file: they come from the en
 """
 from __future__ import annotations
 
+import datetime as dt
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from pathlib import Path
@@ -108,6 +110,52 @@ class OtpSettings(_Section):
     api_keys_env: str = "VAXGATE_API_KEYS"
 
 
+class QuietHours(_Section):
+    """Local wall-clock window (may cross midnight) in which no reminder is sent."""
+
+    start: dt.time = dt.time(21, 0)
+    end: dt.time = dt.time(8, 0)
+
+
+class ReminderSettings(_Section):
+    """Reminder SMS before an appointment's time window (docs/reminders.md)."""
+
+    offsets: list[str] = Field(default_factory=lambda: ["24h", "2h"], min_length=1)
+    quiet_hours: QuietHours = Field(default_factory=QuietHours)
+    report_days: int = Field(3, ge=1, le=30)  # the district report's default horizon
+
+    @field_validator("offsets")
+    @classmethod
+    def _durations(cls, value: list[str]) -> list[str]:
+        minutes = [duration_minutes(v) for v in value]
+        if len(set(minutes)) != len(minutes):
+            raise ValueError(f"offsets must differ, got {value}")
+        return value
+
+    @property
+    def offset_minutes(self) -> list[int]:
+        """The offsets in minutes, largest (earliest reminder) first."""
+        return sorted((duration_minutes(v) for v in self.offsets), reverse=True)
+
+
+def duration_minutes(text: str) -> int:
+    """``"24h"`` -> 1440, ``"90m"`` -> 90, ``"1h30m"`` -> 90; ValueError otherwise."""
+    match = re.fullmatch(r"\s*(?:(\d+)\s*h)?\s*(?:(\d+)\s*m)?\s*", str(text))
+    if not match or not any(match.groups()):
+        raise ValueError(f"{text!r} is not a duration such as 24h, 2h or 90m")
+    minutes = int(match[1] or 0) * 60 + int(match[2] or 0)
+    if not 1 <= minutes <= 14 * 24 * 60:
+        raise ValueError(f"{text!r} must be between 1 minute and 14 days")
+    return minutes
+
+
+class WaitlistSettings(_Section):
+    """Waitlist offers when no slot is free (docs/reminders.md)."""
+
+    hold_minutes: int = Field(30, ge=1, le=24 * 60)
+    max_offers: int = Field(2, ge=1, le=10)  # unclaimed offers before an entry lapses
+
+
 class Settings(_Section):
     """Everything a deployment can set. Defaults run the embedded demo."""
 
@@ -120,6 +168,8 @@ class Settings(_Section):
     booking: BookingSettings = Field(default_factory=BookingSettings)
     sms: SmsSettings = Field(default_factory=SmsSettings)
     otp: OtpSettings = Field(default_factory=OtpSettings)
+    reminders: ReminderSettings = Field(default_factory=ReminderSettings)
+    waitlist: WaitlistSettings = Field(default_factory=WaitlistSettings)
     demo_data: bool = True
     testing: bool = False
 
