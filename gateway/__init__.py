@@ -25,11 +25,12 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
     app = Flask(__name__)
     app.config.update(SECRET_KEY=settings.secret_key, TESTING=settings.testing,
                       MAX_CONTENT_LENGTH=64 * 1024)
+    db, redis_client = Database(settings.database_url), connect_redis(settings.redis_url)
     app.extensions["vaxgate"] = Runtime(
         settings=settings,
-        db=Database(settings.database_url),
-        redis=connect_redis(settings.redis_url),
-        flows=load_menus(),
+        db=db,
+        redis=redis_client,
+        menus=_menu_store(db, redis_client),
     )
     _register_blueprints(app)
     return app
@@ -40,6 +41,13 @@ def load_menus():
     from gateway.flows import load_flows
 
     return load_flows(MENU_DIR)
+
+
+def _menu_store(db: Database, redis_client: Any):
+    """Live menus: the built-in ones until an admin publishes a version (kept in SQL)."""
+    from gateway.admin.publishing import MenuStore
+
+    return MenuStore(db, redis_client, load_menus(), MENU_DIR)
 
 
 def _register_blueprints(app: Flask) -> None:

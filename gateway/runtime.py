@@ -16,7 +16,16 @@ class Runtime:
     settings: Settings
     db: Database
     redis: redis.Redis
-    flows: Any  # gateway.flows.FlowSet (loaded lazily so a broken menu names itself)
+    menus: Any  # gateway.admin.publishing.MenuStore: the built-in or last published menus
+
+    @property
+    def flows(self) -> Any:
+        """The live gateway.flows.FlowSet (a newly published version within a second)."""
+        return self.menus.current()
+
+    def flows_for(self, version: str | None) -> Any:
+        """The FlowSet a session started on, or the live one if that version is unknown."""
+        return self.menus.get(version) or self.flows
 
 
 def connect_redis(url: str) -> redis.Redis:

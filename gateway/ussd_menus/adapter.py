@@ -115,7 +115,8 @@ def _protocol(runtime: Runtime, store: SessionStore) -> UssdProtocol:
     services = RegistryActions(runtime.db, settings, channel="ussd",
                                enqueue_sms=lambda ids: enqueue_messages(
                                    runtime.redis, ids, queue="notify", settings=settings.sms))
-    return UssdProtocol(runtime.flows, store, services, engine_settings, today)
+    return UssdProtocol(runtime.flows, store, services, engine_settings, today,
+                        versions=runtime.menus.get)
 
 
 def _reply(reply: UssdReply, status: int = 200) -> Response:

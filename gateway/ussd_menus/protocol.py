@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,8 +48,10 @@ class UssdProtocol:
     """Answers one USSD request; all state lives in the SessionStore between requests."""
 
     def __init__(self, flows: FlowSet, store: SessionStore, services: Any,
-                 settings: dict[str, Any], today: dt.date):
-        self.flows = flows
+                 settings: dict[str, Any], today: dt.date,
+                 versions: Callable[[str | None], FlowSet | None] | None = None):
+        self.flows = flows  # the live menus; a session in progress keeps its own version
+        self.versions = versions
         self.store = store
         self.services = services
         self.settings = settings
@@ -60,6 +63,7 @@ class UssdProtocol:
         if record is None:
             record, screen = self._open(phone, text)
         else:
+            self._adopt(record["state"])
             record, screen = self._continue(record, text)
         reply = self._render(record, screen)
         resumable = not reply.final and bool(record["state"].get("history"))
@@ -68,7 +72,7 @@ class UssdProtocol:
 
     def _open(self, phone: str, text: str) -> tuple[Record, Screen]:
         offered = self.store.take_resumable(phone)
-        if offered and offered["state"].get("version") == self.flows.version:
+        if offered and self._adopt(offered["state"]):
             log.info("offering resume to %s", mask_phone(phone))
             record = {"state": offered["state"], "consumed": text, "page": 0,
                       "resume_offer": True}
@@ -77,6 +81,13 @@ class UssdProtocol:
                       services=self.services, settings=self.settings)
         state, screen = start(self.flows, ctx)
         return {"state": state, "consumed": text, "page": 0}, screen
+
+    def _adopt(self, state: dict[str, Any]) -> bool:
+        """Answer on the menu version the session started on, if it is still known."""
+        found = self.versions(state.get("version")) if self.versions else None
+        if found is not None:
+            self.flows = found
+        return state.get("version") == self.flows.version
 
     def _continue(self, record: Record, text: str) -> tuple[Record, Screen]:
         answer = _new_answer(record["consumed"], text)
