@@ -156,6 +156,20 @@ class WaitlistSettings(_Section):
     max_offers: int = Field(2, ge=1, le=10)  # unclaimed offers before an entry lapses
 
 
+class AdminSettings(_Section):
+    """The admin console (docs/admin.md): lock-out after repeated failed sign-ins."""
+
+    max_failed_logins: int = Field(5, ge=1, le=100)
+    lockout_minutes: int = Field(15, ge=1, le=24 * 60)
+    session_hours: int = Field(12, ge=1, le=24 * 30)
+
+
+class SimulatorSettings(_Section):
+    """The phone simulator at /simulator/: on for demos, off in production."""
+
+    enabled: bool = True
+
+
 class Settings(_Section):
     """Everything a deployment can set. Defaults run the embedded demo."""
 
@@ -168,6 +182,8 @@ class Settings(_Section):
     booking: BookingSettings = Field(default_factory=BookingSettings)
     sms: SmsSettings = Field(default_factory=SmsSettings)
     otp: OtpSettings = Field(default_factory=OtpSettings)
+    admin: AdminSettings = Field(default_factory=AdminSettings)
+    simulator: SimulatorSettings = Field(default_factory=SimulatorSettings)
     reminders: ReminderSettings = Field(default_factory=ReminderSettings)
     waitlist: WaitlistSettings = Field(default_factory=WaitlistSettings)
     demo_data: bool = True
