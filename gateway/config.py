@@ -170,6 +170,29 @@ class SimulatorSettings(_Section):
     enabled: bool = True
 
 
+class HealthWorkerSettings(_Section):
+    """Health-worker accounts: PIN lock-out and the paper-import limits."""
+
+    max_pin_failures: int = Field(5, ge=1, le=20)
+    lock_minutes: int = Field(30, ge=1, le=10080)
+    list_limit: int = Field(100, ge=5, le=500)
+    import_max_megabytes: int = Field(50, ge=1, le=1024)
+
+
+class UpstreamSettings(_Section):
+    """The upstream registry webhook that every registration, booking and vaccination is sent
+    to. Empty ``url``: events are kept and marked not required."""
+
+    url: str = ""
+    secret_env: str = "VAXGATE_UPSTREAM_SECRET"
+    timeout_seconds: float = Field(10.0, gt=0, le=120)
+    backoff_base_seconds: int = Field(10, ge=1, le=3600)
+    backoff_cap_seconds: int = Field(300, ge=1, le=86400)
+    retry_max: int = Field(10000, ge=1)
+    sweep_interval_seconds: int = Field(30, ge=1, le=3600)
+    queue: str = Field("bulk", pattern=r"^(otp|notify|bulk)$")  # a queue `vaxgate worker` drains
+
+
 class Settings(_Section):
     """Everything a deployment can set. Defaults run the embedded demo."""
 
@@ -182,6 +205,8 @@ class Settings(_Section):
     booking: BookingSettings = Field(default_factory=BookingSettings)
     sms: SmsSettings = Field(default_factory=SmsSettings)
     otp: OtpSettings = Field(default_factory=OtpSettings)
+    health_workers: HealthWorkerSettings = Field(default_factory=HealthWorkerSettings)
+    upstream: UpstreamSettings = Field(default_factory=UpstreamSettings)
     admin: AdminSettings = Field(default_factory=AdminSettings)
     simulator: SimulatorSettings = Field(default_factory=SimulatorSettings)
     reminders: ReminderSettings = Field(default_factory=ReminderSettings)

@@ -5,7 +5,10 @@ reads it from config.yaml instead.
 """
 from rq import cron
 
-from gateway.config import SmsSettings
+from gateway.config import SmsSettings, UpstreamSettings
+from gateway.upstream import jobs as upstream_jobs
 from workers.jobs import sweep
 
 cron.register(sweep, "otp", interval=SmsSettings().sweep_interval_seconds, result_ttl=60)
+cron.register(upstream_jobs.sweep, UpstreamSettings().queue,
+              interval=UpstreamSettings().sweep_interval_seconds, result_ttl=60)

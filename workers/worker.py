@@ -23,6 +23,7 @@ from gateway.config import Settings
 from gateway.sms.dispatch import SmsContext
 from gateway.sms.outbox import QUEUES
 from gateway.storage import Database
+from gateway.upstream import jobs as upstream_jobs
 from workers import jobs
 
 log = logging.getLogger("vaxgate.worker")
@@ -58,6 +59,8 @@ def cron_scheduler(settings: Settings, redis_conn: redis.Redis) -> CronScheduler
     scheduler = CronScheduler(connection=redis_conn, name="vaxgate-sms")
     scheduler.register(jobs.sweep, SWEEP_QUEUE, interval=settings.sms.sweep_interval_seconds,
                        result_ttl=60)
+    scheduler.register(upstream_jobs.sweep, settings.upstream.queue,
+                       interval=settings.upstream.sweep_interval_seconds, result_ttl=60)
     return scheduler
 
 

@@ -24,6 +24,7 @@ from gateway.storage import (
     Beneficiary,
     Slot,
 )
+from gateway.upstream import events as upstream_events
 
 # No 0/O, 1/I/L, 5/S or 8/B: read aloud or copied from a small screen without mistakes.
 REFERENCE_ALPHABET = "234679ACDEFGHJKMNPQRTUVWXYZ"
@@ -55,7 +56,9 @@ def book(session: Session, beneficiary_id: int, slot_id: int, *, today: dt.date,
     if existing:
         raise AlreadyBooked(existing.reference)
     _take_place(session, slot_id)
-    return _insert_appointment(session, beneficiary_id, slot_id, channel)
+    appointment = _insert_appointment(session, beneficiary_id, slot_id, channel)
+    upstream_events.record_appointment(session, appointment, "booked")
+    return appointment
 
 
 def cancel(session: Session, appointment_id: int, *, phone: str | None = None,
@@ -72,6 +75,7 @@ def cancel(session: Session, appointment_id: int, *, phone: str | None = None,
     appointment.status = status.value
     session.add(AppointmentEvent(appointment=appointment, status=status.value, channel=channel))
     session.flush()
+    upstream_events.record_appointment(session, appointment, status.value)
     return appointment
 
 

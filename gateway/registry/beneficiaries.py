@@ -11,9 +11,11 @@ from sqlalchemy.orm import Session
 
 from gateway.registry.errors import BeneficiaryCapReached, InvalidField, NotEligible
 from gateway.storage import Beneficiary, PhoneProfile
+from gateway.upstream import events as upstream_events
 
 GENDERS = {"M", "F", "O"}
 ID_TYPES = {"aadhaar", "voter", "pan", "dl", "passport", "ration"}
+NO_ID = "none"  # health-worker SMS and paper rows may come without an ID: checked at the center
 AGE_GROUP_SPLIT = 45
 
 
@@ -52,9 +54,11 @@ def validate(person: NewBeneficiary, today: dt.date, min_age: int) -> None:
         raise NotEligible(min_age)
     if person.gender not in GENDERS:
         raise InvalidField("gender", f"must be one of {sorted(GENDERS)}")
-    if person.id_type not in ID_TYPES:
+    if person.id_type not in ID_TYPES | {NO_ID}:
         raise InvalidField("id_type", f"must be one of {sorted(ID_TYPES)}")
-    if not re.fullmatch(r"\d{4}", person.id_last4):
+    if person.id_type == NO_ID and person.id_last4:
+        raise InvalidField("id_last4", "must be empty when there is no ID")
+    if person.id_type != NO_ID and not re.fullmatch(r"\d{4}", person.id_last4):
         raise InvalidField("id_last4", "must be exactly 4 digits")
     if not re.fullmatch(r"[1-9]\d{5}", person.pincode):
         raise InvalidField("pincode", "must be 6 digits, not starting with 0")
@@ -85,6 +89,7 @@ def register(session: Session, person: NewBeneficiary, *, today: dt.date, min_ag
         channel=person.channel)
     session.add(beneficiary)
     session.flush()
+    upstream_events.record_registration(session, beneficiary)
     return beneficiary, True
 
 

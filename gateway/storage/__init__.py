@@ -20,6 +20,10 @@ from gateway.storage.models import (
     Slot,
 )
 
+# Tables defined beside their domain, registered on Base.metadata here.
+from gateway.healthworkers.models import HealthWorker, HealthWorkerAction  # noqa: E402
+from gateway.upstream.models import UpstreamEvent  # noqa: E402
+
 __all__ = [
     "AttemptOutcome",
     "Message",
@@ -34,7 +38,10 @@ __all__ = [
     "Beneficiary",
     "Center",
     "Database",
+    "HealthWorker",
+    "HealthWorkerAction",
     "PhoneProfile",
     "Slot",
+    "UpstreamEvent",
     "upgrade_database",
 ]

@@ -1,0 +1,114 @@
+"""Re-enqueue upstream deliveries from SQL, and report the backlog.
+
+Redis may lose a job (restart, wipe) and RQ gives up after ``retry_max`` tries; SQL does
+not forget. Every ``upstream.sweep_interval_seconds`` the sweeper enqueues a delivery job
+for each person with a due pending event and no job waiting or running, so an outage of
+days ends with every event sent. With no upstream configured, pending events are kept and
+marked ``not_required``.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any
+
+import redis
+from rq import Queue, Retry
+from sqlalchemy import func, select, update
+
+from gateway.config import Settings
+from gateway.storage.models import utcnow
+from gateway.upstream.delivery import PARKED, PENDING, retry_intervals
+from gateway.upstream.models import EventStatus, UpstreamEvent
+
+log = logging.getLogger(__name__)
+BATCH = 2000
+DELIVER_JOB = "gateway.upstream.jobs.deliver"
+LIVE_JOB_STATES = {b"queued", b"started"}
+
+
+def job_id(beneficiary_id: int) -> str:
+    """One delivery job per person: enqueueing twice is harmless."""
+    return f"upstream-{beneficiary_id}"
+
+
+def enqueue(redis_conn: redis.Redis, settings: Settings, beneficiary_ids) -> int:
+    """Enqueue a delivery job per person, with RQ Retry on the capped backoff."""
+    config = settings.upstream
+    ids = sorted(set(beneficiary_ids))
+    if not config.url or not ids:
+        return 0
+    retry = Retry(max=config.retry_max, interval=retry_intervals(config))
+    jobs = [Queue.prepare_data(DELIVER_JOB, args=(bid,), job_id=job_id(bid), retry=retry,
+                               result_ttl=0, failure_ttl=7 * 86400,
+                               timeout=int(config.timeout_seconds * 20 + 60)) for bid in ids]
+    Queue(config.queue, connection=redis_conn).enqueue_many(jobs)
+    return len(jobs)
+
+
+def enqueue_after_commit(redis_conn: redis.Redis, settings: Settings, beneficiary_ids) -> None:
+    """Enqueue now if Redis answers; otherwise the sweeper will."""
+    try:
+        enqueue(redis_conn, settings, beneficiary_ids)
+    except redis.RedisError as exc:
+        log.warning("upstream: could not enqueue now (%s); the sweeper will", exc)
+
+
+def sweep(ctx: Any, now: dt.datetime | None = None) -> dict[str, int]:
+    """One pass: mark events not required (no upstream), or enqueue every due person."""
+    now = now or utcnow()
+    if not ctx.settings.upstream.url:
+        return {"not_required": _mark_not_required(ctx.db), "enqueued": 0}
+    due = _due_beneficiaries(ctx.db, now)
+    pipe = ctx.redis.pipeline()
+    for bid in due:
+        pipe.hget(f"rq:job:{job_id(bid)}", "status")
+    idle = [bid for bid, state in zip(due, pipe.execute(), strict=True)
+            if state not in LIVE_JOB_STATES]
+    return {"not_required": 0, "enqueued": enqueue(ctx.redis, ctx.settings, idle)}
+
+
+def _mark_not_required(db) -> int:
+    with db.write() as session:
+        return session.execute(update(UpstreamEvent).where(UpstreamEvent.status == PENDING)
+                               .values(status=EventStatus.NOT_REQUIRED.value,
+                                       updated_at=utcnow())).rowcount
+
+
+def _due_beneficiaries(db, now: dt.datetime) -> list[int]:
+    """People with a pending event due now and no parked event blocking their line."""
+    parked = select(UpstreamEvent.beneficiary_id).where(UpstreamEvent.status == PARKED)
+    with db.read() as session:
+        return list(session.scalars(
+            select(UpstreamEvent.beneficiary_id).where(
+                UpstreamEvent.status == PENDING, UpstreamEvent.next_attempt_at <= now,
+                UpstreamEvent.beneficiary_id.not_in(parked))
+            .group_by(UpstreamEvent.beneficiary_id)
+            .order_by(func.min(UpstreamEvent.id)).limit(BATCH)))
+
+
+def backlog(db, now: dt.datetime | None = None) -> dict[str, Any]:
+    """Pending count, oldest pending age (s), parked count, and the latest error."""
+    now = now or utcnow()
+    with db.read() as session:
+        counts = dict(session.execute(select(UpstreamEvent.status, func.count())
+                                      .group_by(UpstreamEvent.status)).all())
+        oldest = session.scalar(select(func.min(UpstreamEvent.created_at))
+                                .where(UpstreamEvent.status == PENDING))
+        last = session.execute(select(UpstreamEvent.id, UpstreamEvent.last_error)
+                               .where(UpstreamEvent.last_error != "",
+                                      UpstreamEvent.status.in_((PENDING, PARKED)))
+                               .order_by(UpstreamEvent.updated_at.desc()).limit(1)).first()
+    return {"pending": counts.get(PENDING, 0), "parked": counts.get(PARKED, 0),
+            "sent": counts.get(EventStatus.SENT.value, 0),
+            "not_required": counts.get(EventStatus.NOT_REQUIRED.value, 0),
+            "oldest_pending_age_seconds": _age(oldest, now),
+            "last_error": {"event_id": last[0], "error": last[1]} if last else None}
+
+
+def _age(created: dt.datetime | None, now: dt.datetime) -> int | None:
+    if created is None:
+        return None
+    if created.tzinfo is None:  # SQLite hands back naive UTC
+        created = created.replace(tzinfo=dt.UTC)
+    return max(int((now - created).total_seconds()), 0)

@@ -1,0 +1,36 @@
+"""Upstream fixtures: the fake upstream registry and settings pointing at it."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from types import SimpleNamespace
+
+import pytest
+
+from .fake_upstream import SECRET, FakeUpstream
+
+
+@pytest.fixture(scope="session")
+def upstream_server() -> Iterator[FakeUpstream]:
+    server = FakeUpstream().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def upstream(upstream_server, monkeypatch) -> FakeUpstream:
+    upstream_server.reset()
+    monkeypatch.setenv("VAXGATE_UPSTREAM_SECRET", SECRET)
+    return upstream_server
+
+
+@pytest.fixture
+def upstream_settings(settings, upstream):
+    data = settings.model_dump()
+    data["upstream"] = {**data["upstream"], "url": upstream.url, "timeout_seconds": 2}
+    return type(settings).model_validate(data)
+
+
+@pytest.fixture
+def uctx(upstream_settings, db, redis_client):
+    """What the jobs get from the worker: settings, database, Redis."""
+    return SimpleNamespace(settings=upstream_settings, db=db, redis=redis_client)

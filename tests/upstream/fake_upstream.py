@@ -1,0 +1,90 @@
+"""A fake upstream registry over real HTTP, with a clock the test moves (time travel).
+
+``down_until``: requests before that (test) time get 503. ``refuse``: event kinds answered
+with 422. Every request is kept in ``requests``; ``accepted`` lists the bodies answered 2xx
+in arrival order. A bad signature gets 401.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+SECRET = "upstream-secret-for-tests"
+
+
+class FakeUpstream:
+    def __init__(self):
+        self.clock = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+        self.down_until: dt.datetime | None = None
+        self.status_when_down = 503
+        self.refuse: set[str] = set()
+        self.requests: list[dict] = []
+        self.accepted: list[dict] = []
+        self.lock = threading.Lock()
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}/events"
+
+    def start(self) -> FakeUpstream:
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def reset(self) -> None:
+        with self.lock:
+            self.down_until, self.refuse = None, set()
+            self.requests, self.accepted = [], []
+            self.status_when_down = 503
+
+    def answer(self, headers: dict, raw: bytes) -> tuple[int, str]:
+        """Decide the status for one request and record it."""
+        body = json.loads(raw)
+        with self.lock:
+            status, text = self._decide(headers, raw, body)
+            self.requests.append({"headers": headers, "body": body, "status": status})
+            if status == 201:
+                self.accepted.append(body)
+            return status, text
+
+    def _decide(self, headers: dict, raw: bytes, body: dict) -> tuple[int, str]:
+        if not _signature_ok(headers, raw):
+            return 401, "bad signature"
+        if self.down_until is not None and self.clock < self.down_until:
+            return self.status_when_down, "maintenance"
+        if body["event"] in self.refuse:
+            return 422, "unknown center code"
+        return 201, "ok"
+
+
+def _signature_ok(headers: dict, raw: bytes) -> bool:
+    timestamp = headers.get("X-Vaxgate-Timestamp", "")
+    expected = hmac.new(SECRET.encode(), timestamp.encode() + b"." + raw, hashlib.sha256)
+    return hmac.compare_digest(headers.get("X-Vaxgate-Signature", ""),
+                               "sha256=" + expected.hexdigest())
+
+
+def _handler(fake: FakeUpstream):
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802 - http.server naming
+            raw = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            status, text = fake.answer(dict(self.headers), raw)
+            self.send_response(status)
+            self.send_header("Content-Type", "text/plain")
+            self.end_headers()
+            self.wfile.write(text.encode())
+
+        def log_message(self, *args):
+            pass
+
+    return Handler
