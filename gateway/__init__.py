@@ -52,10 +52,12 @@ def _menu_store(db: Database, redis_client: Any):
 
 def _register_blueprints(app: Flask) -> None:
     from gateway import health
+    from gateway.ivr import webhooks as ivr_webhooks
     from gateway.sms import webhooks as sms_webhooks
     from gateway.ussd_menus.adapter import ussd
 
     app.register_blueprint(health.bp)
     app.register_blueprint(ussd)
     app.register_blueprint(sms_webhooks.bp)
+    app.register_blueprint(ivr_webhooks.bp)
     health.install_error_handlers(app)

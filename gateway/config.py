@@ -193,6 +193,36 @@ class UpstreamSettings(_Section):
     queue: str = Field("bulk", pattern=r"^(otp|notify|bulk)$")  # a queue `vaxgate worker` drains
 
 
+class IvrVoiceSettings(_Section):
+    """The text-to-speech voice for one language; a language without one plays recordings."""
+
+    language: str = Field(pattern=r"^[a-z]{2}-[A-Z]{2}$")  # Twilio <Say language>, e.g. en-IN
+    twilio_voice: str = ""  # e.g. Polly.Aditi (empty: Twilio's default for the language)
+    africastalking_voice: str = "woman"
+
+
+def _default_voices() -> dict[str, IvrVoiceSettings]:
+    return {"en": IvrVoiceSettings(language="en-IN", twilio_voice="Polly.Aditi"),
+            "hi": IvrVoiceSettings(language="hi-IN", twilio_voice="Polly.Aditi")}
+
+
+class IvrSettings(_Section):
+    """Voice calls (docs/ivr.md). Secrets name environment variables, never values."""
+
+    enabled: bool = True
+    session_ttl_seconds: int = Field(1800, ge=60, le=86400)
+    resume_window_seconds: int = Field(600, ge=0, le=86400)
+    gather_timeout_seconds: int = Field(6, ge=2, le=30)
+    record_max_seconds: int = Field(10, ge=3, le=60)
+    no_input_retries: int = Field(2, ge=0, le=5)
+    twilio_auth_token_env: str = "TWILIO_AUTH_TOKEN"
+    africastalking_secret_env: str = "AT_VOICE_SECRET"
+    public_base_url: str = ""
+    audio_base_url: str = ""
+    audio_dir: str = "var/ivr_audio"
+    voices: dict[str, IvrVoiceSettings] = Field(default_factory=_default_voices)
+
+
 class Settings(_Section):
     """Everything a deployment can set. Defaults run the embedded demo."""
 
@@ -205,6 +235,7 @@ class Settings(_Section):
     booking: BookingSettings = Field(default_factory=BookingSettings)
     sms: SmsSettings = Field(default_factory=SmsSettings)
     otp: OtpSettings = Field(default_factory=OtpSettings)
+    ivr: IvrSettings = Field(default_factory=IvrSettings)
     health_workers: HealthWorkerSettings = Field(default_factory=HealthWorkerSettings)
     upstream: UpstreamSettings = Field(default_factory=UpstreamSettings)
     admin: AdminSettings = Field(default_factory=AdminSettings)

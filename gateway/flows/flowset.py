@@ -18,6 +18,7 @@ class OptionDef:
     label: Translations
     next: str
     set: dict[str, str] = field(default_factory=dict)
+    voice: Translations | None = None  # spoken instead of the label on voice channels
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,9 @@ class ScreenDef:
     yes: str | None = None
     no: str | None = None
     clear_history: bool = False
+    voice: Translations | None = None  # spoken wording, instead of the prompt, on voice
+    audio: dict[str, str] = field(default_factory=dict)  # lang -> recorded prompt file/URL
+    voice_record: bool = False  # input screens: on voice, record the answer (no keypad)
 
     @property
     def interactive(self) -> bool:

@@ -23,15 +23,16 @@ MAIN = "main"
 MESSAGES = "messages"
 
 # type -> (required keys, optional keys), besides "type" itself
+VOICE_KEYS = {"voice", "audio"}  # optional on every screen with a prompt (IVR wording/recording)
 SCREEN_KEYS: dict[str, tuple[set[str], set[str]]] = {
-    "menu": ({"prompt", "options"}, set()),
-    "input": ({"prompt", "validate", "save", "next"}, set()),
-    "list": ({"source", "prompt", "save", "next", "empty"}, set()),
-    "confirm": ({"prompt", "yes", "no"}, set()),
+    "menu": ({"prompt", "options"}, VOICE_KEYS),
+    "input": ({"prompt", "validate", "save", "next"}, VOICE_KEYS | {"voice_record"}),
+    "list": ({"source", "prompt", "save", "next", "empty"}, VOICE_KEYS),
+    "confirm": ({"prompt", "yes", "no"}, VOICE_KEYS),
     "action": ({"call", "next"}, {"clear_history"}),
-    "end": ({"prompt"}, set()),
+    "end": ({"prompt"}, VOICE_KEYS),
 }
-OPTION_KEYS = ({"label", "next"}, {"set"})
+OPTION_KEYS = ({"label", "next"}, {"set", "voice"})
 
 # Shared messages the engine, the renderer and the channel adapters rely on.
 REQUIRED_MESSAGES = (
@@ -217,6 +218,8 @@ def _parse_screen(journey: str, name: str, raw: dict[str, Any], errors: _Errors)
     if "prompt" in raw:
         prompt = _translations(raw["prompt"], f"{path}.prompt", errors, plain_ok=False)
     validate, validate_args = _parse_validate(raw.get("validate"), f"{path}.validate", errors)
+    if not isinstance(raw.get("voice_record", False), bool):
+        errors.add(f"{path}.voice_record", "must be true or false")
     next_value = raw.get("next")
     routes = _parse_routes(journey, next_value, f"{path}.next", errors) if kind == "action" else {}
     return ScreenDef(
@@ -235,7 +238,31 @@ def _parse_screen(journey: str, name: str, raw: dict[str, Any], errors: _Errors)
         yes=_target(journey, raw.get("yes"), f"{path}.yes", errors),
         no=_target(journey, raw.get("no"), f"{path}.no", errors),
         clear_history=bool(raw.get("clear_history", False)),
+        voice=_optional_translations(raw.get("voice"), f"{path}.voice", errors),
+        audio=_parse_audio(raw.get("audio"), f"{path}.audio", errors),
+        voice_record=raw.get("voice_record") is True,
     )
+
+
+def _optional_translations(value: Any, path: str, errors: _Errors) -> Translations | None:
+    """An optional {en, hi, bn} text (or one plain string), e.g. a voice-only wording."""
+    if value is None:
+        return None
+    return _translations(value, path, errors, plain_ok=True)
+
+
+def _parse_audio(value: Any, path: str, errors: _Errors) -> dict[str, str]:
+    """`audio: {bn: file.mp3}`: recorded prompts by language (file under the audio folder or
+    an http(s) URL)."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict) or not all(isinstance(v, str) and v for v in value.values()):
+        errors.add(path, "must map languages to audio file names or URLs")
+        return {}
+    for lang in value:
+        if lang not in LANGUAGES:
+            errors.add(path, f"unknown language '{lang}'")
+    return {lang: file for lang, file in value.items() if lang in LANGUAGES}
 
 
 def _var_name(value: Any, path: str, errors: _Errors) -> str | None:
@@ -301,7 +328,9 @@ def _parse_options(journey: str, value: Any, path: str, errors: _Errors) -> list
             sets = {}
         for var in sets:
             _var_name(var, f"{option_path}.set", errors)
-        options.append(OptionDef(label, target or "", {k: str(v) for k, v in sets.items()}))
+        voice = _optional_translations(raw.get("voice"), f"{option_path}.voice", errors)
+        options.append(OptionDef(label, target or "", {k: str(v) for k, v in sets.items()},
+                                 voice))
     return options
 
 

@@ -86,7 +86,7 @@ class RegistryActions:
             birth_year=int(vars.get("birth_year") or 0), gender=str(vars.get("gender", "")),
             id_type=str(vars.get("id_type", "")), id_last4=str(vars.get("id_last4", "")),
             pincode=str(vars.get("pincode", "")), language=vars.get("lang") or "en",
-            channel=self.channel)
+            channel=self.channel, name_recording_url=vars.get("name_recording_url") or None)
         rules = self.settings.registration
         try:
             with self.db.write() as session:

@@ -32,6 +32,7 @@ class NewBeneficiary:
     pincode: str
     language: str = "en"
     channel: str = "ussd"
+    name_recording_url: str | None = None  # IVR: the spoken name; the name awaits confirmation
 
 
 def name_key(name: str) -> str:
@@ -86,7 +87,8 @@ def register(session: Session, person: NewBeneficiary, *, today: dt.date, min_ag
         phone=person.phone, name=" ".join(person.name.split()), name_key=key,
         birth_year=person.birth_year, gender=person.gender, id_type=person.id_type,
         id_last4=person.id_last4, pincode=person.pincode, language=person.language,
-        channel=person.channel)
+        channel=person.channel, name_recording_url=person.name_recording_url,
+        name_confirmed=person.name_recording_url is None)
     session.add(beneficiary)
     session.flush()
     upstream_events.record_registration(session, beneficiary)

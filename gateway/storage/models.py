@@ -9,6 +9,7 @@ import datetime as dt
 from enum import Enum
 
 from sqlalchemy import (
+    Boolean,
     CheckConstraint,
     Date,
     DateTime,
@@ -20,6 +21,7 @@ from sqlalchemy import (
     Time,
     UniqueConstraint,
     text,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -70,6 +72,9 @@ class Beneficiary(Base):
     pincode: Mapped[str] = mapped_column(String(6), index=True)
     language: Mapped[str] = mapped_column(String(5), default="en")
     channel: Mapped[str] = mapped_column(String(12), default="ussd")
+    # A name spoken on an IVR call: the recording, and False until staff confirm the name.
+    name_recording_url: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    name_confirmed: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     appointments: Mapped[list[Appointment]] = relationship(back_populates="beneficiary")

@@ -1,0 +1,26 @@
+"""The SMS a caller gets when a call ends in silence: how to finish (call back or dial USSD).
+
+Recorded in the ledger (kind "notice", one per call) and enqueued after the commit; if Redis
+is down at that moment the SMS sweeper sends it later.
+"""
+from __future__ import annotations
+
+from gateway.registry.notifications import enqueue_after_commit
+from gateway.runtime import Runtime
+from gateway.sms.outbox import enqueue_messages, record_message
+from gateway.storage.ledger import MessageKind
+
+
+def send_finish_sms(runtime: Runtime, call_id: str, phone: str, lang: str) -> None:
+    """Record and enqueue the "how to finish" SMS for a call that ended without input."""
+    settings = runtime.settings
+    body = runtime.flows.messages.text("voice.sms_finish", lang, {
+        "resume_minutes": max(1, settings.ivr.resume_window_seconds // 60),
+        "ussd_code": settings.ussd.service_codes[0], "helpline": settings.ussd.helpline})
+    with runtime.db.write() as session:
+        message = record_message(session, phone=phone, kind=MessageKind.NOTICE, body=body,
+                                 lang=lang, dedupe_key=f"ivr:{call_id}:no_input")
+        session.flush()
+        ids = [message.id]
+    enqueue_after_commit(lambda found: enqueue_messages(runtime.redis, found, queue="notify",
+                                                        settings=settings.sms), ids)

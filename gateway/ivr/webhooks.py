@@ -1,0 +1,216 @@
+"""IVR webhooks: ``POST /ivr/twilio`` (+ ``/gather``, ``/record``) answering TwiML, and
+``POST /ivr/africastalking`` (+ ``/gather``, ``/record``) answering AT voice XML.
+
+Twilio requests must carry a valid ``X-Twilio-Signature`` when the auth token named by
+``ivr.twilio_auth_token_env`` is set; Africa's Talking requests must carry the secret named
+by ``ivr.africastalking_secret_env`` (``?secret=``, which our callback URLs repeat). A request
+failing that gets 403 and is logged. A malformed request gets 400 with a spoken sentence
+naming the field; a failure inside gets a polite goodbye — never a 500.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hmac
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, Response, abort, request, send_from_directory
+from pydantic import BaseModel, Field, ValidationError, field_validator
+from redis.exceptions import LockError, RedisError
+from twilio.request_validator import RequestValidator
+
+from gateway.config import PROJECT_DIR, IvrSettings
+from gateway.flows import ServiceUnavailable
+from gateway.ivr import africastalking_adapter, twilio_adapter
+from gateway.ivr.call import CallProtocol
+from gateway.ivr.notices import send_finish_sms
+from gateway.ivr.twilio_adapter import ActionUrls
+from gateway.ivr.voice import AudioLibrary, Speaker, VoicePrompt
+from gateway.phones import InvalidPhone, mask_phone, parse_phone
+from gateway.registry.actions import RegistryActions
+from gateway.runtime import Runtime, get_runtime
+from gateway.sessions import SessionStore
+from gateway.sms.outbox import enqueue_messages
+from gateway.sms.secrets import read_secret
+
+log = logging.getLogger(__name__)
+bp = Blueprint("ivr", __name__)
+
+CALL_ID = r"^[\w\-.:]{1,128}$"
+Renderer = Callable[[VoicePrompt, ActionUrls, IvrSettings], str]
+
+
+class CallRequest(BaseModel):
+    """The fields we use from either provider, under neutral names."""
+
+    call_id: str = Field(pattern=CALL_ID)
+    phone: str = Field(min_length=1, max_length=32)
+    digits: str | None = Field(default=None, max_length=4096)
+    recording_url: str | None = Field(default=None, max_length=500,
+                                      pattern=r"^(https?://\S+)?$")
+    active: bool = True
+
+    @field_validator("phone")
+    @classmethod
+    def _e164(cls, value: str) -> str:
+        try:
+            return parse_phone(value)
+        except InvalidPhone as exc:
+            raise ValueError(f"not a phone number ({exc})") from None
+
+
+TWILIO_FIELDS = {"CallSid": "call_id", "From": "phone", "Digits": "digits",
+                 "RecordingUrl": "recording_url"}
+AT_FIELDS = {"sessionId": "call_id", "callerNumber": "phone", "dtmfDigits": "digits",
+             "recordingUrl": "recording_url", "isActive": "active"}
+
+PROVIDERS: dict[str, tuple[dict[str, str], Renderer, Callable]] = {
+    "twilio": (TWILIO_FIELDS, twilio_adapter.render_twiml, twilio_adapter.render_message),
+    "africastalking": (AT_FIELDS, africastalking_adapter.render_at_xml,
+                       africastalking_adapter.render_message),
+}
+
+
+@bp.post("/ivr/<provider>")
+@bp.post("/ivr/<provider>/<step>")
+def callback(provider: str, step: str = "start") -> Response:
+    """Every IVR callback: start, gather (keys) or record, from Twilio or Africa's Talking."""
+    settings = get_runtime().settings.ivr
+    if provider not in PROVIDERS or step not in ("start", "gather", "record") \
+            or not settings.enabled:
+        abort(404)
+    if not _authentic(provider):
+        log.warning("IVR %s callback refused: bad or missing signature/secret", provider)
+        return _reply(provider, _message(provider, "Forbidden.", "en"), 403)
+    form = _parse(provider)
+    if isinstance(form, str):
+        return _reply(provider, _message(provider, f"Invalid request: field '{form}' is "
+                                                   "missing or malformed.", "en"), 400)
+    if not form.active:
+        log.info("IVR call %s ended by the caller", form.call_id[:32])
+        return _reply(provider, africastalking_adapter.render_empty())
+    return _reply(provider, _answer(provider, step, form))
+
+
+@bp.get("/ivr/audio/<path:name>")
+def audio(name: str) -> Response:
+    """Recorded prompts from ``ivr.audio_dir`` (when no ``audio_base_url`` serves them)."""
+    return send_from_directory(_audio_dir(get_runtime().settings.ivr), name)
+
+
+def _answer(provider: str, step: str, form: CallRequest) -> str:
+    runtime = get_runtime()
+    settings = runtime.settings.ivr
+    _, render, _ = PROVIDERS[provider]
+    store = SessionStore(runtime.redis, "ivr", settings.session_ttl_seconds,
+                         settings.resume_window_seconds)
+    try:
+        with store.lock(form.call_id):
+            prompt = _step(_protocol(runtime, store), step, form)
+        return render(prompt, _action_urls(provider), settings)
+    except (ServiceUnavailable, RedisError, LockError) as exc:
+        log.warning("IVR step for %s could not be served: %s", mask_phone(form.phone), exc)
+        return _message(provider, runtime.flows.messages.text("voice.try_again_later", "en"),
+                        "en")
+    except Exception:  # noqa: BLE001 - the caller hears a polite goodbye, the log the rest
+        log.exception("IVR step failed for %s", mask_phone(form.phone))
+        text = runtime.flows.messages.text("session.error_end", "en",
+                                           {"helpline": runtime.settings.ussd.helpline})
+        return _message(provider, text, "en")
+
+
+def _step(protocol: CallProtocol, step: str, form: CallRequest) -> VoicePrompt:
+    if step == "record" or (step == "start" and form.recording_url):
+        return protocol.recording(form.call_id, form.phone, form.recording_url)
+    if step == "gather" or (step == "start" and form.digits is not None):
+        return protocol.keys(form.call_id, form.phone, form.digits)
+    return protocol.open(form.call_id, form.phone)
+
+
+def _protocol(runtime: Runtime, store: SessionStore) -> CallProtocol:
+    settings = runtime.settings
+    today = dt.datetime.now(ZoneInfo(settings.timezone)).date()
+    engine_settings = {"min_age": settings.registration.min_age,
+                       "max_beneficiaries": settings.registration.max_beneficiaries_per_phone,
+                       "helpline": settings.ussd.helpline}
+    services = RegistryActions(runtime.db, settings, channel="ivr",
+                               enqueue_sms=lambda ids: enqueue_messages(
+                                   runtime.redis, ids, queue="notify", settings=settings.sms))
+    base = settings.ivr.audio_base_url or _public_base() + "/ivr/audio"
+    speaker = Speaker(runtime.flows, frozenset(settings.ivr.voices),
+                      AudioLibrary(_audio_dir(settings.ivr), base))
+    return CallProtocol(runtime.flows, store, services, speaker, engine_settings, today,
+                        retries=settings.ivr.no_input_retries,
+                        on_no_input=lambda call_id, phone, lang: send_finish_sms(
+                            runtime, call_id, phone, lang))
+
+
+# --- request parsing and authenticity -------------------------------------------------------
+
+def _parse(provider: str) -> CallRequest | str:
+    """The request as a CallRequest, or the provider's name of the first bad field."""
+    names, _, _ = PROVIDERS[provider]
+    raw = {ours: request.form[theirs] for theirs, ours in names.items() if theirs in request.form}
+    if "active" in raw:
+        raw["active"] = raw["active"] != "0"
+    raw = {key: value for key, value in raw.items() if value != "" or key == "digits"}
+    try:
+        return CallRequest.model_validate(raw)
+    except ValidationError as exc:
+        ours = str(exc.errors()[0]["loc"][0]) if exc.errors()[0]["loc"] else "form"
+        theirs = {v: k for k, v in names.items()}.get(ours, ours)
+        log.info("rejected IVR %s request: %s: %s", provider, theirs, exc.errors()[0]["msg"])
+        return theirs
+
+
+def _authentic(provider: str) -> bool:
+    settings = get_runtime().settings.ivr
+    if provider == "twilio":
+        token = read_secret(settings.twilio_auth_token_env)
+        if not token:
+            return True
+        signature = request.headers.get("X-Twilio-Signature", "")
+        return bool(signature) and RequestValidator(token).validate(
+            _public_url(), request.form.to_dict(), signature)
+    secret = read_secret(settings.africastalking_secret_env)
+    given = request.args.get("secret", "")
+    return not secret or hmac.compare_digest(given.encode(), secret.encode())
+
+
+def _public_base() -> str:
+    """Our base URL as the provider sees it: ``ivr.public_base_url`` behind a proxy."""
+    base = get_runtime().settings.ivr.public_base_url.rstrip("/")
+    return base or request.host_url.rstrip("/")
+
+
+def _public_url() -> str:
+    """The URL the provider called (what Twilio signed)."""
+    query = request.query_string.decode()
+    return _public_base() + request.path + (f"?{query}" if query else "")
+
+
+def _action_urls(provider: str) -> ActionUrls:
+    """The next callback URLs; Africa's Talking's carry the shared secret, if one is set."""
+    base = f"{_public_base()}/ivr/{provider}"
+    query = ""
+    if provider == "africastalking":
+        secret = read_secret(get_runtime().settings.ivr.africastalking_secret_env)
+        query = "?" + urlencode({"secret": secret}) if secret else ""
+    return ActionUrls(gather=f"{base}/gather{query}", record=f"{base}/record{query}")
+
+
+def _audio_dir(settings: IvrSettings) -> Path:
+    folder = Path(settings.audio_dir)
+    return folder if folder.is_absolute() else PROJECT_DIR / folder
+
+
+def _message(provider: str, text: str, lang: str) -> str:
+    _, _, render_message = PROVIDERS[provider]
+    return render_message(text, lang, get_runtime().settings.ivr)
+
+
+def _reply(provider: str, body: str, status: int = 200) -> Response:
+    return Response(body, status=status, mimetype="application/xml")
