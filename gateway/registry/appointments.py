@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from gateway.registry.beneficiaries import age_group
 from gateway.registry.errors import AlreadyBooked, NotFound, SlotFull, WrongAgeGroup
+from gateway.reminders import keys as reminder_keys
 from gateway.storage import (
     Appointment,
     AppointmentEvent,
@@ -43,8 +44,11 @@ def active_appointment(session: Session, beneficiary_id: int) -> Appointment | N
 
 
 def book(session: Session, beneficiary_id: int, slot_id: int, *, today: dt.date,
-         channel: str = "ussd") -> Appointment:
-    """Take one place in ``slot_id`` for the beneficiary. Raises SlotFull, AlreadyBooked..."""
+         channel: str = "ussd", place_taken: bool = False) -> Appointment:
+    """Take one place in ``slot_id`` for the beneficiary. Raises SlotFull, AlreadyBooked...
+
+    ``place_taken``: the place is already counted (a waitlist hold being claimed).
+    """
     beneficiary = session.get(Beneficiary, beneficiary_id)
     slot = session.get(Slot, slot_id)
     if beneficiary is None or slot is None:
@@ -55,7 +59,8 @@ def book(session: Session, beneficiary_id: int, slot_id: int, *, today: dt.date,
     existing = active_appointment(session, beneficiary_id)
     if existing:
         raise AlreadyBooked(existing.reference)
-    _take_place(session, slot_id)
+    if not place_taken:
+        _take_place(session, slot_id)
     appointment = _insert_appointment(session, beneficiary_id, slot_id, channel)
     upstream_events.record_appointment(session, appointment, "booked")
     return appointment
@@ -75,6 +80,7 @@ def cancel(session: Session, appointment_id: int, *, phone: str | None = None,
     appointment.status = status.value
     session.add(AppointmentEvent(appointment=appointment, status=status.value, channel=channel))
     session.flush()
+    reminder_keys.withdraw(session, appointment.id)  # no stale reminder for it
     upstream_events.record_appointment(session, appointment, status.value)
     return appointment
 

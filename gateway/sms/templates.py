@@ -6,6 +6,7 @@ as ``datetime.date`` / ``(start, end)`` which are formatted here in the message'
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from typing import Any
 
 from gateway import i18n
@@ -53,14 +54,17 @@ KIND_OF: dict[str, MessageKind] = {
 }
 
 
-def render(kind_name: str, lang: str, **vars: Any) -> str:
+def render(kind_name: str, lang: str, *, table: Mapping[str, Mapping[str, str]] | None = None,
+           **vars: Any) -> str:
     """The text of template ``kind_name`` in ``lang`` (English if unsupported).
+
+    ``table`` is another module's templates (same shape as ``TEMPLATES``), e.g. reminders.
 
     ``date`` may be a ``datetime.date`` and ``window`` a ``(start, end)`` pair of times; both
     are then formatted in ``lang``. Latin-script results are normalised to GSM-7 where a
     look-alike (NBSP, curly quote, dash) would otherwise force UCS-2.
     """
-    texts = TEMPLATES.get(kind_name)
+    texts = (TEMPLATES if table is None else table).get(kind_name)
     if texts is None:
         raise TemplateError(f"unknown SMS template {kind_name!r}")
     lang = lang if lang in texts else "en"
