@@ -22,11 +22,13 @@ from gateway.storage.models import (
 
 # Tables defined beside their domain, registered on Base.metadata here.
 from gateway.healthworkers.models import HealthWorker, HealthWorkerAction  # noqa: E402
+from gateway.reminders.models import OptOut, ReminderWatermark, WaitlistEntry  # noqa: E402
 from gateway.upstream.models import UpstreamEvent  # noqa: E402
 
 __all__ = [
     "AttemptOutcome",
     "Message",
+    "OptOut",
     "MessageKind",
     "MessageStatus",
     "SandboxMessage",
@@ -41,7 +43,9 @@ __all__ = [
     "HealthWorker",
     "HealthWorkerAction",
     "PhoneProfile",
+    "ReminderWatermark",
     "Slot",
     "UpstreamEvent",
     "upgrade_database",
+    "WaitlistEntry",
 ]
