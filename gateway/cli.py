@@ -76,8 +76,10 @@ def menus() -> None:
 @menus.command("check")
 @click.option("--dir", "menu_dir", type=click.Path(file_okay=False, exists=True),
               help="Menu folder (default: the built-in gateway/ussd_menus).")
-def menus_check(menu_dir: str | None) -> None:
-    """Validate every menu: targets, translations, reachability, screen length limits."""
+@click.pass_context
+def menus_check(ctx: click.Context, menu_dir: str | None) -> None:
+    """Validate every menu: targets, translations, reachability, screen length limits; list
+    voice prompts with neither a TTS voice nor a recording (warnings)."""
     from gateway import MENU_DIR
     from gateway.registry.actions import ACTIONS
     from gateway.ussd_menus.check import check_menus
@@ -87,7 +89,27 @@ def menus_check(menu_dir: str | None) -> None:
         click.echo(error, err=True)
     if errors:
         raise click.ClickException(f"{len(errors)} problem(s) in the menus")
+    _voice_warnings(ctx, menu_dir or MENU_DIR)
     click.echo("menus OK: every screen of every journey fits in en, hi and bn")
+
+
+def _voice_warnings(ctx: click.Context, menu_dir) -> None:
+    """Warn about IVR prompts that would be spoken in English for want of a voice/recording."""
+    from pathlib import Path
+
+    from gateway.config import PROJECT_DIR
+    from gateway.flows import load_flows
+    from gateway.ussd_menus.check import voice_gaps
+
+    ivr = _settings(ctx).ivr
+    folder = Path(ivr.audio_dir) if Path(ivr.audio_dir).is_absolute() \
+        else PROJECT_DIR / ivr.audio_dir
+    gaps = voice_gaps(load_flows(menu_dir), set(ivr.voices), folder)
+    for gap in gaps:
+        click.echo(f"warning: {gap}", err=True)
+    if gaps:
+        click.echo(f"warning: {len(gaps)} voice prompt(s) have no TTS voice and no recording "
+                   "and will be spoken in English (see docs/ivr.md)", err=True)
 
 
 @main.command()

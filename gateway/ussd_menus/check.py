@@ -139,7 +139,16 @@ def sample_vars(lang: str) -> dict[str, Any]:
         "center_id": "17", "center_name": SAMPLE_CENTER, "search_scope": "district",
         "slot_id": "311", "window_label": SAMPLE_WINDOWS[0], "reference": "K7QP3M",
         "appointment_id": "88", "reschedule_id": "",
+        **HEALTH_WORKER_SAMPLES,
     }
+
+
+HEALTH_WORKER_SAMPLES = {  # health_worker.yaml
+    "hw_name": SAMPLE_NAME, "hw_center_name": SAMPLE_CENTER, "pin_tries_left": 4,
+    "locked_until": "18:45", "benef_phone": "+919812345678", "otp_tries_left": 2,
+    "retry_after": 30, "appointment_ref": "K7QP3M", "count_expected": 120,
+    "count_vaccinated": 245, "count_no_show": 12,
+}
 
 
 def sample_items(source: str, lang: str) -> list[dict[str, Any]]:
@@ -153,3 +162,38 @@ def sample_items(source: str, lang: str) -> list[dict[str, Any]]:
         "list_appointments": [f"K7QP3M Sita {format_date(day, lang)}" for day in days[:4]],
     }.get(source, [f"Sample item {n:012d}" for n in range(5)])
     return [{"value": str(n), "label": label, "vars": {}} for n, label in enumerate(labels, 1)]
+
+
+def voice_gaps(flows: FlowSet, tts_languages: set[str] | frozenset[str],
+               audio_folder: str | Path) -> list[str]:
+    """Every voice prompt that would have neither a text-to-speech voice nor a recording
+    (``<audio_folder>/<lang>/<key>.mp3`` or the screen's ``audio:``), in every language.
+    Such prompts are spoken in English at runtime; list items from the database are not
+    counted (they cannot be recorded in advance)."""
+    from gateway.ivr.voice import AudioLibrary
+
+    library = AudioLibrary(Path(audio_folder))
+    gaps = []
+    for lang in (lang for lang in LANGUAGES if lang not in tts_languages):
+        for key, explicit, path in _voice_keys(flows, lang):
+            if not library.has(key, lang, explicit):
+                gaps.append(f"{path} [{lang}] voice: no TTS voice and no recording "
+                            f"({lang}/{key}.mp3)")
+    return gaps
+
+
+def _voice_keys(flows: FlowSet, lang: str) -> list[tuple[str, str, str]]:
+    """(recording key, explicit audio, error path) of every fixed spoken text."""
+    keys = []
+    for screen_id, definition in sorted(flows.screens.items()):
+        if not (definition.interactive or definition.type == "end"):
+            continue
+        path = screen_path(screen_id)
+        keys.append((screen_id, definition.audio.get(lang, ""), f"{path}.prompt"))
+        if definition.type == "menu":
+            keys += [(f"{screen_id}.option{n}", "", f"{path}.options[{n}]")
+                     for n in range(1, len(definition.options) + 1)]
+    groups = ("voice", "error", "confirm")
+    keys += [(key, "", f"messages.yaml: {key}") for key in flows.messages.keys()
+             if key.partition(".")[0] in groups]
+    return keys
