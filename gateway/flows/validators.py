@@ -156,9 +156,25 @@ class PincodeValidator(Validator):
         return InputSpec("digits", 6, 6)
 
 
+class ReferenceValidator(Validator):
+    """An appointment reference such as K7QP3M: 6 letters/digits, saved in capitals."""
+
+    errors = ("error.invalid_reference",)
+
+    def check(self, raw: str, args: dict[str, Any], vars: dict[str, Any]) -> Verdict:
+        text = _digits(raw).upper()
+        if text.isascii() and text.isalnum() and len(text) == 6:
+            return Verdict(value=text)
+        return Verdict(error=self.errors[0])
+
+    def input_spec(self, args: dict[str, Any]) -> InputSpec:
+        return InputSpec("text", 6, 6)
+
+
 VALIDATORS: dict[str, Validator] = {
     "name": NameValidator(),
     "birth_year": BirthYearValidator(),
     "digits": DigitsValidator(),
     "pincode": PincodeValidator(),
+    "reference": ReferenceValidator(),
 }

@@ -16,6 +16,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from gateway import i18n
 from gateway.config import Settings
 from gateway.flows import ActionResult, Item, ServiceUnavailable
+from gateway.healthworkers.ussd_actions import HEALTH_WORKER_ACTIONS
 from gateway.registry import appointments, beneficiaries, centers, notifications
 from gateway.registry.errors import (
     AlreadyBooked,
@@ -251,3 +252,4 @@ ACTIONS: dict[str, Callable[[RegistryActions, Vars], ActionResult]] = {
         "list_beneficiaries", "list_dates", "list_centers", "list_windows", "book_slot",
         "list_appointments", "cancel_appointment")
 }
+ACTIONS.update(HEALTH_WORKER_ACTIONS)  # health_worker.yaml (gateway/healthworkers)
