@@ -23,7 +23,9 @@ from twilio.request_validator import RequestValidator
 
 from gateway.runtime import get_runtime
 from gateway.sms.errors import OtpError, OtpMismatch, OtpRateLimited
+from gateway.sms.inbound import InboundSms
 from gateway.sms.otp import OtpService
+from gateway.sms.outbox import enqueue_messages
 from gateway.sms.reports import AFRICASTALKING_STATUS, TWILIO_STATUS, apply_report
 from gateway.sms.secrets import mask_phone, read_secret
 
@@ -53,6 +55,28 @@ class AfricasTalkingReport(_Payload):
         if value.lower() not in AFRICASTALKING_STATUS:
             raise ValueError(f"unknown status {value!r}")
         return value.lower()
+
+
+class TwilioInbound(_Payload):
+    From: str = Field(min_length=6, max_length=20)
+    Body: str = Field("", max_length=1600)
+    MessageSid: str = Field(pattern=PROVIDER_ID)
+
+    @field_validator("From")
+    @classmethod
+    def _e164(cls, value: str) -> str:
+        return parse_phone(value)
+
+
+class AfricasTalkingInbound(_Payload):
+    sender: str = Field(alias="from", min_length=6, max_length=20)
+    text: str = Field("", max_length=1600)
+    id: str = Field(pattern=PROVIDER_ID)
+
+    @field_validator("sender")
+    @classmethod
+    def _e164(cls, value: str) -> str:
+        return parse_phone(value)
 
 
 class OtpRequestBody(_Payload):
@@ -169,6 +193,39 @@ def _apply(provider_id: str, status, reason: str) -> Response:
     if not known:
         log.info("delivery report for unknown provider id %s ignored", provider_id[:64])
     return jsonify({"ok": True, "known": known})
+
+
+# ---- inbound SMS (commands: gateway/sms/inbound.py) -----------------------------------
+
+@bp.post("/sms/twilio/inbound")
+def twilio_inbound() -> Response:
+    """A Twilio incoming-message webhook; the reply goes through the ledger, not TwiML."""
+    if not _twilio_signature_ok():
+        return _error(403, "bad_signature", "X-Twilio-Signature is missing or wrong")
+    sms = _parse(TwilioInbound, _form())
+    if isinstance(sms, Response):
+        return sms
+    _receive(sms.From, sms.Body, f"twilio:{sms.MessageSid}")
+    return Response('<?xml version="1.0" encoding="UTF-8"?><Response/>',
+                    mimetype="application/xml")
+
+
+@bp.post("/sms/africastalking/inbound")
+def africastalking_inbound() -> Response:
+    """An Africa's Talking incoming-message callback (shared secret required)."""
+    if not _africastalking_secret_ok():
+        return _error(403, "bad_secret", "webhook secret is missing or wrong")
+    sms = _parse(AfricasTalkingInbound, _form())
+    if isinstance(sms, Response):
+        return sms
+    _receive(sms.sender, sms.text, f"at:{sms.id}")
+    return jsonify({"ok": True})
+
+
+def _receive(phone: str, text: str, key: str) -> None:
+    runtime = get_runtime()
+    InboundSms(runtime.db, runtime.settings, enqueue=lambda ids, queue: enqueue_messages(
+        runtime.redis, ids, queue=queue, settings=runtime.settings.sms)).receive(phone, text, key)
 
 
 # ---- OTP API ---------------------------------------------------------------------------

@@ -12,3 +12,14 @@ def rsettings(settings):
     data["reminders"] = {"offsets": ["24h", "2h"],
                          "quiet_hours": {"start": "21:00", "end": "08:00"}}
     return type(settings).model_validate(data)
+
+
+# The SMS tests' fake provider and real-SDK settings, for the inbound webhook tests.
+from tests.sms.conftest import (  # noqa: E402,F401
+    fake,
+    fake_server,
+    provider_env,
+    sms_app,
+    sms_client,
+    sms_settings,
+)
