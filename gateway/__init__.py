@@ -61,3 +61,15 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(sms_webhooks.bp)
     app.register_blueprint(ivr_webhooks.bp)
     health.install_error_handlers(app)
+    _register_console(app)
+
+
+def _register_console(app: Flask) -> None:
+    """The admin console (/admin/), the JSON API (/api/v1) and the phone simulator."""
+    from gateway.admin.web import install as install_admin
+    from gateway.api.views import bp as api_bp
+    from gateway.simulator.views import bp as simulator_bp
+
+    install_admin(app)
+    app.register_blueprint(api_bp)
+    app.register_blueprint(simulator_bp)

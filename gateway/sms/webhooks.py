@@ -303,4 +303,8 @@ def _check_api_key() -> Response | None:
     matches = [hmac.compare_digest(given.encode(), k.encode()) for k in keys if k]
     if given and any(matches):
         return None
+    from gateway.api.views import key_principal  # API keys kept (hashed) in SQL work too
+
+    if given and key_principal() is not None:
+        return None
     return _error(401, "unauthorized", "a valid API key is required (X-API-Key header)")

@@ -1,0 +1,33 @@
+"""The audit log: every admin change as who, what, and the record before and after."""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .models import AuditEntry
+
+
+def record(session: Session, actor: str, action: str, target: str = "",
+           before: Any = None, after: Any = None) -> AuditEntry:
+    """Add one audit entry in the caller's transaction (so it commits with the change)."""
+    entry = AuditEntry(actor=actor[:80], action=action[:40], target=target[:120],
+                       before=_dump(before), after=_dump(after))
+    session.add(entry)
+    return entry
+
+
+def recent(session: Session, limit: int = 200, action: str = "") -> list[AuditEntry]:
+    """The newest entries first, optionally only one kind of action."""
+    query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)
+    if action:
+        query = query.where(AuditEntry.action == action)
+    return list(session.scalars(query))
+
+
+def _dump(value: Any) -> str:
+    if value is None:
+        return ""
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)

@@ -1,0 +1,132 @@
+"""Admin users: argon2 passwords, lock-out after repeated failures, roles and district scope.
+
+Roles: ``admin`` (everything), ``district`` (only their district), ``viewer`` (read-only;
+scoped to a district when one is set). Plain functions on a SQLAlchemy session, used by the
+console, the API and ``vaxgate admin create-user``.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from gateway.config import AdminSettings
+
+from .models import AdminUser, Role
+
+HASHER = PasswordHasher()
+_DUMMY_HASH = HASHER.hash("not-a-real-password")  # equal time for unknown usernames
+USERNAME = re.compile(r"^[a-z0-9][a-z0-9._@-]{1,59}$")
+MIN_PASSWORD = 10
+
+
+class UserError(ValueError):
+    """Bad input for a user; ``field`` names it."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(f"{field}: {message}")
+        self.field = field
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is acting (a signed-in user or an API key) and what they may touch."""
+
+    name: str
+    role: str
+    district: str | None = None
+
+    @property
+    def can_write(self) -> bool:
+        return self.role in (Role.ADMIN.value, Role.DISTRICT.value)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == Role.ADMIN.value
+
+    @property
+    def scope(self) -> str | None:
+        """The only district this principal sees, or None for all of them."""
+        return None if self.is_admin else self.district
+
+
+def principal_of(user: AdminUser) -> Principal:
+    return Principal(user.username, user.role, user.district)
+
+
+def check_role(role: str, district: str | None) -> None:
+    """Raise UserError unless the role exists and a district user names a district."""
+    if role not in {r.value for r in Role}:
+        raise UserError("role", f"must be one of {', '.join(r.value for r in Role)}")
+    if role == Role.DISTRICT.value and not (district or "").strip():
+        raise UserError("district", "a district user needs a district")
+
+
+def create_user(session: Session, username: str, password: str, role: str,
+                district: str | None = None) -> AdminUser:
+    """Add a user with an argon2-hashed password (raises UserError naming the field)."""
+    username = username.strip().lower()
+    if not USERNAME.match(username):
+        raise UserError("username", "2-60 characters: letters, digits, . _ @ -")
+    if len(password) < MIN_PASSWORD:
+        raise UserError("password", f"at least {MIN_PASSWORD} characters")
+    check_role(role, district)
+    if session.scalar(select(AdminUser.id).where(AdminUser.username == username)):
+        raise UserError("username", "already taken")
+    user = AdminUser(username=username, password_hash=HASHER.hash(password), role=role,
+                     district=(district or "").strip() or None, active=True, failed_logins=0)
+    session.add(user)
+    session.flush()
+    return user
+
+
+def has_users(session: Session) -> bool:
+    return bool(session.scalar(select(func.count()).select_from(AdminUser)))
+
+
+def authenticate(session: Session, username: str, password: str, settings: AdminSettings,
+                 now: dt.datetime | None = None) -> tuple[AdminUser | None, str]:
+    """(user, "") on success; (None, reason) with reason "locked" or "invalid" otherwise."""
+    now = now or dt.datetime.now(dt.UTC)
+    user = session.scalar(select(AdminUser).where(
+        AdminUser.username == username.strip().lower()).with_for_update())
+    if user is None or not user.active:
+        _verify(_DUMMY_HASH, password)
+        return None, "invalid"
+    if user.locked_until and _aware(user.locked_until) > now:
+        return None, "locked"
+    if not _verify(user.password_hash, password):
+        user.failed_logins += 1
+        if user.failed_logins >= settings.max_failed_logins:
+            user.locked_until = now + dt.timedelta(minutes=settings.lockout_minutes)
+            user.failed_logins = 0
+            return None, "locked"
+        return None, "invalid"
+    user.failed_logins, user.locked_until, user.last_login_at = 0, None, now
+    if HASHER.check_needs_rehash(user.password_hash):
+        user.password_hash = HASHER.hash(password)
+    return user, ""
+
+
+def set_password(user: AdminUser, password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise UserError("password", f"at least {MIN_PASSWORD} characters")
+    user.password_hash = HASHER.hash(password)
+    user.failed_logins, user.locked_until = 0, None
+
+
+def _verify(password_hash: str, password: str) -> bool:
+    try:
+        return HASHER.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def _aware(value: dt.datetime) -> dt.datetime:
+    """SQLite returns naive datetimes; they are stored in UTC."""
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)

@@ -1,0 +1,103 @@
+"""CSV export and import of centers and slots, with an error per bad row.
+
+An import is all or nothing: every row is checked (and tried, inside a savepoint) and if any
+row is wrong nothing is kept, and each problem is reported as ``row 3: capacity: ...``.
+"""
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from gateway.storage import Center
+
+from . import inventory as inv
+from .auth import Principal
+
+CENTER_COLUMNS = ["code", "name", "state", "district", "pincode", "address", "active"]
+SLOT_COLUMNS = ["center_code", "date", "start_time", "end_time", "age_group", "vaccine",
+                "capacity", "booked"]
+MAX_ROWS = 20000
+
+
+@dataclass
+class ImportResult:
+    created: int = 0
+    updated: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def export_centers(session: Session, who: Principal) -> str:
+    rows = [inv.center_dict(c) for c in inv.search_centers(session, who)]
+    return _write(CENTER_COLUMNS, rows)
+
+
+def export_slots(session: Session, who: Principal, date_from=None, date_to=None) -> str:
+    rows = []
+    for center in inv.search_centers(session, who):
+        for slot in inv.list_slots(session, center, date_from, date_to):
+            rows.append({**inv.slot_dict(slot), "center_code": center.code})
+    return _write(SLOT_COLUMNS, rows)
+
+
+def import_centers(session: Session, who: Principal, text: str) -> ImportResult:
+    """Create or update centers by ``code``."""
+    def apply(row: dict[str, str]) -> str:
+        data = inv.parse(inv.CenterIn, {**row, "active": row.get("active") or "true"})
+        existing = session.scalar(select(Center).where(Center.code == data.code))
+        if existing is not None:
+            existing = inv.get_center(session, who, existing.id)
+        inv.save_center(session, who, data, existing)
+        return "updated" if existing else "created"
+    return _import(session, text, CENTER_COLUMNS[:5], apply)
+
+
+def import_slots(session: Session, who: Principal, text: str) -> ImportResult:
+    """Create slots, or set the capacity of existing ones (never below what is booked)."""
+    def apply(row: dict[str, str]) -> str:
+        center = session.scalar(select(Center).where(Center.code == row.get("center_code")))
+        if center is None:
+            raise inv.InventoryError("center_code", f"no center {row.get('center_code')!r}")
+        center = inv.get_center(session, who, center.id)
+        return inv.upsert_slot(session, center, inv.parse(inv.SlotIn, row))
+    return _import(session, text, SLOT_COLUMNS[:7], apply)
+
+
+def _import(session: Session, text: str, required: list[str], apply) -> ImportResult:
+    result = ImportResult()
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    missing = [c for c in required if c not in (reader.fieldnames or [])]
+    if missing:
+        result.errors.append(f"header: missing column(s) {', '.join(missing)}")
+        return result
+    nested = session.begin_nested()
+    for number, row in enumerate(reader, start=2):
+        if number > MAX_ROWS + 1:
+            result.errors.append(f"row {number}: more than {MAX_ROWS} rows")
+            break
+        try:
+            outcome = apply({k: (v or "").strip() for k, v in row.items() if k})
+        except inv.InventoryError as exc:
+            result.errors.append(f"row {number}: {exc.field}: {exc.message}")
+        except inv.NotFound:
+            result.errors.append(f"row {number}: center is not in your district")
+        else:
+            setattr(result, outcome, getattr(result, outcome) + 1)
+    if result.errors:
+        nested.rollback()
+        result.created = result.updated = 0
+    else:
+        nested.commit()
+    return result
+
+
+def _write(columns: list[str], rows: list[dict[str, Any]]) -> str:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, columns, extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue()

@@ -1,0 +1,73 @@
+"""Search the SMS ledger by phone or appointment reference, with every send attempt."""
+from __future__ import annotations
+
+import csv
+import io
+import re
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from gateway.phones import InvalidPhone, mask_phone, parse_phone
+from gateway.storage import Appointment, Beneficiary, Message
+
+from .auth import Principal
+from .stats import scope_messages
+
+REFERENCE = re.compile(r"^[A-Z0-9]{6,10}$")
+EXPORT_COLUMNS = ["id", "created_at", "phone", "kind", "status", "provider", "lang",
+                  "segments", "attempts", "status_reason"]
+
+
+class SearchError(ValueError):
+    """The query is neither a phone number nor a reference."""
+
+
+def search(session: Session, who: Principal, query: str, limit: int = 200) -> list[Message]:
+    """Messages to a phone (any format), or to the phone of a booking reference."""
+    phone = _phone_of(session, query.strip())
+    stmt = (select(Message).where(Message.phone == phone).order_by(Message.id.desc())
+            .limit(limit).options(selectinload(Message.attempts)))
+    return list(session.scalars(scope_messages(stmt, who)))
+
+
+def recent(session: Session, who: Principal, limit: int = 50) -> list[Message]:
+    stmt = (select(Message).order_by(Message.id.desc()).limit(limit)
+            .options(selectinload(Message.attempts)))
+    return list(session.scalars(scope_messages(stmt, who)))
+
+
+def _phone_of(session: Session, query: str) -> str:
+    if REFERENCE.match(query.upper()) and not query.isdigit():
+        phone = session.scalar(select(Beneficiary.phone).join(
+            Appointment, Appointment.beneficiary_id == Beneficiary.id)
+            .where(Appointment.reference == query.upper()))
+        if phone is None:
+            raise SearchError(f"no appointment with reference {query.upper()}")
+        return phone
+    try:
+        return parse_phone(query)
+    except InvalidPhone:
+        raise SearchError("enter a phone number (+91…) or a booking reference") from None
+
+
+def message_dict(message: Message, full_phone: bool) -> dict[str, Any]:
+    return {"id": message.id, "created_at": message.created_at.isoformat(),
+            "phone": message.phone if full_phone else mask_phone(message.phone),
+            "kind": message.kind, "status": message.status, "provider": message.provider or "",
+            "lang": message.lang, "segments": message.segments, "body": message.body,
+            "status_reason": message.status_reason,
+            "attempts": [{"provider": a.provider, "outcome": a.outcome, "error": a.error,
+                          "error_code": a.error_code, "latency_ms": a.latency_ms,
+                          "at": a.at.isoformat()} for a in message.attempts]}
+
+
+def export(messages: list[Message], full_phone: bool) -> str:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, EXPORT_COLUMNS, extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    for message in messages:
+        row = message_dict(message, full_phone)
+        writer.writerow({**row, "attempts": len(row["attempts"])})
+    return out.getvalue()

@@ -1,0 +1,148 @@
+"""The drive, live: the figures behind the dashboard and ``GET /api/v1/stats``.
+
+Every query is an aggregate in SQL; a district principal sees its own district's figures.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import redis
+from redis.exceptions import RedisError
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from gateway.config import Settings
+from gateway.storage import Appointment, Beneficiary, Center, Message, Slot
+
+from .auth import Principal
+
+QUEUES = ("otp", "notify", "bulk")
+HOURS = 24
+
+
+def hour_buckets(now: dt.datetime, hours: int = HOURS) -> list[dt.datetime]:
+    """The start of each of the last ``hours`` hours (UTC), oldest first."""
+    top = now.astimezone(dt.UTC).replace(minute=0, second=0, microsecond=0)
+    return [top - dt.timedelta(hours=n) for n in range(hours - 1, -1, -1)]
+
+
+def per_hour(session: Session, who: Principal, now: dt.datetime) -> dict[str, list[int]]:
+    """Registrations and bookings in each of the last 24 hours."""
+    buckets = hour_buckets(now)
+    since = buckets[0]
+    regs = select(Beneficiary.created_at).where(Beneficiary.created_at >= since)
+    books = (select(Appointment.created_at).join(Slot, Slot.id == Appointment.slot_id)
+             .join(Center, Center.id == Slot.center_id).where(Appointment.created_at >= since))
+    if who.scope:
+        pins = select(Center.pincode).where(Center.district == who.scope)
+        regs = regs.where(Beneficiary.pincode.in_(pins))
+        books = books.where(Center.district == who.scope)
+    return {"hours": [b.isoformat() for b in buckets],
+            "registrations": _count_by_hour(session.scalars(regs), buckets),
+            "bookings": _count_by_hour(session.scalars(books), buckets)}
+
+
+def _count_by_hour(times, buckets: list[dt.datetime]) -> list[int]:
+    counts = dict.fromkeys(buckets, 0)
+    for at in times:
+        at = at if at.tzinfo else at.replace(tzinfo=dt.UTC)
+        key = at.astimezone(dt.UTC).replace(minute=0, second=0, microsecond=0)
+        if key in counts:
+            counts[key] += 1
+    return list(counts.values())
+
+
+def slot_fill(session: Session, who: Principal, today: dt.date, days: int = 7
+              ) -> list[dict[str, Any]]:
+    """Booked and capacity per district for the coming ``days`` days."""
+    query = (select(Center.district, func.sum(Slot.booked), func.sum(Slot.capacity))
+             .join(Center, Center.id == Slot.center_id)
+             .where(Slot.date >= today, Slot.date < today + dt.timedelta(days=days),
+                    Center.active.is_(True))
+             .group_by(Center.district).order_by(Center.district))
+    if who.scope:
+        query = query.where(Center.district == who.scope)
+    return [{"district": d, "booked": int(b or 0), "capacity": int(c or 0)}
+            for d, b, c in session.execute(query)]
+
+
+def sms_by_provider(session: Session, who: Principal, now: dt.datetime
+                    ) -> list[dict[str, Any]]:
+    """SMS of the last 7 days by provider and status."""
+    query = (select(Message.provider, Message.status, func.count())
+             .where(Message.created_at >= now - dt.timedelta(days=7))
+             .group_by(Message.provider, Message.status)
+             .order_by(Message.provider, Message.status))
+    query = scope_messages(query, who)
+    return [{"provider": p or "(none yet)", "status": s, "count": n}
+            for p, s, n in session.execute(query)]
+
+
+def reminder_reach(session: Session, who: Principal, now: dt.datetime) -> dict[str, int]:
+    """Reminder SMS of the last 7 days by status (delivered, sent, failed...)."""
+    query = (select(Message.status, func.count())
+             .where(Message.kind == "reminder",
+                    Message.created_at >= now - dt.timedelta(days=7))
+             .group_by(Message.status))
+    return {s: n for s, n in session.execute(scope_messages(query, who))}
+
+
+def scope_messages(query, who: Principal):
+    """Only messages to phones with an appointment in the principal's district."""
+    if not who.scope:
+        return query
+    phones = (select(Beneficiary.phone).join(Appointment, Appointment.beneficiary_id ==
+                                             Beneficiary.id)
+              .join(Slot, Slot.id == Appointment.slot_id)
+              .join(Center, Center.id == Slot.center_id)
+              .where(Center.district == who.scope))
+    return query.where(Message.phone.in_(phones))
+
+
+def queue_depths(conn: redis.Redis) -> dict[str, int | None]:
+    """Jobs waiting in each RQ queue (None when Redis does not answer)."""
+    from rq import Queue
+
+    depths: dict[str, int | None] = {}
+    for name in QUEUES:
+        try:
+            depths[name] = Queue(name, connection=conn).count
+        except RedisError:
+            depths[name] = None
+    return depths
+
+
+def circuit_states(conn: redis.Redis, settings: Settings) -> dict[str, str]:
+    """Each SMS provider's circuit: closed (healthy), open (skipped) or half-open."""
+    from gateway.sms.breaker import build_breaker
+
+    states = {}
+    for provider in settings.sms.providers:
+        try:
+            states[provider.name] = build_breaker(provider.name, conn, settings.sms).current_state
+        except RedisError:
+            states[provider.name] = "unknown"
+    return states
+
+
+def upstream_backlog(session: Session) -> dict[str, int]:
+    """Upstream sync events by status (pending = not yet accepted upstream)."""
+    from gateway.upstream.models import UpstreamEvent
+
+    query = select(UpstreamEvent.status, func.count()).group_by(UpstreamEvent.status)
+    return {s: n for s, n in session.execute(query)}
+
+
+def totals(session: Session, who: Principal) -> dict[str, int]:
+    """Headline counts: registrations and active bookings."""
+    regs = select(func.count()).select_from(Beneficiary)
+    books = (select(func.count()).select_from(Appointment)
+             .join(Slot, Slot.id == Appointment.slot_id)
+             .join(Center, Center.id == Slot.center_id)
+             .where(Appointment.status == "booked"))
+    if who.scope:
+        regs = regs.where(Beneficiary.pincode.in_(
+            select(Center.pincode).where(Center.district == who.scope)))
+        books = books.where(Center.district == who.scope)
+    return {"registrations": session.scalar(regs) or 0, "bookings": session.scalar(books) or 0}

@@ -1,0 +1,187 @@
+"""The OpenAPI 3.0 document of /api/v1, kept by hand beside the routes.
+
+tests/admin/test_api_openapi.py checks that it lists exactly the app's /api/v1 routes and
+runs schemathesis against the app (no 500s, responses match these schemas).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+_STR, _INT, _BOOL = {"type": "string"}, {"type": "integer"}, {"type": "boolean"}
+_NSTR = {"type": "string", "nullable": True}
+
+
+def _obj(props: dict[str, Any], required: list[str] | None = None, extra: bool = True
+         ) -> dict[str, Any]:
+    schema: dict[str, Any] = {"type": "object", "properties": props}
+    if required:
+        schema["required"] = required
+    if not extra:
+        schema["additionalProperties"] = False
+    return schema
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _arr(item: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "array", "items": item}
+
+
+SCHEMAS: dict[str, Any] = {
+    "Error": _obj({"error": _STR, "message": _STR, "field": _STR}, ["error", "message"]),
+    "CenterIn": _obj({
+        "code": {"type": "string", "pattern": "^[A-Za-z0-9_-]{2,16}$"},
+        "name": {"type": "string", "minLength": 2, "maxLength": 80},
+        "state": {"type": "string", "minLength": 2, "maxLength": 40},
+        "district": {"type": "string", "minLength": 2, "maxLength": 40},
+        "pincode": {"type": "string", "pattern": "^[1-9][0-9]{5}$"},
+        "address": {"type": "string", "maxLength": 300}, "active": _BOOL},
+        ["code", "name", "state", "district", "pincode"]),
+    "Center": _obj({"id": _INT, "code": _STR, "name": _STR, "state": _STR, "district": _STR,
+                    "pincode": _STR, "address": _STR, "active": _BOOL},
+                   ["id", "code", "name", "state", "district", "pincode", "active"]),
+    "SlotIn": _obj({
+        "date": {"type": "string", "format": "date"},
+        "start_time": {"type": "string", "example": "09:00"},
+        "end_time": {"type": "string", "example": "11:00"},
+        "age_group": {"type": "string", "enum": ["18-44", "45+"]},
+        "vaccine": _STR, "capacity": {"type": "integer", "minimum": 0, "maximum": 10000}},
+        ["date", "start_time", "end_time", "age_group", "capacity"]),
+    "Slot": _obj({"id": _INT, "center_id": _INT, "date": _STR, "start_time": _STR,
+                  "end_time": _STR, "age_group": _STR, "vaccine": _STR, "capacity": _INT,
+                  "booked": _INT}, ["id", "center_id", "date", "capacity", "booked"]),
+    "BulkSlotsIn": _obj({
+        "date_from": {"type": "string", "format": "date"},
+        "date_to": {"type": "string", "format": "date"},
+        "windows": _arr(_arr(_STR)), "age_groups": _arr(_STR), "vaccine": _STR,
+        "capacity": {"type": "integer", "minimum": 1}, "weekdays": _arr(_INT)},
+        ["date_from", "date_to", "windows", "capacity"]),
+    "BulkResult": _obj({"created": _INT, "skipped": _INT}, ["created", "skipped"]),
+    "Message": _obj({"id": _INT, "created_at": _STR, "phone": _STR, "kind": _STR,
+                     "status": _STR, "provider": _STR, "lang": _STR, "segments": _INT,
+                     "body": _STR, "status_reason": _STR,
+                     "attempts": _arr(_obj({"provider": _STR, "outcome": _STR, "error": _STR,
+                                            "error_code": _STR, "latency_ms": _INT,
+                                            "at": _STR}))},
+                    ["id", "phone", "status", "attempts"]),
+    "MenuVersion": _obj({"id": _INT, "version": _STR, "author": _STR, "note": _STR,
+                         "created_at": _STR}, ["id", "version", "author", "created_at"]),
+    "Stats": _obj({"totals": _obj({"registrations": _INT, "bookings": _INT}),
+                   "per_hour": {"type": "object"}, "slot_fill": _arr({"type": "object"}),
+                   "sms": _arr({"type": "object"}), "reminders": {"type": "object"},
+                   "upstream": {"type": "object"}, "queues": {"type": "object"},
+                   "circuits": {"type": "object"}}, ["totals", "per_hour", "slot_fill"]),
+    "AuditEntry": _obj({"id": _INT, "at": _STR, "actor": _STR, "action": _STR,
+                        "target": _STR, "before": _STR, "after": _STR}),
+}
+
+
+def _json(schema: dict[str, Any], description: str = "OK") -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+ERRORS = {code: _json(_ref("Error"), text) for code, text in {
+    "400": "bad input: the field is named", "401": "no valid API key",
+    "403": "the key's role cannot do this", "404": "not found (or not in your district)"}.items()}
+
+
+def _op(summary: str, ok: dict[str, Any], *, ok_code: str = "200", body: str | None = None,
+        params: list[dict[str, Any]] | None = None, extra: dict[str, Any] | None = None
+        ) -> dict[str, Any]:
+    operation: dict[str, Any] = {"summary": summary, "responses": {ok_code: _json(ok),
+                                                                   **ERRORS, **(extra or {})}}
+    if body:
+        operation["requestBody"] = {"required": True, "content": {
+            "application/json": {"schema": _ref(body)}}}
+    if params:
+        operation["parameters"] = params
+    return operation
+
+
+def _path_id(name: str) -> dict[str, Any]:
+    return {"name": name, "in": "path", "required": True, "schema": {"type": "integer"}}
+
+
+def _query(name: str, fmt: str | None = None) -> dict[str, Any]:
+    schema = {"type": "string", **({"format": fmt} if fmt else {})}
+    return {"name": name, "in": "query", "required": False, "schema": schema}
+
+
+CENTER_ID, SLOT_ID, VERSION_ID = _path_id("center_id"), _path_id("slot_id"), \
+    _path_id("version_id")
+OTP_KEYS = _obj({"transaction_id": _STR, "expires_at": _STR, "expires_in": _INT})
+
+PATHS: dict[str, Any] = {
+    "/api/v1/centers": {
+        "get": _op("Search centers", _obj({"centers": _arr(_ref("Center"))}, ["centers"]),
+                   params=[_query("q"), _query("district")]),
+        "post": _op("Create a center", _ref("Center"), ok_code="201", body="CenterIn")},
+    "/api/v1/centers/{center_id}": {
+        "get": _op("One center", _ref("Center"), params=[CENTER_ID]),
+        "put": _op("Update a center (deactivate with active: false)", _ref("Center"),
+                   body="CenterIn", params=[CENTER_ID])},
+    "/api/v1/centers/{center_id}/slots": {
+        "get": _op("A center's slots", _obj({"slots": _arr(_ref("Slot"))}, ["slots"]),
+                   params=[CENTER_ID, _query("from", "date"), _query("to", "date")]),
+        "post": _op("Add one slot", _ref("Slot"), ok_code="201", body="SlotIn",
+                    params=[CENTER_ID])},
+    "/api/v1/centers/{center_id}/slots/bulk": {
+        "post": _op("Create slots over a date range and time windows", _ref("BulkResult"),
+                    ok_code="201", body="BulkSlotsIn", params=[CENTER_ID])},
+    "/api/v1/slots/{slot_id}": {
+        "patch": {**_op("Change a slot's capacity (never below what is booked)", _ref("Slot"),
+                        params=[SLOT_ID], extra={"409": _json(_ref("Error"),
+                                                              "capacity below booked")}),
+                  "requestBody": {"required": True, "content": {"application/json": {
+                      "schema": _obj({"capacity": {"type": "integer", "minimum": 0}},
+                                     ["capacity"])}}}}},
+    "/api/v1/messages": {
+        "get": _op("Search the SMS ledger by phone or booking reference",
+                   _obj({"messages": _arr(_ref("Message"))}, ["messages"]),
+                   params=[_query("q")])},
+    "/api/v1/stats": {"get": _op("The drive, live", _ref("Stats"))},
+    "/api/v1/menus/versions": {
+        "get": _op("Published menu versions", _obj(
+            {"live": _STR, "versions": _arr(_ref("MenuVersion"))}, ["live", "versions"])),
+        "post": {**_op("Check and publish menu files", _ref("MenuVersion"), ok_code="201",
+                       extra={"422": _json(_ref("Error"), "the menus have problems")}),
+                 "requestBody": {"required": True, "content": {"application/json": {
+                     "schema": _obj({"files": {"type": "object",
+                                               "additionalProperties": _STR},
+                                     "note": _STR}, ["files"])}}}}},
+    "/api/v1/menus/versions/{version_id}/rollback": {
+        "post": _op("Publish an earlier version again", _ref("MenuVersion"), ok_code="201",
+                    params=[VERSION_ID])},
+    "/api/v1/audit": {
+        "get": _op("The audit log (admins)", _obj({"entries": _arr(_ref("AuditEntry"))}),
+                   params=[_query("action")])},
+    "/api/v1/otp": {
+        "post": {**_op("Send a one-time password by SMS", OTP_KEYS, ok_code="201",
+                       extra={"429": _json(_ref("Error"), "too many requests")}),
+                 "requestBody": {"required": True, "content": {"application/json": {
+                     "schema": _obj({"phone": _STR, "lang": {"type": "string",
+                                                             "enum": ["en", "hi", "bn"]}},
+                                    ["phone"])}}}}},
+    "/api/v1/otp/verify": {
+        "post": {**_op("Verify a one-time password", _obj({"verified": _BOOL}),
+                       extra={"429": _json(_ref("Error"), "too many attempts")}),
+                 "requestBody": {"required": True, "content": {"application/json": {
+                     "schema": _obj({"transaction_id": _STR, "code": _STR},
+                                    ["transaction_id", "code"])}}}}},
+}
+
+
+def document() -> dict[str, Any]:
+    """The whole OpenAPI document."""
+    return {
+        "openapi": "3.0.3",
+        "info": {"title": "vaxgate API", "version": "1",
+                 "description": "Centers, slots, messages, menus and the drive's figures. "
+                                "Authenticate with an API key in X-API-Key."},
+        "paths": PATHS,
+        "components": {"schemas": SCHEMAS, "securitySchemes": {
+            "apiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"}}},
+        "security": [{"apiKey": []}],
+    }

@@ -1,0 +1,294 @@
+"""``/api/v1``: what the console does, as JSON, for API keys scoped by role and district.
+
+Authenticate with ``X-API-Key: vx_…`` (or ``Authorization: Bearer vx_…``). Errors are
+``{"error": code, "message": text, "field": name}``; bad input is a 400 naming the field.
+The OpenAPI document at /api/v1/openapi.json lists exactly these routes.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import json
+from collections.abc import Callable
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, Response, g, jsonify, request
+
+from gateway.admin import inventory as inv
+from gateway.admin import messages as ledger
+from gateway.admin import stats
+from gateway.admin.audit import recent, record
+from gateway.admin.auth import Principal
+from gateway.admin.models import MenuVersion
+from gateway.admin.publishing import check_files, list_versions
+from gateway.runtime import get_runtime
+
+from .keys import principal_for_key
+from .openapi import document
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+def presented_key() -> str:
+    """The API key of this request (X-API-Key header or a Bearer token)."""
+    given = request.headers.get("X-API-Key", "")
+    auth = request.headers.get("Authorization", "")
+    return given or (auth[7:] if auth.startswith("Bearer ") else "")
+
+
+def key_principal() -> Principal | None:
+    """The principal of the presented SQL API key, or None."""
+    key = presented_key()
+    if not key:
+        return None
+    with get_runtime().db.read() as session:
+        return principal_for_key(session, key)
+
+
+def error(status: int, code: str, message: str, **extra: Any) -> Response:
+    response = jsonify({"error": code, "message": message, **extra})
+    response.status_code = status
+    return response
+
+
+def api(roles: tuple[str, ...] = ("admin", "district", "viewer")) -> Callable:
+    """Require a key whose role is in ``roles``; map domain errors to JSON answers."""
+    def decorate(view: Callable) -> Callable:
+        @functools.wraps(view)
+        def wrapped(*args: Any, **kwargs: Any) -> Response:
+            who = key_principal()
+            if who is None:
+                return error(401, "unauthorized", "a valid API key is required (X-API-Key)")
+            if who.role not in roles:
+                return error(403, "forbidden", f"the {who.role} role cannot do this")
+            g.api_principal = who
+            try:
+                return view(*args, **kwargs)
+            except inv.CapacityBelowBooked as exc:
+                return error(409, "capacity_below_booked", str(exc), field="capacity",
+                             capacity=exc.capacity, booked=exc.booked)
+            except inv.InventoryError as exc:
+                return error(400, "invalid", str(exc), field=exc.field)
+            except inv.NotFound as exc:
+                return error(404, "not_found", f"{exc} not found")
+        return wrapped
+    return decorate
+
+
+WRITERS = ("admin", "district")
+
+
+def _body() -> dict[str, Any]:
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise inv.InventoryError("body", "a JSON object is required")
+    return data
+
+
+def _audit(session, action: str, target: str, before: Any, after: Any) -> None:
+    record(session, g.api_principal.name, action, target, before, after)
+
+
+def _date_arg(name: str) -> dt.date | None:
+    raw = request.args.get(name, "")
+    if not raw:
+        return None
+    try:
+        return dt.date.fromisoformat(raw)
+    except ValueError:
+        raise inv.InventoryError(name, "must be a date like 2026-11-23") from None
+
+
+@bp.get("/openapi.json")
+def openapi() -> Response:
+    return jsonify(document())
+
+
+@bp.get("/centers")
+@api()
+def centers_list() -> Response:
+    with get_runtime().db.read() as session:
+        rows = inv.search_centers(session, g.api_principal, request.args.get("q", "")[:80],
+                                  request.args.get("district", "")[:40])
+        return jsonify({"centers": [inv.center_dict(c) for c in rows]})
+
+
+@bp.post("/centers")
+@api(WRITERS)
+def centers_create() -> Response:
+    data = inv.parse(inv.CenterIn, _body())
+    with get_runtime().db.write() as session:
+        center = inv.save_center(session, g.api_principal, data)
+        _audit(session, "center.create", f"center {center.code}", None, inv.center_dict(center))
+        body = inv.center_dict(center)
+    return jsonify(body), 201
+
+
+@bp.get("/centers/<int:center_id>")
+@api()
+def centers_get(center_id: int) -> Response:
+    with get_runtime().db.read() as session:
+        return jsonify(inv.center_dict(inv.get_center(session, g.api_principal, center_id)))
+
+
+@bp.put("/centers/<int:center_id>")
+@api(WRITERS)
+def centers_update(center_id: int) -> Response:
+    data = inv.parse(inv.CenterIn, _body())
+    with get_runtime().db.write() as session:
+        center = inv.get_center(session, g.api_principal, center_id)
+        before = inv.center_dict(center)
+        inv.save_center(session, g.api_principal, data, center)
+        _audit(session, "center.update", f"center {center.code}", before,
+               inv.center_dict(center))
+        return jsonify(inv.center_dict(center))
+
+
+@bp.get("/centers/<int:center_id>/slots")
+@api()
+def slots_list(center_id: int) -> Response:
+    date_from, date_to = _date_arg("from"), _date_arg("to")
+    with get_runtime().db.read() as session:
+        center = inv.get_center(session, g.api_principal, center_id)
+        return jsonify({"slots": [inv.slot_dict(s) for s in
+                                  inv.list_slots(session, center, date_from, date_to)]})
+
+
+@bp.post("/centers/<int:center_id>/slots")
+@api(WRITERS)
+def slots_create(center_id: int) -> Response:
+    data = inv.parse(inv.SlotIn, _body())
+    with get_runtime().db.write() as session:
+        center = inv.get_center(session, g.api_principal, center_id)
+        slot = inv.add_slot(session, center, data)
+        _audit(session, "slot.create", f"slot {slot.id}", None, inv.slot_dict(slot))
+        body = inv.slot_dict(slot)
+    return jsonify(body), 201
+
+
+@bp.post("/centers/<int:center_id>/slots/bulk")
+@api(WRITERS)
+def slots_bulk(center_id: int) -> Response:
+    plan = inv.parse(inv.BulkSlotsIn, _body())
+    with get_runtime().db.write() as session:
+        center = inv.get_center(session, g.api_principal, center_id)
+        counts = inv.bulk_create_slots(session, center, plan)
+        _audit(session, "slots.bulk_create", f"center {center.code}", None,
+               {**plan.model_dump(mode="json"), **counts})
+    return jsonify(counts), 201
+
+
+@bp.patch("/slots/<int:slot_id>")
+@api(WRITERS)
+def slots_update(slot_id: int) -> Response:
+    capacity = _body().get("capacity")
+    if not isinstance(capacity, int) or isinstance(capacity, bool) or capacity < 0:
+        raise inv.InventoryError("capacity", "must be a whole number, 0 or more")
+    with get_runtime().db.write() as session:
+        slot = inv.get_slot(session, g.api_principal, slot_id)
+        before = slot.capacity
+        inv.set_capacity(session, slot, capacity)
+        _audit(session, "slot.capacity", f"slot {slot_id}", {"capacity": before},
+               {"capacity": capacity})
+        return jsonify(inv.slot_dict(slot))
+
+
+@bp.get("/messages")
+@api()
+def messages_search() -> Response:
+    query = request.args.get("q", "").strip()[:40]
+    who = g.api_principal
+    with get_runtime().db.read() as session:
+        try:
+            found = ledger.search(session, who, query) if query else \
+                ledger.recent(session, who)
+        except ledger.SearchError as exc:
+            return error(400, "invalid", str(exc), field="q")
+        return jsonify({"messages": [ledger.message_dict(m, who.is_admin) for m in found]})
+
+
+@bp.get("/stats")
+@api()
+def stats_view() -> Response:
+    runtime, who = get_runtime(), g.api_principal
+    now = dt.datetime.now(dt.UTC)
+    today = now.astimezone(ZoneInfo(runtime.settings.timezone)).date()
+    with runtime.db.read() as session:
+        body = {"totals": stats.totals(session, who), "per_hour": stats.per_hour(session, who, now),
+                "slot_fill": stats.slot_fill(session, who, today),
+                "sms": stats.sms_by_provider(session, who, now),
+                "reminders": stats.reminder_reach(session, who, now),
+                "upstream": stats.upstream_backlog(session)}
+    body["queues"] = stats.queue_depths(runtime.redis)
+    body["circuits"] = stats.circuit_states(runtime.redis, runtime.settings)
+    return jsonify(body)
+
+
+def _version_dict(row: MenuVersion) -> dict[str, Any]:
+    return {"id": row.id, "version": row.version, "author": row.author, "note": row.note,
+            "created_at": row.created_at.isoformat()}
+
+
+@bp.get("/menus/versions")
+@api()
+def menu_versions() -> Response:
+    with get_runtime().db.read() as session:
+        rows = [_version_dict(r) for r in list_versions(session)]
+    return jsonify({"live": get_runtime().flows.version, "versions": rows})
+
+
+@bp.post("/menus/versions")
+@api(("admin",))
+def menu_publish() -> Response:
+    """Publish ``files`` (a subset is merged over the live files) after a full check."""
+    from gateway.registry.actions import ACTIONS
+
+    runtime, body = get_runtime(), _body()
+    files = body.get("files")
+    if not isinstance(files, dict) or not files or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in files.items()):
+        raise inv.InventoryError("files", "an object of {filename: YAML text} is required")
+    live = runtime.menus.live_files()
+    unknown = sorted(set(files) - set(live))
+    if unknown:
+        raise inv.InventoryError("files", f"unknown file(s) {', '.join(unknown)}")
+    draft = {**live, **files}
+    problems = check_files(draft, set(ACTIONS))
+    if problems:
+        return error(422, "invalid_menus", f"{len(problems)} problem(s)", field="files",
+                     problems=problems)
+    return _publish(draft, str(body.get("note", ""))[:200] or "published by API")
+
+
+@bp.post("/menus/versions/<int:version_id>/rollback")
+@api(("admin",))
+def menu_rollback(version_id: int) -> Response:
+    with get_runtime().db.read() as session:
+        row = session.get(MenuVersion, version_id)
+        if row is None:
+            raise inv.NotFound(f"menu version {version_id}")
+        files = json.loads(row.files)
+    return _publish(files, f"rollback to #{version_id}")
+
+
+def _publish(files: dict[str, str], note: str) -> Response:
+    runtime = get_runtime()
+    before = runtime.flows.version
+    with runtime.db.write() as session:
+        row = runtime.menus.publish(session, files, g.api_principal.name[:60], note)
+        _audit(session, "menus.publish", f"menu version #{row.id}", {"version": before},
+               {"version": row.version, "note": note})
+        body = _version_dict(row)
+    runtime.menus.announce(body["id"])
+    return jsonify(body), 201
+
+
+@bp.get("/audit")
+@api(("admin",))
+def audit_list() -> Response:
+    with get_runtime().db.read() as session:
+        entries = recent(session, action=request.args.get("action", "")[:40])
+        return jsonify({"entries": [
+            {"id": e.id, "at": e.at.isoformat(), "actor": e.actor, "action": e.action,
+             "target": e.target, "before": e.before, "after": e.after} for e in entries]})

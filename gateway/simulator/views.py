@@ -1,0 +1,49 @@
+"""``/simulator/``: a phone on screen that talks to the gateway exactly as a telecom does.
+
+The page's script posts to ``/ussd/africastalking`` (Africa's Talking form fields, ``text``
+holding every answer so far joined by ``*``) and to ``/ivr/twilio`` (Twilio's fields,
+following the TwiML's ``<Gather action>``); the inbox lists what the ``sandbox`` SMS provider
+"sent" to the number. Off (404) when ``simulator.enabled`` is false.
+"""
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, jsonify, render_template, request
+
+from gateway.phones import InvalidPhone, parse_phone
+from gateway.runtime import get_runtime
+from gateway.sms.providers.sandbox import sandbox_inbox
+
+bp = Blueprint("simulator", __name__, url_prefix="/simulator", template_folder="templates",
+               static_folder="static")
+DEFAULT_PHONE = "+919876543210"
+
+
+@bp.before_request
+def _enabled() -> None:
+    if not get_runtime().settings.simulator.enabled:
+        abort(404)
+
+
+@bp.get("/")
+def phone() -> str:
+    """The phone page."""
+    settings = get_runtime().settings
+    return render_template("simulator/phone.html", code=settings.ussd.service_codes[0],
+                           phone=request.args.get("phone", DEFAULT_PHONE)[:20],
+                           ivr=settings.ivr.enabled)
+
+
+@bp.get("/inbox")
+def inbox() -> Response:
+    """The sandbox SMS sent to ``?phone=`` (any format), newest first, as JSON."""
+    try:
+        number = parse_phone(request.args.get("phone", ""))
+    except InvalidPhone:
+        response = jsonify({"error": "invalid", "field": "phone",
+                            "message": "phone: not a valid phone number"})
+        response.status_code = 400
+        return response
+    with get_runtime().db.read() as session:
+        messages = sandbox_inbox(session, number)
+    return jsonify({"phone": number, "messages": [
+        {**m, "at": m["at"].isoformat()} for m in messages]})
