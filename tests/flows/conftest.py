@@ -26,9 +26,11 @@ from gateway.flows import (
     resume,
     start,
 )
+from gateway.healthworkers.ussd_actions import HEALTH_WORKER_ACTIONS
 from gateway.i18n import format_date
 
 TODAY = "2021-11-20"
+HEALTH_WORKER_ONLY = set(HEALTH_WORKER_ACTIONS)  # tested on a real DB in tests/healthworkers
 
 
 class FakeServices:
@@ -47,7 +49,8 @@ class FakeServices:
 
     def action_names(self) -> set[str]:
         return {name for name in dir(self) if name.startswith(("list_", "load_", "save_"))} | {
-            "check_capacity", "register_beneficiary", "book_slot", "cancel_appointment"}
+            "check_capacity", "register_beneficiary", "book_slot", "cancel_appointment",
+            "recognise_caller"} | HEALTH_WORKER_ONLY
 
     def call(self, name: str, vars: dict[str, Any]) -> ActionResult:
         self.calls.append((name, dict(vars)))
@@ -58,6 +61,9 @@ class FakeServices:
     def called(self, name: str) -> list[dict[str, Any]]:
         """The vars of every call of one action."""
         return [vars for called, vars in self.calls if called == name]
+
+    def recognise_caller(self, vars):
+        return ActionResult("citizen")  # no health workers in the engine tests
 
     def load_profile(self, vars):
         lang = self.languages.get(vars["phone"])

@@ -5,13 +5,14 @@ from __future__ import annotations
 import pytest
 
 from gateway.flows import MenuError, load_flows
+from gateway.healthworkers.ussd_actions import HEALTH_WORKER_ACTIONS
 from gateway.ussd_menus.check import check_menus, screen_report
 
 ACTIONS = {
     "load_profile", "save_language", "check_capacity", "register_beneficiary",
     "list_beneficiaries", "list_dates", "list_centers", "list_windows", "book_slot",
     "list_appointments", "cancel_appointment",
-}
+} | set(HEALTH_WORKER_ACTIONS)
 LONG_HINDI = "कृपया नीचे दी गई सूची में से अपनी सुविधा के अनुसार टीकाकरण की तारीख ध्यान से चुनें:"
 
 
@@ -82,7 +83,7 @@ BROKEN = [
     ("unknown validator",
      lambda d: replace(d, "registration.yaml", "validate: pincode", "validate: zipcode"),
      "registration.yaml: screens.pincode.validate: unknown validator 'zipcode' "
-     "(known: birth_year, digits, name, pincode)"),
+     "(known: birth_year, digits, name, pincode, reference)"),
     ("bad validator arguments",
      lambda d: replace(d, "registration.yaml", "{digits: {length: 4}}", "{digits: {size: 4}}"),
      "registration.yaml: screens.id_last4.validate: needs either 'length' or both 'min' and 'max'"),
