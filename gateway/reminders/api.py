@@ -1,0 +1,160 @@
+"""Blueprint ``reminders``: day lists, the district reach report, re-send, phone history.
+
+All routes need an API key (``X-API-Key``), as the OTP API does:
+
+- ``GET /api/v1/centers/<id>/day-list?date=YYYY-MM-DD&format=json|csv|html``
+- ``GET /api/v1/districts/<district>/reminders?days=N``
+- ``POST /api/v1/districts/<district>/reminders/resend`` (``{"days": N}``)
+- ``POST /api/v1/phone-history`` (``{"phone": "+91..."}``; a POST keeps the number out of
+  URLs and access logs)
+"""
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, render_template, request, stream_with_context
+
+from gateway.reminders import daylists, reach
+from gateway.runtime import get_runtime
+from gateway.sms import webhooks
+from gateway.sms.outbox import enqueue_messages
+from gateway.sms.secrets import mask_phone
+from gateway.storage import Center
+from gateway.storage.models import utcnow
+
+bp = Blueprint("reminders", __name__, template_folder="templates")
+FORMATS = ("json", "csv", "html")
+
+
+def api_key_required(view):
+    """The OTP API's key check in front of a view."""
+    @functools.wraps(view)
+    def guarded(*args: Any, **kwargs: Any) -> Response:
+        denied = webhooks._check_api_key()
+        return denied if denied is not None else view(*args, **kwargs)
+    return guarded
+
+
+class BadField(ValueError):
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+
+
+@bp.errorhandler(BadField)
+def _bad_field(exc: BadField) -> Response:
+    response = jsonify({"error": "invalid_request", "message": f"{exc.field}: {exc}",
+                        "field": exc.field})
+    response.status_code = 400
+    return response
+
+
+@bp.get("/api/v1/centers/<int:center_id>/day-list")
+@api_key_required
+def day_list(center_id: int) -> Response:
+    """The center's appointments on ``date`` with reminder status (JSON, CSV or HTML)."""
+    day = _date_arg("date")
+    fmt = request.args.get("format", "json")
+    if fmt not in FORMATS:
+        raise BadField("format", f"must be one of {', '.join(FORMATS)}")
+    runtime = get_runtime()
+    with runtime.db.read() as session:
+        center = session.get(Center, center_id)
+    if center is None:
+        return webhooks._error(404, "not_found", f"no center {center_id}")
+    if fmt == "csv":
+        return _csv(center, day)
+    with runtime.db.read() as session:
+        rows = list(daylists.day_rows(session, center.id, day, runtime.settings, utcnow()))
+    if fmt == "html":
+        return Response(render_template("reminders/day_list.html", center=center, day=day,
+                                        rows=rows, offsets=_offset_labels()),
+                        mimetype="text/html")
+    return jsonify({"center": {"id": center.id, "code": center.code, "name": center.name,
+                               "district": center.district},
+                    "date": day.isoformat(), "appointments": [daylists.as_dict(r) for r in rows]})
+
+
+def _csv(center, day: dt.date) -> Response:
+    runtime = get_runtime()
+
+    def generate():
+        with runtime.db.read() as session:
+            rows = daylists.day_rows(session, center.id, day, runtime.settings, utcnow())
+            yield from daylists.csv_lines(rows, runtime.settings)
+
+    name = f"{center.code}-{day.isoformat()}.csv"
+    return Response(stream_with_context(generate()), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@bp.get("/api/v1/districts/<district>/reminders")
+@api_key_required
+def district_report(district: str) -> Response:
+    """Delivered / failed (by reason) / pending reminders for the next ``days`` days."""
+    runtime = get_runtime()
+    days = _days(request.args.get("days"))
+    with runtime.db.read() as session:
+        report = reach.district_report(session, district[:40], days, runtime.settings,
+                                       utcnow())
+    return jsonify(report)
+
+
+@bp.post("/api/v1/districts/<district>/reminders/resend")
+@api_key_required
+def resend(district: str) -> Response:
+    """Re-send a reminder to everyone in the district whose reminders all failed."""
+    runtime = get_runtime()
+    days = _days(_body().get("days"))
+    with runtime.db.write() as session:
+        ids = reach.resend_not_reached(session, district[:40], days, runtime.settings,
+                                       utcnow())
+    if ids:
+        enqueue_messages(runtime.redis, ids, queue="bulk", settings=runtime.settings.sms)
+    response = jsonify({"district": district, "resent": len(ids)})
+    response.status_code = 202
+    return response
+
+
+@bp.post("/api/v1/phone-history")
+@api_key_required
+def phone_history() -> Response:
+    """Every message sent to a phone, with every attempt: did this person get the SMS?"""
+    raw = str(_body().get("phone", ""))
+    try:
+        phone = webhooks.parse_phone(raw)
+    except ValueError as exc:
+        raise BadField("phone", str(exc)) from None
+    with get_runtime().db.read() as session:
+        messages = reach.phone_history(session, phone)
+    return jsonify({"phone": mask_phone(phone), "messages": messages})
+
+
+def _date_arg(name: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(request.args.get(name, ""))
+    except ValueError:
+        raise BadField(name, "must be a date, YYYY-MM-DD") from None
+
+
+def _days(value: Any) -> int:
+    if value in (None, ""):
+        return get_runtime().settings.reminders.report_days
+    try:
+        days = int(value)
+    except (TypeError, ValueError):
+        raise BadField("days", "must be a whole number") from None
+    if not 1 <= days <= 30:
+        raise BadField("days", "must be between 1 and 30")
+    return days
+
+
+def _body() -> dict[str, Any]:
+    data = request.get_json(silent=True) if request.is_json else request.form.to_dict()
+    return data if isinstance(data, dict) else {}
+
+
+def _offset_labels() -> list[str]:
+    return [daylists.offset_label(m) for m in get_runtime().settings.reminders.offset_minutes]
