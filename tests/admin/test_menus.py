@@ -29,7 +29,7 @@ def publish(auth, text: str, name: str = "main.yaml"):
     (("next: save_language", "next: nowhere_at_all"),
      r"main.yaml: screens.pick_language.options\[\d\].next: 'nowhere_at_all' does not exist"),
     (("Welcome to VaxGate.", "Welcome " + "x" * 200),
-     r"main.yaml: screens.pick_language \[en\] page 1: \d+ chars > 182"),
+     r"main.yaml: screens.pick_language \[en\] page 1: \d+ chars > \d+"),
     (("screens:", "screens: [oops"), r"main.yaml: invalid YAML at line \d+"),
 ])
 def test_a_broken_menu_shows_the_error_path_inline_and_is_not_published(
