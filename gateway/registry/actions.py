@@ -26,6 +26,7 @@ from gateway.registry.errors import (
     RegistryError,
     SlotFull,
 )
+from gateway.reminders import ussd_actions as waitlist_actions
 from gateway.storage import Beneficiary, Database, Slot
 
 Vars = dict[str, Any]
@@ -184,7 +185,9 @@ class RegistryActions:
             sms = [notifications.record_appointment_sms(session, "cancelled", cancelled,
                                                         vars.get("lang") or "en")]
             reference = cancelled.reference
+            circle = cancelled.slot.center.pincode[:2]
         self._send(sms)
+        waitlist_actions.offer_freed_places(self, circle)  # the freed place, offered now
         return ActionResult("ok", {"reference": reference})
 
     # --- helpers ------------------------------------------------------------------------
@@ -253,3 +256,4 @@ ACTIONS: dict[str, Callable[[RegistryActions, Vars], ActionResult]] = {
         "list_appointments", "cancel_appointment")
 }
 ACTIONS.update(HEALTH_WORKER_ACTIONS)  # health_worker.yaml (gateway/healthworkers)
+ACTIONS.update(waitlist_actions.WAITLIST_ACTIONS)  # the waitlist screens (gateway/reminders)
