@@ -20,6 +20,7 @@ from rq import SimpleWorker
 from rq.cron import CronScheduler
 
 from gateway.config import Settings
+from gateway.reminders import jobs as reminder_jobs
 from gateway.sms.dispatch import SmsContext
 from gateway.sms.outbox import QUEUES
 from gateway.storage import Database
@@ -61,6 +62,7 @@ def cron_scheduler(settings: Settings, redis_conn: redis.Redis) -> CronScheduler
                        result_ttl=60)
     scheduler.register(upstream_jobs.sweep, settings.upstream.queue,
                        interval=settings.upstream.sweep_interval_seconds, result_ttl=60)
+    reminder_jobs.register(scheduler, settings.sms.sweep_interval_seconds)
     return scheduler
 
 
