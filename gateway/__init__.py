@@ -31,6 +31,7 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
         db=db,
         redis=redis_client,
         menus=_menu_store(db, redis_client),
+        admission=_admission(settings, redis_client),
     )
     _register_blueprints(app)
     return app
@@ -50,16 +51,28 @@ def _menu_store(db: Database, redis_client: Any):
     return MenuStore(db, redis_client, load_menus(), MENU_DIR)
 
 
+def _admission(settings: Settings, redis_client: Any):
+    """The shared ceiling on concurrent USSD/IVR sessions (see gateway/admission.py)."""
+    from gateway.admission import Admission
+
+    return Admission(redis_client, settings.admission.max_active_sessions,
+                     idle_seconds=settings.ussd.session_ttl_seconds,
+                     pass_window_seconds=settings.admission.pass_window_seconds)
+
+
 def _register_blueprints(app: Flask) -> None:
     from gateway import health
     from gateway.ivr import webhooks as ivr_webhooks
+    from gateway.reminders import api as reminders_api
     from gateway.sms import webhooks as sms_webhooks
-    from gateway.ussd_menus.adapter import ussd
+    from gateway.ussd_menus.adapter import install_ussd_limits, ussd
 
     app.register_blueprint(health.bp)
+    install_ussd_limits(app)
     app.register_blueprint(ussd)
     app.register_blueprint(sms_webhooks.bp)
     app.register_blueprint(ivr_webhooks.bp)
+    app.register_blueprint(reminders_api.bp)
     health.install_error_handlers(app)
     _register_console(app)
 

@@ -43,6 +43,15 @@ class UssdSettings(_Section):
     helpline: str = "1075"
 
 
+class AdmissionSettings(_Section):
+    """Overload handling: a ceiling on concurrent USSD/IVR sessions and a virtual queue."""
+
+    max_active_sessions: int = Field(2000, ge=0)  # 0 = no ceiling
+    pass_window_seconds: int = Field(600, ge=60, le=3600)  # time to dial back after the SMS
+    release_interval_seconds: int = Field(5, ge=1, le=300)
+    rate_limit_per_phone: str = "30/minute"  # flask-limiter syntax, per calling number
+
+
 class RegistrationSettings(_Section):
     min_age: int = Field(18, ge=0, le=120)
     max_beneficiaries_per_phone: int = Field(4, ge=1, le=20)
@@ -110,6 +119,59 @@ class OtpSettings(_Section):
     api_keys_env: str = "VAXGATE_API_KEYS"
 
 
+class HealthWorkerSettings(_Section):
+    """Health-worker accounts: PIN lock-out and the paper-import limits."""
+
+    max_pin_failures: int = Field(5, ge=1, le=20)
+    lock_minutes: int = Field(30, ge=1, le=10080)
+    list_limit: int = Field(100, ge=5, le=500)
+    import_max_megabytes: int = Field(50, ge=1, le=1024)
+
+
+class UpstreamSettings(_Section):
+    """The upstream registry webhook that every registration, booking and vaccination is sent
+    to. Empty ``url``: events are kept and marked not required."""
+
+    url: str = ""
+    secret_env: str = "VAXGATE_UPSTREAM_SECRET"
+    timeout_seconds: float = Field(10.0, gt=0, le=120)
+    backoff_base_seconds: int = Field(10, ge=1, le=3600)
+    backoff_cap_seconds: int = Field(300, ge=1, le=86400)
+    retry_max: int = Field(10000, ge=1)
+    sweep_interval_seconds: int = Field(30, ge=1, le=3600)
+    queue: str = Field("bulk", pattern=r"^(otp|notify|bulk)$")  # a queue `vaxgate worker` drains
+
+
+class IvrVoiceSettings(_Section):
+    """The text-to-speech voice for one language; a language without one plays recordings."""
+
+    language: str = Field(pattern=r"^[a-z]{2}-[A-Z]{2}$")  # Twilio <Say language>, e.g. en-IN
+    twilio_voice: str = ""  # e.g. Polly.Aditi (empty: Twilio's default for the language)
+    africastalking_voice: str = "woman"
+
+
+def _default_voices() -> dict[str, IvrVoiceSettings]:
+    return {"en": IvrVoiceSettings(language="en-IN", twilio_voice="Polly.Aditi"),
+            "hi": IvrVoiceSettings(language="hi-IN", twilio_voice="Polly.Aditi")}
+
+
+class IvrSettings(_Section):
+    """Voice calls (docs/ivr.md). Secrets name environment variables, never values."""
+
+    enabled: bool = True
+    session_ttl_seconds: int = Field(1800, ge=60, le=86400)
+    resume_window_seconds: int = Field(600, ge=0, le=86400)
+    gather_timeout_seconds: int = Field(6, ge=2, le=30)
+    record_max_seconds: int = Field(10, ge=3, le=60)
+    no_input_retries: int = Field(2, ge=0, le=5)
+    twilio_auth_token_env: str = "TWILIO_AUTH_TOKEN"
+    africastalking_secret_env: str = "AT_VOICE_SECRET"
+    public_base_url: str = ""
+    audio_base_url: str = ""
+    audio_dir: str = "var/ivr_audio"
+    voices: dict[str, IvrVoiceSettings] = Field(default_factory=_default_voices)
+
+
 class QuietHours(_Section):
     """Local wall-clock window (may cross midnight) in which no reminder is sent."""
 
@@ -170,59 +232,6 @@ class SimulatorSettings(_Section):
     enabled: bool = True
 
 
-class HealthWorkerSettings(_Section):
-    """Health-worker accounts: PIN lock-out and the paper-import limits."""
-
-    max_pin_failures: int = Field(5, ge=1, le=20)
-    lock_minutes: int = Field(30, ge=1, le=10080)
-    list_limit: int = Field(100, ge=5, le=500)
-    import_max_megabytes: int = Field(50, ge=1, le=1024)
-
-
-class UpstreamSettings(_Section):
-    """The upstream registry webhook that every registration, booking and vaccination is sent
-    to. Empty ``url``: events are kept and marked not required."""
-
-    url: str = ""
-    secret_env: str = "VAXGATE_UPSTREAM_SECRET"
-    timeout_seconds: float = Field(10.0, gt=0, le=120)
-    backoff_base_seconds: int = Field(10, ge=1, le=3600)
-    backoff_cap_seconds: int = Field(300, ge=1, le=86400)
-    retry_max: int = Field(10000, ge=1)
-    sweep_interval_seconds: int = Field(30, ge=1, le=3600)
-    queue: str = Field("bulk", pattern=r"^(otp|notify|bulk)$")  # a queue `vaxgate worker` drains
-
-
-class IvrVoiceSettings(_Section):
-    """The text-to-speech voice for one language; a language without one plays recordings."""
-
-    language: str = Field(pattern=r"^[a-z]{2}-[A-Z]{2}$")  # Twilio <Say language>, e.g. en-IN
-    twilio_voice: str = ""  # e.g. Polly.Aditi (empty: Twilio's default for the language)
-    africastalking_voice: str = "woman"
-
-
-def _default_voices() -> dict[str, IvrVoiceSettings]:
-    return {"en": IvrVoiceSettings(language="en-IN", twilio_voice="Polly.Aditi"),
-            "hi": IvrVoiceSettings(language="hi-IN", twilio_voice="Polly.Aditi")}
-
-
-class IvrSettings(_Section):
-    """Voice calls (docs/ivr.md). Secrets name environment variables, never values."""
-
-    enabled: bool = True
-    session_ttl_seconds: int = Field(1800, ge=60, le=86400)
-    resume_window_seconds: int = Field(600, ge=0, le=86400)
-    gather_timeout_seconds: int = Field(6, ge=2, le=30)
-    record_max_seconds: int = Field(10, ge=3, le=60)
-    no_input_retries: int = Field(2, ge=0, le=5)
-    twilio_auth_token_env: str = "TWILIO_AUTH_TOKEN"
-    africastalking_secret_env: str = "AT_VOICE_SECRET"
-    public_base_url: str = ""
-    audio_base_url: str = ""
-    audio_dir: str = "var/ivr_audio"
-    voices: dict[str, IvrVoiceSettings] = Field(default_factory=_default_voices)
-
-
 class Settings(_Section):
     """Everything a deployment can set. Defaults run the embedded demo."""
 
@@ -231,17 +240,18 @@ class Settings(_Section):
     secret_key: str = Field(default_factory=lambda: secrets.token_hex(32))
     timezone: str = "Asia/Kolkata"
     ussd: UssdSettings = Field(default_factory=UssdSettings)
+    admission: AdmissionSettings = Field(default_factory=AdmissionSettings)
     registration: RegistrationSettings = Field(default_factory=RegistrationSettings)
     booking: BookingSettings = Field(default_factory=BookingSettings)
     sms: SmsSettings = Field(default_factory=SmsSettings)
     otp: OtpSettings = Field(default_factory=OtpSettings)
     ivr: IvrSettings = Field(default_factory=IvrSettings)
-    health_workers: HealthWorkerSettings = Field(default_factory=HealthWorkerSettings)
-    upstream: UpstreamSettings = Field(default_factory=UpstreamSettings)
     admin: AdminSettings = Field(default_factory=AdminSettings)
     simulator: SimulatorSettings = Field(default_factory=SimulatorSettings)
     reminders: ReminderSettings = Field(default_factory=ReminderSettings)
     waitlist: WaitlistSettings = Field(default_factory=WaitlistSettings)
+    health_workers: HealthWorkerSettings = Field(default_factory=HealthWorkerSettings)
+    upstream: UpstreamSettings = Field(default_factory=UpstreamSettings)
     demo_data: bool = True
     testing: bool = False
 

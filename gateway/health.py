@@ -55,6 +55,8 @@ def install_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):
+        if exc.response is not None:  # e.g. a rate-limit breach that built its own answer
+            return exc.response
         return jsonify(error=exc.name, detail=exc.description), exc.code
 
     @app.errorhandler(Exception)

@@ -17,6 +17,7 @@ class Runtime:
     db: Database
     redis: redis.Redis
     menus: Any  # gateway.admin.publishing.MenuStore: the built-in or last published menus
+    admission: Any = None  # gateway.admission.Admission: session ceiling + virtual queue
 
     @property
     def flows(self) -> Any:

@@ -79,7 +79,9 @@ def _empty_tables(database: Database) -> None:
 def settings(database_url, redis_url):
     return load_settings(overrides={"database_url": database_url, "redis_url": redis_url,
                                     "testing": True, "demo_data": False,
-                                    "secret_key": "test-secret"})
+                                    "secret_key": "test-secret",
+                                    # tests type faster than people; limits tested on their own
+                                    "admission": {"rate_limit_per_phone": "10000/minute"}})
 
 
 @pytest.fixture

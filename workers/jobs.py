@@ -46,3 +46,10 @@ def send_message(message_id: int) -> str:
 def sweep() -> dict[str, int]:
     """Re-enqueue from SQL whatever Redis lost; re-send unconfirmed OTPs/confirmations."""
     return sweeper.sweep(context())
+
+
+def release_turns(ctx: SmsContext | None = None) -> list[str]:
+    """Admit queued callers as sessions free up, texting each that it is their turn."""
+    from gateway.admission_turns import release_turns as release
+
+    return release(ctx or context())

@@ -60,6 +60,9 @@ def cron_scheduler(settings: Settings, redis_conn: redis.Redis) -> CronScheduler
     scheduler = CronScheduler(connection=redis_conn, name="vaxgate-sms")
     scheduler.register(jobs.sweep, SWEEP_QUEUE, interval=settings.sms.sweep_interval_seconds,
                        result_ttl=60)
+    if settings.admission.max_active_sessions:
+        scheduler.register(jobs.release_turns, "otp",
+                           interval=settings.admission.release_interval_seconds, result_ttl=60)
     scheduler.register(upstream_jobs.sweep, settings.upstream.queue,
                        interval=settings.upstream.sweep_interval_seconds, result_ttl=60)
     reminder_jobs.register(scheduler, settings.sms.sweep_interval_seconds)

@@ -39,6 +39,14 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "bn": "vaxgate: অ্যাপয়েন্টমেন্ট {reference} এখন {center}, {date} {window}। "
               "এই SMS ও পরিচয়পত্র সঙ্গে আনুন।",
     },
+    "your_turn": {
+        "en": "vaxgate: It is your turn. Dial {code} within {minutes} minutes to register "
+              "or book.",
+        "hi": "vaxgate: आपकी बारी है। रजिस्टर या बुक करने के लिए {minutes} मिनट में {code} "
+              "डायल करें।",
+        "bn": "vaxgate: আপনার পালা। রেজিস্টার বা বুক করতে {minutes} মিনিটের মধ্যে {code} "
+              "ডায়াল করুন।",
+    },
     "otp": {
         "en": "{code} is your vaxgate verification code. Valid {minutes} min. Do not share it.",
         "hi": "{code} आपका vaxgate कोड है। {minutes} मिनट तक मान्य। किसी को न बताएँ।",
@@ -51,6 +59,7 @@ KIND_OF: dict[str, MessageKind] = {
     "booking_cancelled": MessageKind.CONFIRMATION,
     "booking_rescheduled": MessageKind.CONFIRMATION,
     "otp": MessageKind.OTP,
+    "your_turn": MessageKind.NOTICE,
 }
 
 

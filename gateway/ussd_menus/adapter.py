@@ -11,7 +11,8 @@ import logging
 import unicodedata
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Response, request
+from flask import Blueprint, Flask, Response, request
+from flask_limiter import Limiter
 from prometheus_client import Counter, Histogram
 from pydantic import BaseModel, Field, ValidationError, field_validator
 from redis.exceptions import LockError, RedisError
@@ -116,7 +117,32 @@ def _protocol(runtime: Runtime, store: SessionStore) -> UssdProtocol:
                                enqueue_sms=lambda ids: enqueue_messages(
                                    runtime.redis, ids, queue="notify", settings=settings.sms))
     return UssdProtocol(runtime.flows, store, services, engine_settings, today,
-                        versions=runtime.menus.get)
+                        versions=runtime.menus.get, admission=runtime.admission)
+
+
+def install_ussd_limits(app: Flask) -> None:
+    """Per-phone rate limit on USSD steps (flask-limiter on the shared Redis).
+
+    One misbehaving phone or an aggregator's retry loop cannot take capacity from others;
+    it is answered with a polite END rather than an HTTP 429 the handset cannot show.
+    """
+    runtime: Runtime = app.extensions["vaxgate"]
+    limiter = Limiter(key_func=_calling_number, app=app, storage_uri="redis://",
+                      storage_options={"connection_pool": runtime.redis.connection_pool},
+                      strategy="fixed-window", key_prefix="vaxgate:limits",
+                      swallow_errors=True)
+    limiter.limit(runtime.settings.admission.rate_limit_per_phone,
+                  on_breach=_rate_limited)(ussd)
+
+
+def _calling_number() -> str:
+    return (request.form.get("phoneNumber") or request.remote_addr or "unknown")[:32]
+
+
+def _rate_limited(_limit) -> Response:
+    USSD_STEPS.labels("rate_limited").inc()
+    text = get_runtime().flows.messages.text("session.rate_limited", FALLBACK_LANG)
+    return _reply(UssdReply(text, final=True))
 
 
 def _reply(reply: UssdReply, status: int = 200) -> Response:

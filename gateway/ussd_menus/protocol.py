@@ -22,6 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from gateway.admission import Admission
 from gateway.flows import Context, FlowSet, Screen, current_screen, resume, start
 from gateway.phones import mask_phone
 from gateway.sessions import Record, SessionStore
@@ -49,18 +50,23 @@ class UssdProtocol:
 
     def __init__(self, flows: FlowSet, store: SessionStore, services: Any,
                  settings: dict[str, Any], today: dt.date,
-                 versions: Callable[[str | None], FlowSet | None] | None = None):
+                 versions: Callable[[str | None], FlowSet | None] | None = None,
+                 admission: Admission | None = None):
         self.flows = flows  # the live menus; a session in progress keeps its own version
         self.versions = versions
         self.store = store
         self.services = services
         self.settings = settings
         self.today = today
+        self.admission = admission or Admission.unlimited()
 
     def answer(self, session_id: str, phone: str, text: str) -> UssdReply:
         """Apply ``text`` (the whole history) to the session and return the reply."""
         record = self.store.load(session_id)
         if record is None:
+            verdict = self.admission.enter(f"ussd:{session_id}", phone)
+            if not verdict.admitted:
+                return self._queued(phone, verdict.position)
             record, screen = self._open(phone, text)
         else:
             self._adopt(record["state"])
@@ -68,7 +74,17 @@ class UssdProtocol:
         reply = self._render(record, screen)
         resumable = not reply.final and bool(record["state"].get("history"))
         self.store.save(session_id, record, phone, resumable=resumable)
+        if reply.final:
+            self.admission.leave(f"ussd:{session_id}")
+        else:
+            self.admission.touch(f"ussd:{session_id}")
         return reply
+
+    def _queued(self, phone: str, position: int) -> UssdReply:
+        """Past the session ceiling: the caller's place in the queue (SMS when it is their turn)."""
+        lang = self.services.call("load_profile", {"phone": phone}).vars.get("lang") or "en"
+        text = self.flows.messages.text("session.queued", lang, {"position": position})
+        return UssdReply(text, final=True)
 
     def _open(self, phone: str, text: str) -> tuple[Record, Screen]:
         offered = self.store.take_resumable(phone)

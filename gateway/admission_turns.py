@@ -1,0 +1,47 @@
+"""Telling queued callers that it is their turn: a turn pass in Redis plus an SMS.
+
+Run by the worker's cron every ``admission.release_interval_seconds``. The SMS goes through
+the ledger like every other message, on the ``otp`` queue (it is time-limited), and expires
+with the pass so nobody is told to dial back after their window has closed.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select
+
+from gateway.admission import Admission
+from gateway.sms import outbox, templates
+from gateway.storage import PhoneProfile
+from gateway.storage.ledger import MessageKind
+from gateway.storage.models import utcnow
+
+
+def release_turns(ctx) -> list[str]:
+    """Hand out turn passes for the free capacity and text each phone; return the phones."""
+    settings = ctx.settings
+    admission = Admission(ctx.redis, settings.admission.max_active_sessions,
+                          idle_seconds=settings.ussd.session_ttl_seconds,
+                          pass_window_seconds=settings.admission.pass_window_seconds)
+    phones = admission.release_turns()
+    if not phones:
+        return []
+    window = settings.admission.pass_window_seconds
+    expires = utcnow() + dt.timedelta(seconds=window)
+    with ctx.db.write() as session:
+        languages = dict(session.execute(select(PhoneProfile.phone, PhoneProfile.language)
+                                         .where(PhoneProfile.phone.in_(phones))).all())
+        ids = [_record(session, phone, languages.get(phone, "en"), settings, expires)
+               for phone in phones]
+    outbox.enqueue_messages(ctx.redis, ids, queue="otp", settings=settings.sms)
+    return phones
+
+
+def _record(session, phone: str, lang: str, settings, expires: dt.datetime) -> int:
+    body = templates.render("your_turn", lang, code=settings.ussd.service_codes[0],
+                            minutes=settings.admission.pass_window_seconds // 60)
+    message = outbox.record_message(
+        session, phone=phone, kind=MessageKind.NOTICE, body=body, lang=lang,
+        dedupe_key=f"turn:{phone}:{int(expires.timestamp())}", expires_at=expires)
+    session.flush()
+    return message.id
