@@ -29,12 +29,29 @@ FORMATS = ("json", "csv", "html")
 
 
 def api_key_required(view):
-    """The OTP API's key check in front of a view."""
+    """The OTP API's key check in front of a view (deployment keys or SQL API keys)."""
     @functools.wraps(view)
     def guarded(*args: Any, **kwargs: Any) -> Response:
         denied = webhooks._check_api_key()
         return denied if denied is not None else view(*args, **kwargs)
     return guarded
+
+
+def _out_of_scope(district: str, writes: bool = False) -> Response | None:
+    """A 403 when an SQL API key may not see (or change) this district; None if it may.
+
+    Deployment keys (``otp.api_keys_env``) see everything; a district key sees its own.
+    """
+    from gateway.api.views import key_principal
+
+    who = key_principal()
+    if who is None:
+        return None
+    if writes and not who.can_write:
+        return webhooks._error(403, "forbidden", f"the {who.role} role cannot do this")
+    if who.district and who.district != district:
+        return webhooks._error(403, "forbidden", f"this key is for {who.district} only")
+    return None
 
 
 class BadField(ValueError):
@@ -64,6 +81,9 @@ def day_list(center_id: int) -> Response:
         center = session.get(Center, center_id)
     if center is None:
         return webhooks._error(404, "not_found", f"no center {center_id}")
+    denied = _out_of_scope(center.district)
+    if denied is not None:
+        return denied
     if fmt == "csv":
         return _csv(center, day)
     with runtime.db.read() as session:
@@ -96,6 +116,9 @@ def district_report(district: str) -> Response:
     """Delivered / failed (by reason) / pending reminders for the next ``days`` days."""
     runtime = get_runtime()
     days = _days(request.args.get("days"))
+    denied = _out_of_scope(district)
+    if denied is not None:
+        return denied
     with runtime.db.read() as session:
         report = reach.district_report(session, district[:40], days, runtime.settings,
                                        utcnow())
@@ -108,6 +131,9 @@ def resend(district: str) -> Response:
     """Re-send a reminder to everyone in the district whose reminders all failed."""
     runtime = get_runtime()
     days = _days(_body().get("days"))
+    denied = _out_of_scope(district, writes=True)
+    if denied is not None:
+        return denied
     with runtime.db.write() as session:
         ids = reach.resend_not_reached(session, district[:40], days, runtime.settings,
                                        utcnow())

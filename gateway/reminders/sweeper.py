@@ -56,7 +56,7 @@ class Candidate:
 def sweep_reminders(db: Database, settings: Settings, now: dt.datetime | None = None,
                     enqueue: Callable[[list[int]], object] | None = None) -> dict[str, int]:
     """One pass over every offset; returns counts (created, opted_out) for the job result."""
-    now = now or utcnow()
+    now = (now or utcnow()).astimezone(dt.UTC)  # SQLite keeps no zone: store UTC only
     totals = {"created": 0, "opted_out": 0}
     for offset in settings.reminders.offset_minutes:
         queued, opted_out = _sweep_offset(db, settings, offset, now)
@@ -163,7 +163,8 @@ def _advance(session: Session, offset: int, now: dt.datetime) -> None:
 
 def _enqueue(enqueue: Callable[[list[int]], object], ids: list[int]) -> None:
     try:
-        enqueue(ids)
+        for first in range(0, len(ids), CHUNK):  # bounded Redis pipelines
+            enqueue(ids[first:first + CHUNK])
     except Exception as exc:  # noqa: BLE001 - rows are queued in SQL; the SMS sweeper retries
         log.warning("could not enqueue %d reminders now (%s); the SMS sweeper will", len(ids),
                     exc)

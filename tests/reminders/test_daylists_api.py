@@ -201,3 +201,19 @@ def test_phone_history_lists_every_message_and_attempt(client, db):
     assert [a["provider"] for a in history["attempts"]] == ["twilio", "africastalking"]
     bad = client.post("/api/v1/phone-history", json={"phone": "12"}, headers=KEY)
     assert bad.status_code == 400 and bad.json["field"] == "phone"
+
+
+def test_a_district_api_key_sees_only_its_own_district(client, db):
+    from gateway.api.keys import create_key
+
+    with db.write() as session:
+        _, patna_key = create_key(session, "patna office", "district", "Patna", "test")
+        _, viewer_key = create_key(session, "viewer", "viewer", None, "test")
+    gaya = center(db, code="GAYA", district="Gaya", pincode="823001")
+    patna = {"X-API-Key": patna_key}
+    assert client.get("/api/v1/districts/Patna/reminders", headers=patna).status_code == 200
+    assert client.get("/api/v1/districts/Gaya/reminders", headers=patna).status_code == 403
+    assert client.get(f"/api/v1/centers/{gaya}/day-list?date={DAY}",
+                      headers=patna).status_code == 403
+    assert client.post("/api/v1/districts/Patna/reminders/resend",
+                       headers={"X-API-Key": viewer_key}).status_code == 403
