@@ -1,8 +1,12 @@
 """`vaxgate menus check` lists every voice prompt with neither a TTS voice nor a recording."""
 from __future__ import annotations
 
+import shutil
+
+import pytest
+
 from gateway import MENU_DIR
-from gateway.flows import load_flows
+from gateway.flows import load_flows, parse_flows
 from gateway.ussd_menus.check import voice_gaps
 
 
@@ -24,3 +28,22 @@ def test_every_bengali_prompt_without_a_recording_is_reported_and_a_recording_cl
 
 def test_no_gaps_when_every_language_has_a_voice(tmp_path):
     assert voice_gaps(load_flows(MENU_DIR), {"en", "hi", "bn"}, tmp_path) == []
+
+
+@pytest.mark.parametrize("screen, addition, error", [
+    ("name", '    voice_record: "yes"\n', "screens.name.voice_record: must be true or false"),
+    ("name", "    audio: {xx: a.mp3}\n", "screens.name.audio: unknown language 'xx'"),
+    ("name", "    audio: [a.mp3]\n",
+     "screens.name.audio: must map languages to audio file names or URLs"),
+    ("pincode", '    voice: {en: "Say it"}\n', "screens.pincode.voice: missing translation 'hi'"),
+])
+def test_voice_keys_in_a_menu_are_validated_with_their_path(tmp_path, screen, addition, error):
+    menus = tmp_path / "menus"
+    shutil.copytree(MENU_DIR, menus, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    path = menus / "registration.yaml"
+    text = path.read_text(encoding="utf-8")
+    text = text.replace("    voice_record: true", "")
+    text = text.replace(f"  {screen}:\n", f"  {screen}:\n" + addition, 1)
+    path.write_text(text, encoding="utf-8")
+    _, errors = parse_flows(menus)
+    assert f"registration.yaml: {error}" in errors
