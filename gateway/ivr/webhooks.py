@@ -84,15 +84,15 @@ def callback(provider: str, step: str = "start") -> Response:
         abort(404)
     if not _authentic(provider):
         log.warning("IVR %s callback refused: bad or missing signature/secret", provider)
-        return _reply(provider, _message(provider, "Forbidden.", "en"), 403)
+        return _reply(_message(provider, "Forbidden.", "en"), 403)
     form = _parse(provider)
     if isinstance(form, str):
-        return _reply(provider, _message(provider, f"Invalid request: field '{form}' is "
+        return _reply(_message(provider, f"Invalid request: field '{form}' is "
                                                    "missing or malformed.", "en"), 400)
     if not form.active:
         log.info("IVR call %s ended by the caller", form.call_id[:32])
-        return _reply(provider, africastalking_adapter.render_empty())
-    return _reply(provider, _answer(provider, step, form))
+        return _reply(africastalking_adapter.render_empty())
+    return _reply(_answer(provider, step, form))
 
 
 @bp.get("/ivr/audio/<path:name>")
@@ -212,5 +212,5 @@ def _message(provider: str, text: str, lang: str) -> str:
     return render_message(text, lang, get_runtime().settings.ivr)
 
 
-def _reply(provider: str, body: str, status: int = 200) -> Response:
+def _reply(body: str, status: int = 200) -> Response:
     return Response(body, status=status, mimetype="application/xml")

@@ -83,3 +83,14 @@ def test_out_of_range_or_huge_key_input_reprompts(caller, keys):
 def test_an_unknown_provider_or_step_is_404(ivr_client):
     assert ivr_client.post("/ivr/nexmo", data={}).status_code == 404
     assert ivr_client.post("/ivr/twilio/hangup", data={}).status_code == 404
+
+
+def test_ivr_switched_off_in_config_answers_404(database_url, redis_url, db, redis_client):
+    from gateway import create_app
+    from gateway.config import load_settings
+
+    app = create_app(load_settings(overrides={
+        "database_url": database_url, "redis_url": redis_url, "testing": True,
+        "demo_data": False, "ivr": {"enabled": False}}))
+    form = {"CallSid": "CA1", "From": "+919876543210"}
+    assert app.test_client().post("/ivr/twilio", data=form).status_code == 404
