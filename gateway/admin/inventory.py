@@ -9,7 +9,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
@@ -41,6 +48,13 @@ class CapacityBelowBooked(InventoryError):
 
 class _Input(BaseModel):
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+
+    @field_validator("*")
+    @classmethod
+    def _printable(cls, value: Any) -> Any:
+        if isinstance(value, str) and not value.isprintable():
+            raise ValueError("must not contain control characters")
+        return value
 
 
 class CenterIn(_Input):
@@ -108,10 +122,11 @@ def search_centers(session: Session, who: Principal, q: str = "", district: str 
     query = select(Center).order_by(Center.state, Center.district, Center.name).limit(limit)
     if who.scope:
         query = query.where(Center.district == who.scope)
-    if district:
+    if district and district.isprintable():
         query = query.where(Center.district == district)
+    q = "".join(ch for ch in q if ch.isprintable()).strip()
     if q:
-        like = f"%{q.strip()}%"
+        like = f"%{q}%"
         query = query.where(or_(Center.name.ilike(like), Center.code.ilike(like),
                                 Center.pincode.like(like)))
     if not include_inactive:

@@ -30,7 +30,7 @@ def _arr(item: dict[str, Any]) -> dict[str, Any]:
 
 
 SCHEMAS: dict[str, Any] = {
-    "Error": _obj({"error": _STR, "message": _STR, "field": _STR}, ["error", "message"]),
+    "Error": _obj({"error": _STR, "message": _STR, "field": _STR}, ["error"]),
     "CenterIn": _obj({
         "code": {"type": "string", "pattern": "^[A-Za-z0-9_-]{2,16}$"},
         "name": {"type": "string", "minLength": 2, "maxLength": 80},
@@ -171,6 +171,40 @@ PATHS: dict[str, Any] = {
                      "schema": _obj({"transaction_id": _STR, "code": _STR},
                                     ["transaction_id", "code"])}}}}},
 }
+
+# Routes of the reminders blueprint (gateway/reminders/api.py), documented here so the one
+# document covers every /api/v1 route.
+_DISTRICT = {"name": "district", "in": "path", "required": True, "schema": {"type": "string"}}
+_DAY_LIST = {"description": "the day list", "content": {
+    "application/json": {"schema": _obj({"center": {"type": "object"}, "date": _STR,
+                                         "appointments": _arr({"type": "object"})})},
+    "text/csv": {"schema": _STR}, "text/html": {"schema": _STR}}}
+_DAYS_BODY = {"required": False, "content": {"application/json": {
+    "schema": _obj({"days": {"type": "integer", "minimum": 1}})}}}
+PATHS.update({
+    "/api/v1/centers/{center_id}/day-list": {"get": {
+        **_op("A center's appointments on a date, with reminder status", {}, params=[
+            CENTER_ID, {**_query("date", "date"), "required": True},
+            {"name": "format", "in": "query", "required": False,
+             "schema": {"type": "string", "enum": ["json", "csv", "html"]}}]),
+        "responses": {"200": _DAY_LIST, **ERRORS}}},
+    "/api/v1/districts/{district}/reminders": {
+        "get": _op("Who was reached: reminder outcomes in a district",
+                   _obj({"district": _STR, "appointments": _INT, "delivered": _INT,
+                         "pending": _INT, "failed": _INT, "not_sent": _INT,
+                         "reasons": {"type": "object"}}),
+                   params=[_DISTRICT, {"name": "days", "in": "query", "required": False,
+                                       "schema": {"type": "integer", "minimum": 1}}])},
+    "/api/v1/districts/{district}/reminders/resend": {
+        "post": {**_op("Re-send a reminder to those not reached", _obj(
+            {"district": _STR, "resent": _INT}), ok_code="202", params=[_DISTRICT]),
+            "requestBody": _DAYS_BODY}},
+    "/api/v1/phone-history": {
+        "post": {**_op("Every message to a phone, with every attempt", _obj(
+            {"phone": _STR, "messages": _arr({"type": "object"})})),
+            "requestBody": {"required": True, "content": {"application/json": {
+                "schema": _obj({"phone": _STR}, ["phone"])}}}}},
+})
 
 
 def document() -> dict[str, Any]:

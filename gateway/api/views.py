@@ -258,7 +258,8 @@ def menu_publish() -> Response:
     if problems:
         return error(422, "invalid_menus", f"{len(problems)} problem(s)", field="files",
                      problems=problems)
-    return _publish(draft, str(body.get("note", ""))[:200] or "published by API")
+    note = "".join(ch for ch in str(body.get("note", "")) if ch.isprintable())[:200]
+    return _publish(draft, note or "published by API")
 
 
 @bp.post("/menus/versions/<int:version_id>/rollback")
