@@ -45,7 +45,12 @@ def install(app: Flask) -> None:
     hours = get_runtime_of(app).settings.admin.session_hours
     app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
                       PERMANENT_SESSION_LIFETIME=dt.timedelta(hours=hours))
-    from . import routes_drive, routes_inventory, routes_menus  # noqa: F401 - register routes
+    from . import (  # noqa: F401 - register the routes
+        routes_drive,
+        routes_inventory,
+        routes_lists,
+        routes_menus,
+    )
 
     app.register_blueprint(bp)
     _mount_rq_dashboard(app)
