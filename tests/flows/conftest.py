@@ -28,9 +28,11 @@ from gateway.flows import (
 )
 from gateway.healthworkers.ussd_actions import HEALTH_WORKER_ACTIONS
 from gateway.i18n import format_date
+from gateway.reminders.ussd_actions import WAITLIST_ACTIONS
 
 TODAY = "2021-11-20"
 HEALTH_WORKER_ONLY = set(HEALTH_WORKER_ACTIONS)  # tested on a real DB in tests/healthworkers
+WAITLIST = set(WAITLIST_ACTIONS)
 
 
 class FakeServices:
@@ -50,7 +52,7 @@ class FakeServices:
     def action_names(self) -> set[str]:
         return {name for name in dir(self) if name.startswith(("list_", "load_", "save_"))} | {
             "check_capacity", "register_beneficiary", "book_slot", "cancel_appointment",
-            "recognise_caller"} | HEALTH_WORKER_ONLY
+            "recognise_caller"} | HEALTH_WORKER_ONLY | WAITLIST
 
     def call(self, name: str, vars: dict[str, Any]) -> ActionResult:
         self.calls.append((name, dict(vars)))
@@ -139,6 +141,19 @@ class FakeServices:
             return ActionResult("not_found")
         self.appointments.remove(found[0])
         return ActionResult("ok", {"reference": found[0]["reference"]})
+
+    # the waitlist (tested on a real DB in tests/reminders): no offer, joining works
+    def pending_offer(self, vars):
+        return ActionResult("none")
+
+    def join_waitlist(self, vars):
+        return ActionResult("ok")
+
+    def claim_offer(self, vars):
+        return ActionResult("gone")
+
+    def decline_offer(self, vars):
+        return ActionResult("ok")
 
 
 def _person_vars(person: dict[str, Any]) -> dict[str, Any]:

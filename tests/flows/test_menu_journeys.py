@@ -171,13 +171,15 @@ def test_no_registered_person_offers_registration(phone, services):
     assert phone.press("1").screen_id == "registration.name"
 
 
-def test_no_dates_ends_with_no_free_slots(phone, services):
+def test_no_dates_offers_the_waitlist_instead_of_a_dead_end(phone, services):
     services.languages[phone.number] = "en"
     services.dates = []
     phone.dial()
     register(phone)
     screen = phone.press("1")
-    assert screen.final and screen.screen_id == "booking.no_slots"
+    assert not screen.final and screen.screen_id == "booking.no_slots"
+    joined = phone.press("1")
+    assert joined.final and joined.screen_id == "booking.waitlisted"
 
 
 def test_window_filled_meanwhile_asks_for_another_window(phone, services):
