@@ -1,6 +1,9 @@
 """SQL storage: the system of record (SQLite in WAL mode by default, PostgreSQL in production)."""
+# Tables defined beside their domain, registered on Base.metadata here.
+from gateway.admin.models import AdminUser, ApiKey, AuditEntry, MenuVersion  # noqa: E402,F401
+from gateway.healthworkers.models import HealthWorker, HealthWorkerAction  # noqa: E402
+from gateway.reminders.models import OptOut, ReminderWatermark, WaitlistEntry  # noqa: E402
 from gateway.storage.database import Database, upgrade_database
-from gateway.admin import models as _admin_models  # noqa: F401,I001 - registers the admin tables
 from gateway.storage.ledger import (
     AttemptOutcome,
     Message,
@@ -19,10 +22,6 @@ from gateway.storage.models import (
     PhoneProfile,
     Slot,
 )
-
-# Tables defined beside their domain, registered on Base.metadata here.
-from gateway.healthworkers.models import HealthWorker, HealthWorkerAction  # noqa: E402
-from gateway.reminders.models import OptOut, ReminderWatermark, WaitlistEntry  # noqa: E402
 from gateway.upstream.models import UpstreamEvent  # noqa: E402
 
 __all__ = [
