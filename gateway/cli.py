@@ -112,6 +112,31 @@ def _voice_warnings(ctx: click.Context, menu_dir) -> None:
                    "and will be spoken in English (see docs/ivr.md)", err=True)
 
 
+@main.group()
+def admin() -> None:
+    """Admin console (/admin/) users."""
+
+
+@admin.command("create-user")
+@click.option("--username", prompt=True, help="Sign-in name (lower case).")
+@click.option("--role", type=click.Choice(["admin", "district", "viewer"]), default="admin",
+              show_default=True)
+@click.option("--district", default=None, help="The district a district user manages.")
+@click.password_option(envvar="VAXGATE_ADMIN_PASSWORD",
+                       help="At least 10 characters (or $VAXGATE_ADMIN_PASSWORD).")
+@click.pass_context
+def admin_create_user(ctx: click.Context, username: str, role: str, district: str | None,
+                      password: str) -> None:
+    """Create a user who can sign in to the admin console."""
+    from gateway.admin.auth import UserError
+    from gateway.admin.bootstrap import add_user
+
+    try:
+        click.echo(add_user(_settings(ctx), username, password, role, district))
+    except UserError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
 @main.command()
 @click.option("--port", type=int, envvar="PORT", default=8000, show_default=True)
 @click.option("--host", default="127.0.0.1", show_default=True)

@@ -33,6 +33,7 @@ class Launcher:
         self.config_path = config_path
         self.children: list[tuple[str, subprocess.Popen]] = []
         self.redis: EmbeddedRedis | None = None
+        self.admin_line = ""  # the demo admin's credentials, once prepared
 
     def run(self) -> None:
         """Prepare, start the processes, and wait until Ctrl-C or a child dies."""
@@ -71,6 +72,9 @@ class Launcher:
         if self.settings.demo_data:
             click.echo(load_demo_if_empty(self.settings))
         load_menus()  # fail here, with the menu's error path, rather than in every worker
+        from gateway.admin.bootstrap import ensure_demo_admin
+
+        self.admin_line = ensure_demo_admin(self.settings, VAR_DIR / "demo-admin.txt")
 
     def _child_env(self, redis_url: str) -> dict[str, str]:
         metrics_dir = VAR_DIR / "prometheus"
@@ -94,6 +98,8 @@ vaxgate is running
   web:      {base}  ({self.web_workers} gunicorn workers)  health: {base}/readyz
   workers:  {self.sms_workers} RQ worker(s) on queues otp, notify, bulk
   USSD:     POST {base}/ussd/africastalking  (short code {code})
+  console:  {base}/admin/   phone simulator: {base}/simulator/
+  {self.admin_line}
 
 Try it:
   .venv/bin/vaxgate dial                      # walk the menus from this terminal
