@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-postgres lint bench clean
+.PHONY: browser-deps run test test-postgres lint bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,9 +16,13 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/vaxgate run
 
+## browser-deps: Debian's chromium for tests/browser (Playwright drives /usr/bin/chromium)
+browser-deps:
+	@if [ ! -x /usr/bin/chromium ]; then apt-get update && apt-get install -y chromium; fi
+
 ## test: the whole suite on SQLite, then again on PostgreSQL when TEST_DATABASE_URL
 ## is set or a server answers on 127.0.0.1:5432 (database `test`)
-test: $(STAMP)
+test: $(STAMP) browser-deps
 	$(BIN)/ruff check gateway workers tests bench
 	$(BIN)/vaxgate menus check
 	$(BIN)/python -m pytest -q
