@@ -20,7 +20,7 @@ def bar_chart(title: str, labels: list[str], series: dict[str, list[float]],
     for s_index, (name, values) in enumerate(series.items()):
         colour = PALETTE[s_index % len(PALETTE)]
         for i, value in enumerate(values):
-            h = (HEIGHT - 2 * PAD) * value / top
+            h = (HEIGHT - 2 * PAD - 14) * value / top
             x = PAD + i * group_w + s_index * bar_w
             parts.append(f'<rect x="{x:.1f}" y="{HEIGHT - PAD - h:.1f}" width="{bar_w:.1f}" '
                          f'height="{h:.1f}" fill="{colour}"><title>{escape(labels[i])} '
@@ -38,7 +38,7 @@ def fill_chart(title: str, rows: list[tuple[str, int, int]]) -> Markup:
     """Horizontal bars of booked/capacity per row (e.g. per district), with percentages."""
     height = PAD + 22 * max(len(rows), 1) + 10
     parts = [f'<text x="{PAD}" y="18" font-size="13" font-weight="bold">{escape(title)}</text>']
-    inner = WIDTH - 2 * PAD - 140
+    inner = WIDTH - 2 * PAD - 110 - 120
     for i, (label, booked, capacity) in enumerate(rows):
         y = PAD + i * 22
         share = booked / capacity if capacity else 0
@@ -53,16 +53,16 @@ def fill_chart(title: str, rows: list[tuple[str, int, int]]) -> Markup:
 def _frame(title: str, top: float) -> str:
     return (f'<text x="{PAD}" y="18" font-size="13" font-weight="bold">{escape(title)}</text>'
             f'<line x1="{PAD}" y1="{HEIGHT - PAD}" x2="{WIDTH - PAD}" y2="{HEIGHT - PAD}" '
-            f'stroke="#999"/><text x="4" y="{PAD + 4}" font-size="10">{top:g}</text>')
+            f'stroke="#999"/><text x="4" y="{PAD + 18}" font-size="10">{top:g}</text>')
 
 
 def _legend(names: list[str]) -> str:
     items = []
     for i, name in enumerate(names):
-        x = WIDTH - PAD - 120 * (len(names) - i)
-        items.append(f'<rect x="{x}" y="8" width="10" height="10" '
+        x = PAD + 110 * i
+        items.append(f'<rect x="{x}" y="25" width="10" height="10" '
                      f'fill="{PALETTE[i % len(PALETTE)]}"/>'
-                     f'<text x="{x + 14}" y="17" font-size="11">{escape(name)}</text>')
+                     f'<text x="{x + 14}" y="34" font-size="11">{escape(name)}</text>')
     return "".join(items)
 
 

@@ -17,7 +17,7 @@ def test_sign_in_reaches_the_dashboard_and_sign_out_leaves(page):
     page.goto("/admin/centers")
     assert "/admin/login" in page.url
     sign_in(page)
-    assert page.locator("svg.chart").count() == 3
+    assert page.locator("svg.chart").count() >= 2
     page.click("text=Sign out")
     page.wait_for_selector("text=Signed out.")
 
