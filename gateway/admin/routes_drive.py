@@ -84,11 +84,12 @@ def audit_page():
 
 @bp.get("/users")
 @admin_required
-def users():
+def users(new_key: str | None = None):
+    """Users and API keys; ``new_key`` is shown once, right after it was created."""
     with get_runtime().db.read() as session:
         people = session.query(AdminUser).order_by(AdminUser.username).all()
         keys = api_keys.list_keys(session)
-    return render_template("admin/users.html", users=people, keys=keys, new_key=None)
+    return render_template("admin/users.html", users=people, keys=keys, new_key=new_key)
 
 
 @bp.post("/users")
@@ -137,10 +138,7 @@ def key_create():
     except auth.UserError as exc:
         flash(f"Key not created: {exc}", "error")
         return redirect(url_for("admin.users"))
-    with get_runtime().db.read() as session:
-        people = session.query(AdminUser).order_by(AdminUser.username).all()
-        keys = api_keys.list_keys(session)
-    return render_template("admin/users.html", users=people, keys=keys, new_key=key)
+    return users(new_key=key)
 
 
 @bp.post("/keys/<int:key_id>/revoke")

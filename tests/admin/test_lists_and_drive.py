@@ -77,3 +77,13 @@ def test_a_district_user_does_not_see_messages_of_another_district(auth, client,
                        body="Patna only", dedupe_key="test-2")
     auth.login("lucknow")
     assert "Patna only" not in client.get("/admin/messages").get_data(as_text=True)
+
+
+def test_an_api_key_created_in_the_console_is_shown_once_and_works(auth, client):
+    import re
+
+    auth.login()
+    page = auth.post("/admin/keys", {"name": "portal", "role": "viewer"}).get_data(True)
+    key = re.search(r'id="new-key">([^<]+)<', page).group(1)
+    assert client.get("/api/v1/centers", headers={"X-API-Key": key}).status_code == 200
+    assert key not in client.get("/admin/users").get_data(as_text=True)
