@@ -19,16 +19,21 @@ from gateway.upstream.models import EventStatus, UpstreamEvent
 def record_event(session: Session, kind: str, beneficiary_id: int,
                  data: dict[str, Any]) -> UpstreamEvent:
     """Add one pending event for ``beneficiary_id``; its idempotency key is fixed here."""
+    event = UpstreamEvent(**event_row(kind, beneficiary_id, data))
+    session.add(event)
+    return event
+
+
+def event_row(kind: str, beneficiary_id: int, data: dict[str, Any]) -> dict[str, Any]:
+    """The column values of a new pending event (for bulk inserts, e.g. CSV imports)."""
     now = utcnow()
     key = uuid.uuid4().hex
     body = {"event": kind, "idempotency_key": key, "occurred_at": now.isoformat(),
             "beneficiary_id": beneficiary_id, "data": data}
-    event = UpstreamEvent(idempotency_key=key, beneficiary_id=beneficiary_id, kind=kind,
-                          payload=json.dumps(body, ensure_ascii=False, separators=(",", ":")),
-                          status=EventStatus.PENDING.value, attempts=0, last_error="",
-                          next_attempt_at=now, created_at=now, updated_at=now)
-    session.add(event)
-    return event
+    return {"idempotency_key": key, "beneficiary_id": beneficiary_id, "kind": kind,
+            "payload": json.dumps(body, ensure_ascii=False, separators=(",", ":")),
+            "status": EventStatus.PENDING.value, "attempts": 0, "last_error": "",
+            "next_attempt_at": now, "created_at": now, "updated_at": now}
 
 
 def beneficiary_data(person: Beneficiary) -> dict[str, Any]:

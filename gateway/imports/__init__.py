@@ -1,0 +1,1 @@
+"""Paper fallback: CSV imports of registrations (and vaccinations done on paper)."""
