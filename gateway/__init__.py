@@ -62,6 +62,7 @@ def _admission(settings: Settings, redis_client: Any):
 
 def _register_blueprints(app: Flask) -> None:
     from gateway import health
+    from gateway.healthworkers import api as health_workers_api
     from gateway.ivr import webhooks as ivr_webhooks
     from gateway.reminders import api as reminders_api
     from gateway.sms import webhooks as sms_webhooks
@@ -73,6 +74,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(sms_webhooks.bp)
     app.register_blueprint(ivr_webhooks.bp)
     app.register_blueprint(reminders_api.bp)
+    app.register_blueprint(health_workers_api.bp)
     health.install_error_handlers(app)
     _register_console(app)
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from gateway.healthworkers.openapi import PATHS as HEALTH_WORKER_PATHS
+
 _STR, _INT, _BOOL = {"type": "string"}, {"type": "integer"}, {"type": "boolean"}
 _NSTR = {"type": "string", "nullable": True}
 
@@ -205,6 +207,7 @@ PATHS.update({
             "requestBody": {"required": True, "content": {"application/json": {
                 "schema": _obj({"phone": _STR}, ["phone"])}}}}},
 })
+PATHS.update(HEALTH_WORKER_PATHS)  # gateway/healthworkers/api.py
 
 
 def document() -> dict[str, Any]:
