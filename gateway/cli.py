@@ -186,5 +186,11 @@ def _safe_url(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
+from gateway.healthworkers.cli import healthworker, import_group  # noqa: E402
+
+main.add_command(healthworker)
+main.add_command(import_group)
+
+
 if __name__ == "__main__":
     main()
