@@ -21,6 +21,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from gateway.config import Settings
+from gateway.healthworkers.sms_commands import handle_health_worker_sms
 from gateway.registry import appointments, beneficiaries
 from gateway.reminders import texts, waitlist
 from gateway.reminders.models import OptOut
@@ -100,7 +101,10 @@ class InboundSms:
             if _already_answered(session, key):
                 return []
             lang = command.lang or beneficiaries.get_language(session, phone) or "en"
-            reply = HANDLERS[command.name](self, session, phone, command, lang)
+            worker_reply = handle_health_worker_sms(session, phone, text, self.settings,
+                                                    self.now())
+            reply = Reply([worker_reply]) if worker_reply else HANDLERS[command.name](
+                self, session, phone, command, lang)
             ids = [outbox.record_message(session, phone=phone, kind=reply.kind, body=body,
                                          lang=lang, dedupe_key=f"{key}:{n}").id
                    for n, body in enumerate(reply.bodies, 1)]
