@@ -25,7 +25,8 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
     app = Flask(__name__)
     app.config.update(SECRET_KEY=settings.secret_key, TESTING=settings.testing,
                       MAX_CONTENT_LENGTH=64 * 1024)
-    db, redis_client = Database(settings.database_url), connect_redis(settings.redis_url)
+    db = Database(settings.database_url, timeout_s=settings.ussd.step_budget_seconds)
+    redis_client = connect_redis(settings.redis_url)
     app.extensions["vaxgate"] = Runtime(
         settings=settings,
         db=db,

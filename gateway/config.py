@@ -41,6 +41,9 @@ class UssdSettings(_Section):
     resume_window_seconds: int = Field(300, ge=0, le=3600)
     max_text_length: int = Field(1000, ge=50, le=10000)
     helpline: str = "1075"
+    # Web requests give up on a slow database after this long and answer "please try
+    # again", keeping the answers so far (aggregators wait ~10-15 s in all).
+    step_budget_seconds: float = Field(2.0, ge=0.5, le=10)
 
 
 class AdmissionSettings(_Section):

@@ -130,3 +130,16 @@ def test_an_unreachable_database_says_try_again_and_the_answers_are_kept(phone, 
     confirm_again = phone.send("1")
     assert "Register Sita Devi" in confirm_again
     assert "Registered Sita Devi" in phone.send("1")
+
+
+def test_a_locked_database_answers_try_again_within_the_step_budget(phone, db):
+    """A writer holding the database past ussd.step_budget_seconds (2 s) does not hang the
+    caller: the step answers "dial again" and nothing typed so far is lost."""
+    phone.dial()
+    with db.engine.execution_options(sqlite_begin="IMMEDIATE").connect() as blocker:
+        blocker.begin()  # SQLite: BEGIN IMMEDIATE takes the write lock
+        if not db.is_sqlite:
+            blocker.exec_driver_sql("LOCK TABLE phone_profiles IN ACCESS EXCLUSIVE MODE")
+        busy = phone.send("1")  # choosing a language writes the phone's profile
+        blocker.rollback()
+    assert busy.startswith("END ") and "dial again" in busy

@@ -9,13 +9,11 @@ naming the field; a failure inside gets a polite goodbye — never a 500.
 """
 from __future__ import annotations
 
-import datetime as dt
 import hmac
 import logging
 from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, abort, request, send_from_directory
 from pydantic import BaseModel, Field, ValidationError, field_validator
@@ -30,10 +28,8 @@ from gateway.ivr.notices import send_finish_sms
 from gateway.ivr.twilio_adapter import ActionUrls
 from gateway.ivr.voice import AudioLibrary, Speaker, VoicePrompt
 from gateway.phones import InvalidPhone, mask_phone, parse_phone
-from gateway.registry.actions import RegistryActions
 from gateway.runtime import Runtime, get_runtime
 from gateway.sessions import SessionStore
-from gateway.sms.outbox import enqueue_messages
 from gateway.sms.secrets import read_secret
 
 log = logging.getLogger(__name__)
@@ -132,17 +128,12 @@ def _step(protocol: CallProtocol, step: str, form: CallRequest) -> VoicePrompt:
 
 def _protocol(runtime: Runtime, store: SessionStore) -> CallProtocol:
     settings = runtime.settings
-    today = dt.datetime.now(ZoneInfo(settings.timezone)).date()
-    engine_settings = {"min_age": settings.registration.min_age,
-                       "max_beneficiaries": settings.registration.max_beneficiaries_per_phone,
-                       "helpline": settings.ussd.helpline}
-    services = RegistryActions(runtime.db, settings, channel="ivr",
-                               enqueue_sms=lambda ids: enqueue_messages(
-                                   runtime.redis, ids, queue="notify", settings=settings.sms))
+    services = runtime.registry_actions("ivr")
     base = settings.ivr.audio_base_url or _public_base() + "/ivr/audio"
     speaker = Speaker(runtime.flows, frozenset(settings.ivr.voices),
                       AudioLibrary(_audio_dir(settings.ivr), base))
-    return CallProtocol(runtime.flows, store, services, speaker, engine_settings, today,
+    return CallProtocol(runtime.flows, store, services, speaker, runtime.engine_settings(),
+                        runtime.today(),
                         retries=settings.ivr.no_input_retries,
                         on_no_input=lambda call_id, phone, lang: send_finish_sms(
                             runtime, call_id, phone, lang))

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import select
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from gateway import i18n
@@ -18,6 +19,7 @@ from gateway.config import Settings
 from gateway.flows import ActionResult, Item, ServiceUnavailable
 from gateway.healthworkers.ussd_actions import HEALTH_WORKER_ACTIONS
 from gateway.registry import appointments, beneficiaries, centers, notifications
+from gateway.registry.availability import AvailabilityCache
 from gateway.registry.errors import (
     AlreadyBooked,
     BeneficiaryCapReached,
@@ -27,7 +29,7 @@ from gateway.registry.errors import (
     SlotFull,
 )
 from gateway.reminders import ussd_actions as waitlist_actions
-from gateway.storage import Beneficiary, Database, Slot
+from gateway.storage import Beneficiary, Center, Database, Slot
 
 Vars = dict[str, Any]
 LIST_LIMIT = 20  # a USSD list longer than this is not usable anyway
@@ -38,8 +40,10 @@ class RegistryActions:
 
     def __init__(self, db: Database, settings: Settings, channel: str = "ussd",
                  now: Callable[[], dt.datetime] | None = None,
-                 enqueue_sms: Callable[[list[int]], object] | None = None):
+                 enqueue_sms: Callable[[list[int]], object] | None = None,
+                 availability: AvailabilityCache | None = None):
         self.db = db
+        self.availability = availability  # None: every search reads the database
         self.settings = settings
         self.channel = channel
         self.zone = ZoneInfo(settings.timezone)
@@ -160,6 +164,7 @@ class RegistryActions:
                 sms = [notifications.record_appointment_sms(session, event, booked,
                                                             vars.get("lang") or "en")]
         except SlotFull:
+            self._slot_changed(slot_id)  # the list that offered it was stale
             return ActionResult("full")
         except AlreadyBooked as exc:
             return ActionResult("already_booked", {"reference": exc.reference})
@@ -168,6 +173,7 @@ class RegistryActions:
         except RegistryError:
             return ActionResult("full")
         self._send(sms)
+        self._slot_changed(slot_id)
         return ActionResult("ok", info)
 
     def list_appointments(self, vars: Vars) -> ActionResult:
@@ -187,6 +193,8 @@ class RegistryActions:
             reference = cancelled.reference
             circle = cancelled.slot.center.pincode[:2]
         self._send(sms)
+        if self.availability:
+            self.availability.invalidate(circle)
         waitlist_actions.offer_freed_places(self, circle)  # the freed place, offered now
         return ActionResult("ok", {"reference": reference})
 
@@ -200,7 +208,9 @@ class RegistryActions:
                 raise NotFound("no such beneficiary")
             group = beneficiaries.age_group(person.birth_year, self.today)
             days = [date] if date else self._bookable_dates()
-            slots = centers.free_slots_in_circle(session, person.pincode, group, days)
+            slots = (self.availability.free_slots(session, person.pincode, group, days)
+                     if self.availability else
+                     centers.free_slots_in_circle(session, person.pincode, group, days))
             districts = centers.districts_of_pincode(session, person.pincode)
         now = self._now()
         slots = [s for s in slots if (s.date, s.end_time) > (now.date(), now.time())]
@@ -209,6 +219,16 @@ class RegistryActions:
     def _bookable_dates(self) -> list[dt.date]:
         days = self.settings.booking.days_ahead
         return [self.today + dt.timedelta(days=d) for d in range(days)]
+
+    def _slot_changed(self, slot_id: int) -> None:
+        """Drop cached availability for the slot's postal circle."""
+        if not self.availability:
+            return
+        with self.db.read() as session:
+            pincode = session.scalar(select(Center.pincode).join(Slot)
+                                     .where(Slot.id == slot_id))
+        if pincode:
+            self.availability.invalidate(pincode)
 
     def _send(self, message_ids: list[int]) -> None:
         if self.enqueue_sms:

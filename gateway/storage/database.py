@@ -20,10 +20,12 @@ SQLITE_BUSY_TIMEOUT_S = 30
 class Database:
     """One engine per process, with read and write session factories."""
 
-    def __init__(self, url: str, echo: bool = False):
+    def __init__(self, url: str, echo: bool = False, timeout_s: float = SQLITE_BUSY_TIMEOUT_S):
+        """``timeout_s`` bounds lock waits and statements: short for web requests (a USSD step
+        must answer within the aggregator's budget), long for workers and the CLI."""
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
-        self.engine = _create_engine(url, echo)
+        self.engine = _create_engine(url, echo, timeout_s)
         writer = self.engine.execution_options(sqlite_begin="IMMEDIATE") if self.is_sqlite \
             else self.engine
         self._reader = sessionmaker(self.engine, expire_on_commit=False)
@@ -51,11 +53,17 @@ class Database:
         self.engine.dispose()
 
 
-def _create_engine(url: str, echo: bool) -> Engine:
+def _create_engine(url: str, echo: bool, timeout_s: float) -> Engine:
     if not url.startswith("sqlite"):
-        return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20)
+        connect_args = {}
+        if url.startswith("postgresql"):
+            connect_args = {"connect_timeout": max(1, int(timeout_s)),
+                            "options": f"-c statement_timeout={int(timeout_s * 1000)}"
+                                       f" -c lock_timeout={int(timeout_s * 1000)}"}
+        return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20,
+                             pool_timeout=timeout_s, connect_args=connect_args)
     _ensure_sqlite_folder(url)
-    engine = create_engine(url, echo=echo, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S})
+    engine = create_engine(url, echo=echo, connect_args={"timeout": timeout_s})
     event.listen(engine, "connect", _sqlite_on_connect)
     event.listen(engine, "begin", _sqlite_on_begin)
     return engine
@@ -75,7 +83,7 @@ def _sqlite_on_connect(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_S * 1000}")
+
     cursor.close()
 
 

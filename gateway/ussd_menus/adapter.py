@@ -6,10 +6,8 @@ internal failure gets a polite ``END`` (200), and the session's stored state is 
 """
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import unicodedata
-from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Flask, Response, request
 from flask_limiter import Limiter
@@ -19,10 +17,8 @@ from redis.exceptions import LockError, RedisError
 
 from gateway.flows import ServiceUnavailable
 from gateway.phones import InvalidPhone, mask_phone, parse_phone
-from gateway.registry.actions import RegistryActions
 from gateway.runtime import Runtime, get_runtime
 from gateway.sessions import SessionStore
-from gateway.sms.outbox import enqueue_messages
 from gateway.ussd_menus.protocol import UssdProtocol, UssdReply
 
 log = logging.getLogger(__name__)
@@ -108,15 +104,8 @@ def _session_lang(runtime: Runtime, session_id: str) -> str:
 
 
 def _protocol(runtime: Runtime, store: SessionStore) -> UssdProtocol:
-    settings = runtime.settings
-    today = dt.datetime.now(ZoneInfo(settings.timezone)).date()
-    engine_settings = {"min_age": settings.registration.min_age,
-                       "max_beneficiaries": settings.registration.max_beneficiaries_per_phone,
-                       "helpline": settings.ussd.helpline}
-    services = RegistryActions(runtime.db, settings, channel="ussd",
-                               enqueue_sms=lambda ids: enqueue_messages(
-                                   runtime.redis, ids, queue="notify", settings=settings.sms))
-    return UssdProtocol(runtime.flows, store, services, engine_settings, today,
+    return UssdProtocol(runtime.flows, store, runtime.registry_actions("ussd"),
+                        runtime.engine_settings(), runtime.today(),
                         versions=runtime.menus.get, admission=runtime.admission)
 
 
