@@ -3,6 +3,7 @@ elder (worker's phone, family phone, own phone with OTP consent), booking at the
 center, today's list, marking vaccinated / no-show, walk-ins; every step audited."""
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -44,6 +45,13 @@ def test_first_use_sets_a_pin_stored_only_as_a_slow_hash(hw_phone, db, worker):
         stored = session.get(HealthWorker, worker).pin_hash
     assert stored.startswith("$argon2id$") and "4826" not in stored
     assert audit_actions(db) == [("pin_set", "ussd", WORKER_PHONE)]
+
+
+def test_the_pin_is_not_kept_in_the_session_vars(hw_phone, redis_client, worker_with_pin):
+    sign_in(hw_phone)
+    record = json.loads(redis_client.get(f"vaxgate:ussd:session:{hw_phone.session_id}"))
+    assert PIN not in json.dumps(record["state"]["vars"])
+    assert record["state"]["vars"]["hw_ok"] == "1"
 
 
 def test_two_different_pins_are_asked_again(hw_phone, worker):
