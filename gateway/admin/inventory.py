@@ -26,6 +26,7 @@ from .auth import Principal
 
 AGE_GROUPS = ("18-44", "45+")
 MAX_BULK_SLOTS = 5000
+MAX_ID = 2**31 - 1
 
 
 class InventoryError(ValueError):
@@ -134,8 +135,13 @@ def search_centers(session: Session, who: Principal, q: str = "", district: str 
     return list(session.scalars(query))
 
 
+def valid_id(value: int) -> bool:
+    """True for an id a SQL INTEGER column can hold (bigger ones cannot exist)."""
+    return 0 < value <= MAX_ID
+
+
 def get_center(session: Session, who: Principal, center_id: int) -> Center:
-    center = session.get(Center, center_id)
+    center = session.get(Center, center_id) if valid_id(center_id) else None
     if center is None or (who.scope and center.district != who.scope):
         raise NotFound(f"center {center_id}")
     return center
@@ -177,7 +183,7 @@ def list_slots(session: Session, center: Center, date_from: dt.date | None = Non
 
 
 def get_slot(session: Session, who: Principal, slot_id: int) -> Slot:
-    slot = session.get(Slot, slot_id)
+    slot = session.get(Slot, slot_id) if valid_id(slot_id) else None
     if slot is None:
         raise NotFound(f"slot {slot_id}")
     get_center(session, who, slot.center_id)

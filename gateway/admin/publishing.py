@@ -81,14 +81,15 @@ class MenuStore:
     def current(self) -> FlowSet:
         """The live FlowSet (checks for a newer published version at most once a second)."""
         now = time.monotonic()
-        if now - self._checked_at >= CHECK_EVERY_SECONDS:
-            with self._lock:
+        if now - self._checked_at >= CHECK_EVERY_SECONDS and self._lock.acquire(blocking=False):
+            try:  # one thread checks; the others answer on the version they have meanwhile
                 self._checked_at = now
-                try:
-                    self._refresh()
-                except Exception as exc:  # noqa: BLE001 - an outage must not stop the menus
-                    log.warning("menus: keeping version %s, cannot check for a newer one: %s",
-                                self._live.version, exc.__class__.__name__)
+                self._refresh()
+            except Exception as exc:  # noqa: BLE001 - an outage must not stop the menus
+                log.warning("menus: keeping version %s, cannot check for a newer one: %s",
+                            self._live.version, exc.__class__.__name__)
+            finally:
+                self._lock.release()
         return self._live
 
     def get(self, version: str | None) -> FlowSet | None:

@@ -11,6 +11,7 @@ from gateway.runtime import get_runtime
 
 from . import audit as audit_log
 from . import auth, charts, stats
+from . import inventory as inv
 from . import messages as ledger
 from .models import AdminUser
 from .web import admin_required, audit, bp, login_required, principal
@@ -114,7 +115,7 @@ def user_create():
 def user_active(user_id: int):
     """Deactivate or reactivate a user (reactivating also clears a lock-out)."""
     with get_runtime().db.write() as session:
-        user = session.get(AdminUser, user_id)
+        user = session.get(AdminUser, user_id) if inv.valid_id(user_id) else None
         if user is None:
             abort(404)
         before = {"active": user.active}

@@ -13,6 +13,7 @@ from gateway.runtime import get_runtime
 from gateway.ussd_menus.check import sample_items, sample_vars
 from gateway.ussd_menus.render import render
 
+from . import inventory as inv
 from .models import MenuVersion
 from .publishing import check_files, list_versions, parse_files
 from .web import admin_required, audit, bp, current_user, login_required
@@ -104,7 +105,7 @@ def menu_rollback(version_id: int):
     """Publish an earlier version again, as the newest version."""
     runtime = get_runtime()
     with runtime.db.read() as session:
-        row = session.get(MenuVersion, version_id)
+        row = session.get(MenuVersion, version_id) if inv.valid_id(version_id) else None
         if row is None:
             abort(404)
         files, version = json.loads(row.files), row.version

@@ -9,6 +9,7 @@ from typing import Any
 
 from gateway.healthworkers.openapi import PATHS as HEALTH_WORKER_PATHS
 
+MAX_ID = 2**31 - 1  # ids are SQL INTEGER columns
 _STR, _INT, _BOOL = {"type": "string"}, {"type": "integer"}, {"type": "boolean"}
 _NSTR = {"type": "string", "nullable": True}
 
@@ -75,6 +76,8 @@ SCHEMAS: dict[str, Any] = {
                    "sms": _arr({"type": "object"}), "reminders": {"type": "object"},
                    "upstream": {"type": "object"}, "queues": {"type": "object"},
                    "circuits": {"type": "object"}}, ["totals", "per_hour", "slot_fill"]),
+    "User": _obj({"id": _INT, "username": _STR, "role": _STR, "district": _NSTR,
+                  "active": _BOOL}, ["id", "username", "role", "active"]),
     "AuditEntry": _obj({"id": _INT, "at": _STR, "actor": _STR, "action": _STR,
                         "target": _STR, "before": _STR, "after": _STR}),
 }
@@ -103,7 +106,8 @@ def _op(summary: str, ok: dict[str, Any], *, ok_code: str = "200", body: str | N
 
 
 def _path_id(name: str) -> dict[str, Any]:
-    return {"name": name, "in": "path", "required": True, "schema": {"type": "integer"}}
+    return {"name": name, "in": "path", "required": True,
+            "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID}}
 
 
 def _query(name: str, fmt: str | None = None) -> dict[str, Any]:
@@ -113,6 +117,8 @@ def _query(name: str, fmt: str | None = None) -> dict[str, Any]:
 
 CENTER_ID, SLOT_ID, VERSION_ID = _path_id("center_id"), _path_id("slot_id"), \
     _path_id("version_id")
+_KIND = {"name": "kind", "in": "path", "required": True,
+         "schema": {"type": "string", "enum": ["centers", "slots"]}}
 OTP_KEYS = _obj({"transaction_id": _STR, "expires_at": _STR, "expires_in": _INT})
 
 PATHS: dict[str, Any] = {
@@ -156,6 +162,23 @@ PATHS: dict[str, Any] = {
     "/api/v1/menus/versions/{version_id}/rollback": {
         "post": _op("Publish an earlier version again", _ref("MenuVersion"), ok_code="201",
                     params=[VERSION_ID])},
+    "/api/v1/export/{kind}.csv": {"get": {
+        **_op("Centers or slots as CSV", {}, params=[_KIND]),
+        "responses": {"200": {"description": "CSV", "content": {"text/csv": {"schema": _STR}}},
+                      **ERRORS}}},
+    "/api/v1/import/{kind}": {"post": {
+        **_op("Import centers or slots from CSV (all rows or none)", _obj(
+            {"created": _INT, "updated": _INT}), params=[_KIND]),
+        "requestBody": {"required": True, "content": {"text/csv": {"schema": _STR}}}}},
+    "/api/v1/users": {
+        "get": _op("Console users (admins)", _obj({"users": _arr(_ref("User"))})),
+        "post": {**_op("Add a console user", _ref("User"), ok_code="201"),
+                 "requestBody": {"required": True, "content": {"application/json": {
+                     "schema": _obj({"username": _STR, "password": _STR,
+                                     "role": {"type": "string",
+                                              "enum": ["admin", "district", "viewer"]},
+                                     "district": _NSTR},
+                                    ["username", "password", "role"])}}}}},
     "/api/v1/audit": {
         "get": _op("The audit log (admins)", _obj({"entries": _arr(_ref("AuditEntry"))}),
                    params=[_query("action")])},

@@ -14,13 +14,14 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, g, jsonify, request
+from sqlalchemy import select
 
+from gateway.admin import csvio, stats
 from gateway.admin import inventory as inv
 from gateway.admin import messages as ledger
-from gateway.admin import stats
 from gateway.admin.audit import recent, record
-from gateway.admin.auth import Principal
-from gateway.admin.models import MenuVersion
+from gateway.admin.auth import Principal, UserError, create_user
+from gateway.admin.models import AdminUser, MenuVersion
 from gateway.admin.publishing import check_files, list_versions
 from gateway.runtime import get_runtime
 
@@ -266,7 +267,7 @@ def menu_publish() -> Response:
 @api(("admin",))
 def menu_rollback(version_id: int) -> Response:
     with get_runtime().db.read() as session:
-        row = session.get(MenuVersion, version_id)
+        row = session.get(MenuVersion, version_id) if inv.valid_id(version_id) else None
         if row is None:
             raise inv.NotFound(f"menu version {version_id}")
         files = json.loads(row.files)
@@ -283,6 +284,72 @@ def _publish(files: dict[str, str], note: str) -> Response:
         body = _version_dict(row)
     runtime.menus.announce(body["id"])
     return jsonify(body), 201
+
+
+@bp.get("/export/<kind>.csv")
+@api()
+def export_csv(kind: str) -> Response:
+    """Centers or slots as CSV (the console's export), within the key's district."""
+    with get_runtime().db.read() as session:
+        if kind == "centers":
+            text = csvio.export_centers(session, g.api_principal)
+        elif kind == "slots":
+            text = csvio.export_slots(session, g.api_principal)
+        else:
+            raise inv.NotFound(f"export {kind}")
+    return Response(text, mimetype="text/csv")
+
+
+@bp.post("/import/<kind>")
+@api(WRITERS)
+def import_csv(kind: str) -> Response:
+    """Import centers or slots from a text/csv body: all rows, or none and every row error."""
+    if kind not in ("centers", "slots"):
+        raise inv.NotFound(f"import {kind}")
+    text = request.get_data(as_text=True)[:5_000_000]
+    importer = csvio.import_centers if kind == "centers" else csvio.import_slots
+    with get_runtime().db.write() as session:
+        result = importer(session, g.api_principal, text)
+        if not result.errors:
+            _audit(session, f"{kind}.import", f"{kind} CSV", None,
+                   {"created": result.created, "updated": result.updated})
+    if result.errors:
+        return error(400, "invalid_rows", f"{len(result.errors)} row(s) refused; nothing "
+                     "imported", field="body", errors=result.errors)
+    return jsonify({"created": result.created, "updated": result.updated})
+
+
+@bp.get("/users")
+@api(("admin",))
+def users_list() -> Response:
+    with get_runtime().db.read() as session:
+        rows = session.scalars(select(AdminUser).order_by(AdminUser.username)).all()
+        return jsonify({"users": [_user_dict(u) for u in rows]})
+
+
+@bp.post("/users")
+@api(("admin",))
+def users_create() -> Response:
+    body = _body()
+    for name in ("username", "password", "role", "district"):
+        value = body.get(name)
+        if not (isinstance(value, str) and value.isprintable()) and \
+                not (name == "district" and value is None):
+            raise inv.InventoryError(name, "must be a string of printable characters")
+    try:
+        with get_runtime().db.write() as session:
+            user = create_user(session, body["username"], body["password"], body["role"],
+                               body.get("district"))
+            _audit(session, "user.create", f"user {user.username}", None, _user_dict(user))
+            created = _user_dict(user)
+    except UserError as exc:
+        return error(400, "invalid", str(exc), field=exc.field)
+    return jsonify(created), 201
+
+
+def _user_dict(user: AdminUser) -> dict[str, Any]:
+    return {"id": user.id, "username": user.username, "role": user.role,
+            "district": user.district, "active": user.active}
 
 
 @bp.get("/audit")

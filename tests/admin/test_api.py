@@ -119,6 +119,33 @@ def test_sql_api_keys_work_for_the_otp_api_too(client, keys):
     assert response.status_code == 201 and response.get_json()["transaction_id"]
 
 
+@pytest.mark.usefixtures("demo_centers")
+def test_csv_export_and_import_by_api_with_row_errors(client, keys):
+    exported = call(client, "get", "/api/v1/export/centers.csv", keys["district"])
+    assert exported.mimetype == "text/csv" and "Lucknow" not in exported.get_data(True)
+    again = call(client, "post", "/api/v1/import/centers", keys["district"],
+                 data=exported.get_data(), content_type="text/csv")
+    assert again.status_code == 200 and again.get_json()["created"] == 0
+    bad = call(client, "post", "/api/v1/import/slots", keys["admin"], content_type="text/csv",
+               data="center_code,date,start_time,end_time,age_group,vaccine,capacity\n"
+                    "NOPE,2030-01-01,09:00,11:00,18-44,X,1\n")
+    assert bad.status_code == 400
+    assert bad.get_json()["errors"] == ["row 2: center_code: no center 'NOPE'"]
+
+
+@pytest.mark.parametrize("role, body, status, field", [
+    ("admin", {"username": "asha", "password": "long enough pw", "role": "viewer"}, 201, None),
+    ("admin", {"username": "asha", "password": "short", "role": "viewer"}, 400, "password"),
+    ("admin", {"username": "asha", "password": 5, "role": "viewer"}, 400, "password"),
+    ("district", {"username": "asha", "password": "long enough pw", "role": "viewer"}, 403,
+     None),
+])
+def test_users_are_added_by_admin_keys_only(client, keys, role, body, status, field):
+    response = call(client, "post", "/api/v1/users", keys[role], json=body)
+    assert response.status_code == status
+    assert response.get_json().get("field") == field
+
+
 def test_the_openapi_document_lists_exactly_the_api_routes(app):
     routes = set()
     for rule in app.url_map.iter_rules():

@@ -97,6 +97,9 @@ class Phone:
     def dial(self) -> str:
         return self._await_change(lambda: self.page.click("#dial"))
 
+    def call(self) -> str:
+        return self._await_change(lambda: self.page.click("#call"))
+
     def send(self, *answers: str) -> str:
         text = ""
         for answer in answers:
@@ -109,5 +112,5 @@ class Phone:
         action()
         self.page.wait_for_function(
             "([before]) => { const t = document.getElementById('display').textContent;"
-            " return t !== before && !t.startsWith('Dialling'); }", arg=[before])
+            " return t !== before && !/^(Dialling|Calling)/.test(t); }", arg=[before])
         return self.page.inner_text("#display")

@@ -68,3 +68,11 @@ def test_a_district_user_cannot_see_another_district(page, db):
     assert "Patna" in table and "Lucknow" not in table
     response = page.goto(f"/admin/centers/{lucknow}")
     assert response.status == 404 and "Not found." in page.inner_text("main")
+
+
+def test_the_call_button_walks_the_ivr_menus_as_text(page):
+    phone = Phone(page)
+    first = phone.call()
+    assert "press" in first.lower()
+    after_english = phone.send("1")
+    assert after_english != first and "press" in after_english.lower()
