@@ -4,6 +4,8 @@
   with the SDK's ``RequestValidator`` whenever a Twilio auth token is configured.
 - ``POST /sms/africastalking/delivery``: AT delivery report; needs the provider's
   ``webhook_secret_env`` secret as ``?secret=`` or in the ``sms.webhook_secret_header``.
+- ``POST /sms/twilio/inbound`` and ``POST /sms/africastalking/inbound``: inbound commands
+  (``gateway/sms/inbound.py``), with the same signature / secret checks.
 - ``POST /api/v1/otp`` and ``POST /api/v1/otp/verify``: API-key authenticated.
 
 Unknown message ids get 200 so providers stop retrying; a malformed payload gets a 400
