@@ -76,8 +76,9 @@ def menus() -> None:
 @menus.command("check")
 @click.option("--dir", "menu_dir", type=click.Path(file_okay=False, exists=True),
               help="Menu folder (default: the built-in gateway/ussd_menus).")
+@click.option("--verbose", "-v", is_flag=True, help="List every voice prompt without audio.")
 @click.pass_context
-def menus_check(ctx: click.Context, menu_dir: str | None) -> None:
+def menus_check(ctx: click.Context, menu_dir: str | None, verbose: bool) -> None:
     """Validate every menu: targets, translations, reachability, screen length limits; list
     voice prompts with neither a TTS voice nor a recording (warnings)."""
     from gateway import MENU_DIR
@@ -89,11 +90,11 @@ def menus_check(ctx: click.Context, menu_dir: str | None) -> None:
         click.echo(error, err=True)
     if errors:
         raise click.ClickException(f"{len(errors)} problem(s) in the menus")
-    _voice_warnings(ctx, menu_dir or MENU_DIR)
+    _voice_warnings(ctx, menu_dir or MENU_DIR, verbose)
     click.echo("menus OK: every screen of every journey fits in en, hi and bn")
 
 
-def _voice_warnings(ctx: click.Context, menu_dir) -> None:
+def _voice_warnings(ctx: click.Context, menu_dir, verbose: bool) -> None:
     """Warn about IVR prompts that would be spoken in English for want of a voice/recording."""
     from pathlib import Path
 
@@ -105,11 +106,12 @@ def _voice_warnings(ctx: click.Context, menu_dir) -> None:
     folder = Path(ivr.audio_dir) if Path(ivr.audio_dir).is_absolute() \
         else PROJECT_DIR / ivr.audio_dir
     gaps = voice_gaps(load_flows(menu_dir), set(ivr.voices), folder)
-    for gap in gaps:
+    for gap in gaps if verbose else gaps[:3]:
         click.echo(f"warning: {gap}", err=True)
     if gaps:
+        more = "" if verbose else "; `vaxgate menus check -v` lists them all"
         click.echo(f"warning: {len(gaps)} voice prompt(s) have no TTS voice and no recording "
-                   "and will be spoken in English (see docs/ivr.md)", err=True)
+                   f"and will be spoken in English (see docs/ivr.md){more}", err=True)
 
 
 @main.group()
