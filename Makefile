@@ -20,8 +20,11 @@ run: $(STAMP)
 browser-deps:
 	@if [ ! -x /usr/bin/chromium ]; then apt-get update && apt-get install -y chromium; fi
 
-## test: the whole suite on SQLite, then again on PostgreSQL when TEST_DATABASE_URL
-## is set or a server answers on 127.0.0.1:5432 (database `test`)
+## test: the whole suite on SQLite, then the database-facing tests again on PostgreSQL
+## when TEST_DATABASE_URL is set or a server answers on 127.0.0.1:5432 (database `test`).
+## The PostgreSQL pass leaves out what does not touch SQL differently: the pure engine,
+## the voice channel (same registry calls as USSD) and the browser tests.
+PG_SKIP := --ignore=tests/flows --ignore=tests/browser --ignore=tests/ivr
 test: $(STAMP) browser-deps
 	$(BIN)/ruff check gateway workers tests bench
 	$(BIN)/vaxgate menus check
@@ -32,7 +35,7 @@ test-postgres: $(STAMP)
 	@url="$${TEST_DATABASE_URL:-postgresql+psycopg2://postgres@127.0.0.1:5432/test}"; \
 	if $(BIN)/python -c "import sys,sqlalchemy as s; s.create_engine(sys.argv[1]).connect()" "$$url" 2>/dev/null; then \
 		echo "== PostgreSQL pass: $$url"; \
-		TEST_DATABASE_URL="$$url" $(BIN)/python -m pytest -q --ignore=tests/flows; \
+		TEST_DATABASE_URL="$$url" $(BIN)/python -m pytest -q $(PG_SKIP); \
 	else \
 		echo "== PostgreSQL pass skipped: no server answers at $$url"; \
 	fi
