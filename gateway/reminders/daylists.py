@@ -27,8 +27,8 @@ from gateway.storage.ledger import Message, MessageStatus
 BATCH = 500
 LISTED = (AppointmentStatus.BOOKED.value, AppointmentStatus.VACCINATED.value,
           AppointmentStatus.NO_SHOW.value)
-CHANNELS = {"ussd": "USSD", "ivr": "IVR", "sms": "SMS", "health_worker": "health worker",
-            "healthworker": "health worker", "hw": "health worker", "csv": "health worker",
+CHANNELS = {"ussd": "USSD", "ivr": "IVR", "sms": "SMS", "hw_ussd": "health worker",
+            "hw_ivr": "health worker", "hw_csv": "health worker", "csv": "health worker",
             "admin": "admin"}
 LEDGER_STATUS = {MessageStatus.QUEUED.value: "planned", MessageStatus.SENDING.value: "planned",
                  MessageStatus.SENT.value: "sent", MessageStatus.DELIVERED.value: "delivered",

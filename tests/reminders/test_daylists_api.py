@@ -21,7 +21,7 @@ KEY = {"X-API-Key": "reports-key"}
 DAY = dt.date(2026, 11, 24)
 NOW = ist(2026, 11, 23, 12)  # 24 h reminders of DAY's morning windows are due, 2 h ones not
 WINDOWS = [(dt.time(h), dt.time(h + 1)) for h in (9, 10, 11, 14, 15, 16)]
-CHANNELS = ["ussd", "ivr", "health_worker", "sms"]
+CHANNELS = ["ussd", "ivr", "hw_ussd", "sms"]
 LEDGER = [None, "queued", "sent", "delivered", ("failed", "twilio: 30003"),
           ("undelivered", "africastalking: DeliveryFailure")]
 
@@ -93,7 +93,7 @@ def test_day_list_csv_matches_the_database_for_1000_appointments(client, db):
             assert row["window"] == f"{slot_row.start_time:%H:%M}-{slot_row.end_time:%H:%M}"
             assert int(row["dose"]) == appointment.dose and row["status"] == appointment.status
             assert row["booked_via"] == {"ussd": "USSD", "ivr": "IVR", "sms": "SMS",
-                                         "health_worker": "health worker"}[appointment.channel]
+                                         "hw_ussd": "health worker"}[appointment.channel]
             message = ledger.get(reminder_key(appointment.id, 1440))
             if message is None:  # due by noon the day before, or later
                 due = "planned" if slot_row.start_time < dt.time(12) else "not yet due"

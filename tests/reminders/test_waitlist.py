@@ -5,6 +5,7 @@ import datetime as dt
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+import time_machine
 from sqlalchemy import func, select
 
 from gateway.registry import appointments
@@ -19,6 +20,13 @@ from .support import center, ist, person, slot
 TODAY = dt.date(2026, 11, 22)
 NOW = ist(2026, 11, 22, 10).astimezone(dt.UTC)
 HOLD = dt.timedelta(minutes=30)
+
+
+@pytest.fixture(autouse=True)
+def clock():
+    """People join the queue a little before NOW (queue order is by time of joining)."""
+    with time_machine.travel(NOW - dt.timedelta(minutes=10)):
+        yield
 
 
 @pytest.fixture
