@@ -34,7 +34,6 @@ if TYPE_CHECKING:
     from gateway.registry.actions import RegistryActions
 
 Vars = dict[str, Any]
-HW_CHANNEL = {"ussd": "hw_ussd", "ivr": "hw_ivr"}
 
 
 def _worker(session, vars: Vars):
@@ -65,7 +64,13 @@ def _after_commit(svc: RegistryActions, sms_ids: list[int], beneficiary_ids: lis
 # --- recognising the caller and the PIN ---------------------------------------------------
 
 def recognise_caller(svc: RegistryActions, vars: Vars) -> ActionResult:
-    """``health_worker`` for a registered worker's phone, ``citizen`` for everyone else."""
+    """``health_worker`` for a registered worker's phone on USSD, ``citizen`` otherwise.
+
+    The worker journey needs typed names and codes, so voice calls (IVR) from a worker's
+    phone get the citizen journey; workers use USSD or the SMS commands.
+    """
+    if svc.channel != "ussd":
+        return ActionResult("citizen")
     with svc.db.read() as session:
         worker = accounts.by_phone(session, vars["phone"])
         if worker is None:
@@ -162,7 +167,7 @@ def hw_register(svc: RegistryActions, vars: Vars) -> ActionResult:
         birth_year=int(vars.get("birth_year") or 0), gender=str(vars.get("gender", "")),
         id_type=str(vars.get("id_type", "")), id_last4=str(vars.get("id_last4", "")),
         pincode=str(vars.get("pincode", "")), language=vars.get("lang") or "en",
-        channel=HW_CHANNEL.get(svc.channel, svc.channel))
+        channel="hw_ussd")
     try:
         with svc.db.write() as session:
             worker = _worker(session, vars)

@@ -207,3 +207,12 @@ def test_a_walk_in_is_registered_and_vaccinated_in_one_step(hw_phone, db, worker
 
 def test_a_citizen_phone_still_gets_the_citizen_journey(phone, worker_with_pin):
     assert "Language" in phone.dial()
+
+
+def test_a_workers_voice_call_gets_the_citizen_journey(db, settings, worker_with_pin):
+    from gateway.registry.actions import RegistryActions
+
+    for channel, outcome in (("ivr", "citizen"), ("ussd", "health_worker")):
+        found = RegistryActions(db, settings, channel=channel).call(
+            "recognise_caller", {"phone": WORKER_PHONE})
+        assert found.outcome == outcome
