@@ -168,3 +168,13 @@ def test_backoff_doubles_and_is_capped_at_minutes(settings, attempts, seconds):
 
 def test_rq_retry_intervals_follow_the_same_backoff(settings):
     assert delivery.retry_intervals(settings.upstream) == [10, 20, 40, 80, 160, 300]
+
+
+def test_the_worker_cron_runs_the_upstream_sweeper(settings, redis_client):
+    from workers.worker import cron_scheduler
+
+    jobs_by_name = {job.func_name: job for job in cron_scheduler(settings,
+                                                                  redis_client).get_jobs()}
+
+    sweep = jobs_by_name["gateway.upstream.jobs.sweep"]
+    assert (sweep.queue_name, sweep.interval) == ("bulk", settings.upstream.sweep_interval_seconds)
