@@ -50,13 +50,6 @@ NAMES = ["Sita Devi", "Ram Lal", "Asha Kumari", "Mohan Das", "Gita Rani", "Sures
 YEARS = ["1950", "1960", "1972", "1985", "1990", "2001"]
 
 
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nobody listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def prepare_database(url: str) -> None:
     """Migrate ``url`` and load the demo centers and slots when it has no centers."""
     from gateway.registry.demo_data import has_centers, load_demo_data
@@ -75,7 +68,9 @@ class Server:
 
     def __init__(self, name: str, module: str, cwd: Path, env: dict[str, str], workers: int,
                  log_dir: Path):
-        self.name, self.port = name, free_port()
+        with socket.socket() as sock:  # a port nobody listens on right now
+            sock.bind(("127.0.0.1", 0))
+            self.name, self.port = name, sock.getsockname()[1]
         self.base = f"http://127.0.0.1:{self.port}"
         self.log = log_dir / f"{name}.log"
         args = [sys.executable, "-m", "gunicorn", module, "--workers", str(workers),
@@ -371,6 +366,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # still stop the servers
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # even if started with it ignored
     from gateway.registry.demo_data import DEMO_CENTERS
 
     callers = Callers([row[3] for row in DEMO_CENTERS])
@@ -389,10 +385,13 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps({"meta": meta, "levels": results}, indent=2))
     else:
         print(f"{meta['cpus']} CPUs, {args.workers} gunicorn workers, {meta['database']}, "
-              f"{args.seconds:g} s per run after {args.warmup:g} s warm-up")
+              f"{args.seconds:g} s per run after a warm-up of at least {args.warmup:g} s")
         print_table(results)
     return 1 if any(r["gateway"]["errors"] for r in results) else 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        sys.exit("interrupted; the servers were stopped")
