@@ -5,7 +5,9 @@ from __future__ import annotations
 import re
 
 import pytest
+from argon2 import PasswordHasher
 
+from gateway.admin import auth as auth_module
 from gateway.admin.auth import create_user
 
 PASSWORD = "correct horse battery"
@@ -31,6 +33,13 @@ class AuthActions:
         """POST a console form with a valid CSRF token."""
         return self.client.post(path, data={**(data or {}), "csrf_token": self.csrf("/admin/")},
                                 **kwargs)
+
+
+@pytest.fixture(autouse=True)
+def quick_hashes(monkeypatch):
+    """Real argon2, with test-sized cost (production keeps argon2-cffi's defaults)."""
+    monkeypatch.setattr(auth_module, "HASHER", PasswordHasher(time_cost=1, memory_cost=1024,
+                                                              parallelism=1))
 
 
 @pytest.fixture

@@ -9,8 +9,10 @@ import threading
 from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher
 from werkzeug.serving import make_server
 
+from gateway.admin import auth as auth_module
 from gateway.admin.auth import create_user
 
 CHROMIUM = "/usr/bin/chromium"
@@ -67,6 +69,13 @@ def page(browser, live_url, request):
         name = re.sub(r"[^\w.-]+", "_", request.node.nodeid)
         tab.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
     context.close()
+
+
+@pytest.fixture(autouse=True)
+def quick_hashes(monkeypatch):
+    """Real argon2, with test-sized cost (production keeps argon2-cffi's defaults)."""
+    monkeypatch.setattr(auth_module, "HASHER", PasswordHasher(time_cost=1, memory_cost=1024,
+                                                              parallelism=1))
 
 
 @pytest.fixture
