@@ -20,6 +20,7 @@ _GSM7_BASIC = frozenset(
 )
 # Extension table characters are sent as ESC + char, so each costs two septets.
 _GSM7_EXTENSION = frozenset("\f^{}\\[~]|€")
+_GSM7_ALL = _GSM7_BASIC | _GSM7_EXTENSION
 
 _LATIN_REPLACEMENTS = {
     "\u00a0": " ",  # no-break space
@@ -46,7 +47,7 @@ _SMS_PART = {GSM7: 153, UCS2: 67}
 
 def is_gsm7(text: str) -> bool:
     """True if every character is in the GSM 03.38 basic set or its extension table."""
-    return all(ch in _GSM7_BASIC or ch in _GSM7_EXTENSION for ch in text)
+    return _GSM7_ALL.issuperset(text)
 
 
 def screen_limit(text: str) -> int:
@@ -68,7 +69,9 @@ def _units(text: str, encoding: str) -> list[int]:
 
 def screen_length(text: str) -> int:
     """Length as the network counts it: GSM-7 extension and astral characters count 2."""
-    return sum(_units(text, GSM7 if is_gsm7(text) else UCS2))
+    if is_gsm7(text):  # on the hot path of every USSD render: no per-character loop
+        return len(text) + sum(text.count(ch) for ch in _GSM7_EXTENSION)
+    return sum(_units(text, UCS2))
 
 
 def sms_segments(text: str) -> tuple[str, int]:

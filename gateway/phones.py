@@ -1,6 +1,7 @@
 """Phone numbers: parsed once at the edge (phonenumbers), carried as E.164, masked in logs."""
 from __future__ import annotations
 
+import functools
 import re
 
 import phonenumbers
@@ -13,6 +14,7 @@ class InvalidPhone(ValueError):
     """The text is not a possible phone number."""
 
 
+@functools.lru_cache(maxsize=65536)  # a caller sends ~15 steps from the same number
 def parse_phone(raw: str, region: str = DEFAULT_REGION) -> str:
     """Return ``raw`` as E.164 (``+919876543210``) or raise InvalidPhone."""
     text = (raw or "").strip()

@@ -26,7 +26,7 @@ from gateway.admission import Admission
 from gateway.flows import Context, FlowSet, Screen, current_screen, resume, start
 from gateway.phones import mask_phone
 from gateway.sessions import Record, SessionStore
-from gateway.ussd_menus.render import render, turn_page
+from gateway.ussd_menus.render import BACK, MORE, render, turn_page
 
 log = logging.getLogger(__name__)
 
@@ -117,7 +117,10 @@ class UssdProtocol:
     def _apply(self, record: Record, answer: str) -> tuple[Record, Screen]:
         screen = current_screen(self.flows, record["state"])
         page = record.get("page", 0)
-        new_page = turn_page(answer, page, render(screen, page, self.flows.messages).page_count)
+        new_page = None
+        if answer in (MORE, BACK):  # only a paging key needs the page count
+            page_count = render(screen, page, self.flows.messages).page_count
+            new_page = turn_page(answer, page, page_count)
         if new_page is not None:
             record["page"] = new_page
             return record, screen
