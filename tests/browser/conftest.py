@@ -9,18 +9,15 @@ import threading
 from pathlib import Path
 
 import pytest
-from argon2 import PasswordHasher
 from werkzeug.serving import make_server
 
-from gateway.admin import auth as auth_module
-from gateway.admin.auth import create_user
+from tests.admin.conftest import PASSWORD, quick_hashes, users  # noqa: F401 - fixtures
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
                "--no-first-run", "--disable-background-networking",
                "--disable-component-update", "--disable-sync"]
-PASSWORD = "browser test password"
 
 pytestmark = pytest.mark.skipif(not os.access(CHROMIUM, os.X_OK),
                                 reason="needs Debian's chromium (make browser-deps)")
@@ -69,22 +66,6 @@ def page(browser, live_url, request):
         name = re.sub(r"[^\w.-]+", "_", request.node.nodeid)
         tab.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
     context.close()
-
-
-@pytest.fixture(autouse=True)
-def quick_hashes(monkeypatch):
-    """Real argon2, with test-sized cost (production keeps argon2-cffi's defaults)."""
-    monkeypatch.setattr(auth_module, "HASHER", PasswordHasher(time_cost=1, memory_cost=1024,
-                                                              parallelism=1))
-
-
-@pytest.fixture
-def people(db):
-    """An admin and two district users."""
-    with db.write() as session:
-        create_user(session, "root", PASSWORD, "admin")
-        create_user(session, "patna", PASSWORD, "district", "Patna")
-        create_user(session, "lucknow", PASSWORD, "district", "Lucknow")
 
 
 def sign_in(page, username: str = "root") -> None:

@@ -10,7 +10,7 @@ from gateway.storage import Center, Slot
 
 from .conftest import Phone, sign_in
 
-pytestmark = pytest.mark.usefixtures("people")
+pytestmark = pytest.mark.usefixtures("users")
 
 
 def test_sign_in_reaches_the_dashboard_and_sign_out_leaves(page):
