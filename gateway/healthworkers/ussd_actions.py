@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from gateway.registry.actions import RegistryActions
 
 Vars = dict[str, Any]
+HW_CHANNEL = "hw_ussd"  # the channel of what workers create (the audit keeps "ussd")
 
 
 def _worker(session, vars: Vars):
@@ -167,7 +168,7 @@ def hw_register(svc: RegistryActions, vars: Vars) -> ActionResult:
         birth_year=int(vars.get("birth_year") or 0), gender=str(vars.get("gender", "")),
         id_type=str(vars.get("id_type", "")), id_last4=str(vars.get("id_last4", "")),
         pincode=str(vars.get("pincode", "")), language=vars.get("lang") or "en",
-        channel="hw_ussd")
+        channel=HW_CHANNEL)
     try:
         with svc.db.write() as session:
             worker = _worker(session, vars)
@@ -216,7 +217,7 @@ def hw_book(svc: RegistryActions, vars: Vars) -> ActionResult:
             worker = _worker(session, vars)
             person = _person(session, vars)
             booked = appointments.book(session, person.id, int(vars.get("slot_id") or 0),
-                                       today=svc.today, channel=svc.channel)
+                                       today=svc.today, channel=HW_CHANNEL)
             sms = notifications.record_appointment_sms(session, "booked", booked,
                                                        person.language)
             audit.record(session, worker, channel=svc.channel, action="book",
@@ -237,7 +238,7 @@ def hw_walk_in(svc: RegistryActions, vars: Vars) -> ActionResult:
             worker = _worker(session, vars)
             person = _person(session, vars)
             booked, sms = center_day.walk_in(session, person.id, center_id=worker.center_id,
-                                             now=svc._now(), channel=svc.channel)
+                                             now=svc._now(), channel=HW_CHANNEL)
             audit.record(session, worker, channel=svc.channel, action="walk_in",
                          subject=booked.reference)
             reference = booked.reference
@@ -272,7 +273,7 @@ def hw_mark(svc: RegistryActions, vars: Vars) -> ActionResult:
         worker = _worker(session, vars)
         try:
             booked, sms = center_day.mark(session, str(vars.get("appointment_ref", "")), status,
-                                          center_id=worker.center_id, channel=svc.channel)
+                                          center_id=worker.center_id, channel=HW_CHANNEL)
         except NotFound:
             return ActionResult("not_found")
         audit.record(session, worker, channel=svc.channel, action=status.value,

@@ -93,7 +93,7 @@ def test_an_elder_without_a_phone_is_linked_to_the_worker_and_booked_at_her_cent
         appointment = session.scalar(select(Appointment))
         assert appointment.slot.center.code == CENTER_CODE  # not near home pincode 226001
         assert appointment.beneficiary.phone == WORKER_PHONE
-        assert appointment.beneficiary.channel == "hw_ussd"
+        assert appointment.beneficiary.channel == appointment.channel == "hw_ussd"
         sms = session.scalar(select(Message).where(Message.kind == "confirmation"))
         assert sms.phone == WORKER_PHONE and appointment.reference in sms.body
         kinds = list(session.scalars(select(UpstreamEvent.kind).order_by(UpstreamEvent.id)))
