@@ -67,10 +67,9 @@ def _register_blueprints(app: Flask) -> None:
     from gateway.ivr import webhooks as ivr_webhooks
     from gateway.reminders import api as reminders_api
     from gateway.sms import webhooks as sms_webhooks
-    from gateway.ussd_menus.adapter import install_ussd_limits, ussd
+    from gateway.ussd_menus.adapter import ussd
 
     app.register_blueprint(health.bp)
-    install_ussd_limits(app)
     app.register_blueprint(ussd)
     app.register_blueprint(sms_webhooks.bp)
     app.register_blueprint(ivr_webhooks.bp)

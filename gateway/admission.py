@@ -98,15 +98,15 @@ class Admission:
                                                   session_key, phone])
         return Verdict(True) if place == 0 else Verdict(False, int(place))
 
-    def touch(self, session_key: str) -> None:
-        """Mark an admitted session as still active."""
+    def touch(self, session_key: str, pipe=None) -> None:
+        """Mark an admitted session as still active (in ``pipe`` if given)."""
         if self.enabled:
-            self.client.zadd(self.keys[0], {session_key: time.time()})
+            (pipe or self.client).zadd(self.keys[0], {session_key: time.time()})
 
-    def leave(self, session_key: str) -> None:
-        """The session ended: its place is free for the next caller."""
+    def leave(self, session_key: str, pipe=None) -> None:
+        """The session ended: its place is free for the next caller (in ``pipe`` if given)."""
         if self.enabled:
-            self.client.zrem(self.keys[0], session_key)
+            (pipe or self.client).zrem(self.keys[0], session_key)
 
     def release_turns(self) -> list[str]:
         """Give turn passes to as many queued phones as there is room for; return them."""

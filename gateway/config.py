@@ -46,13 +46,29 @@ class UssdSettings(_Section):
     step_budget_seconds: float = Field(2.0, ge=0.5, le=10)
 
 
+RATE = re.compile(r"(\d+)\s*/\s*(second|minute|hour)")
+RATE_UNITS = {"second": 1, "minute": 60, "hour": 3600}
+
+
 class AdmissionSettings(_Section):
     """Overload handling: a ceiling on concurrent USSD/IVR sessions and a virtual queue."""
 
     max_active_sessions: int = Field(2000, ge=0)  # 0 = no ceiling
     pass_window_seconds: int = Field(600, ge=60, le=3600)  # time to dial back after the SMS
     release_interval_seconds: int = Field(5, ge=1, le=300)
-    rate_limit_per_phone: str = "30/minute"  # flask-limiter syntax, per calling number
+    rate_limit_per_phone: str = "30/minute"  # N/second|minute|hour, per calling number
+
+    @field_validator("rate_limit_per_phone")
+    @classmethod
+    def _rate(cls, value: str) -> str:
+        if not RATE.fullmatch(value.strip()):
+            raise ValueError("write it as N/second, N/minute or N/hour, e.g. 30/minute")
+        return value.strip()
+
+    def rate_limit(self) -> tuple[int, int]:
+        """(requests, window in seconds) from ``rate_limit_per_phone``."""
+        count, unit = RATE.fullmatch(self.rate_limit_per_phone).groups()  # type: ignore[union-attr]
+        return int(count), RATE_UNITS[unit]
 
 
 class RegistrationSettings(_Section):

@@ -143,3 +143,12 @@ def test_a_new_session_that_arrives_with_history_starts_at_the_first_screen(phon
     assert first.startswith("CON ") and "Language" in first
     phone.history = ["1", "1", "1"]  # the next answer after that history is applied
     assert "English" not in phone.post()
+
+
+def test_the_stored_session_keeps_no_copy_of_the_typed_history(english_phone, redis_client):
+    phone = english_phone
+    phone.send(REGISTER, "Sita Devi", "1948", "2", "1", "7319")
+    stored = b"".join(redis_client.get(key) or b""
+                      for key in redis_client.keys("vaxgate:ussd:session:*"))
+    assert b"*".join(h.encode() for h in phone.history) not in stored
+    assert b"7319*" not in stored and b"*7319" not in stored

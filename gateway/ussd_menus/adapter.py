@@ -9,8 +9,7 @@ from __future__ import annotations
 import logging
 import unicodedata
 
-from flask import Blueprint, Flask, Response, request
-from flask_limiter import Limiter
+from flask import Blueprint, Response, request
 from prometheus_client import Counter, Histogram
 from pydantic import BaseModel, Field, ValidationError, field_validator
 from redis.exceptions import LockError, RedisError
@@ -19,7 +18,7 @@ from gateway.flows import ServiceUnavailable
 from gateway.phones import InvalidPhone, mask_phone, parse_phone
 from gateway.runtime import Runtime, get_runtime
 from gateway.sessions import SessionStore
-from gateway.ussd_menus.protocol import UssdProtocol, UssdReply
+from gateway.ussd_menus.protocol import StepResult, UssdProtocol, UssdReply
 
 log = logging.getLogger(__name__)
 ussd = Blueprint("ussd", __name__)
@@ -80,10 +79,7 @@ def _answer(runtime: Runtime, form: UssdRequest) -> UssdReply:
     if len(form.text) > settings.max_text_length or form.text.count("*") >= MAX_HISTORY_STEPS:
         return UssdReply(messages.text("session.too_long", FALLBACK_LANG), final=True)
     try:
-        store = SessionStore(runtime.redis, "ussd", settings.session_ttl_seconds
-                             + settings.resume_window_seconds, settings.resume_window_seconds)
-        with store.lock(form.sessionId):
-            return _protocol(runtime, store).answer(form.sessionId, form.phoneNumber, form.text)
+        return _step(runtime, form)
     except (ServiceUnavailable, RedisError, LockError) as exc:
         log.warning("USSD step for %s could not be served: %s", mask_phone(form.phoneNumber), exc)
         lang = _session_lang(runtime, form.sessionId)
@@ -92,6 +88,43 @@ def _answer(runtime: Runtime, form: UssdRequest) -> UssdReply:
         log.exception("USSD step failed for %s", mask_phone(form.phoneNumber))
         text = messages.text("session.error_end", FALLBACK_LANG, {"helpline": settings.helpline})
         return UssdReply(text, final=True)
+
+
+def _step(runtime: Runtime, form: UssdRequest) -> UssdReply:
+    """One step in two Redis round trips: open (rate count + lock + load), close (save +
+    resume copy + admission + unlock). The profile showed Redis waits dominate a step."""
+    settings = runtime.settings
+    store = SessionStore(runtime.redis, "ussd", settings.ussd.session_ttl_seconds
+                         + settings.ussd.resume_window_seconds,
+                         settings.ussd.resume_window_seconds)
+    count, window = settings.admission.rate_limit()
+    step = store.begin_step(form.sessionId, form.phoneNumber, count, window)
+    if step.status == "limited":
+        USSD_STEPS.labels("rate_limited").inc()
+        return UssdReply(runtime.flows.messages.text("session.rate_limited", FALLBACK_LANG),
+                         final=True)
+    if step.status == "busy":
+        raise LockError("another request of this session is still being answered")
+    result = None
+    try:
+        result = _protocol(runtime, store).answer(form.sessionId, form.phoneNumber, form.text,
+                                                  step.record)
+        return result.reply
+    finally:
+        store.end_step(form.sessionId, step, form.phoneNumber,
+                       result.record if result else None,
+                       resumable=bool(result and result.resumable),
+                       also=_admission_update(runtime, form.sessionId, result))
+
+
+def _admission_update(runtime: Runtime, session_id: str, result: StepResult | None):
+    """Keep the session counted as active, or free its place once it has ended."""
+    if result is None or result.record is None:
+        return None
+    key = f"ussd:{session_id}"
+    if result.reply.final:
+        return lambda pipe: runtime.admission.leave(key, pipe)
+    return lambda pipe: runtime.admission.touch(key, pipe)
 
 
 def _session_lang(runtime: Runtime, session_id: str) -> str:
@@ -107,31 +140,6 @@ def _protocol(runtime: Runtime, store: SessionStore) -> UssdProtocol:
     return UssdProtocol(runtime.flows, store, runtime.registry_actions("ussd"),
                         runtime.engine_settings(), runtime.today(),
                         versions=runtime.menus.get, admission=runtime.admission)
-
-
-def install_ussd_limits(app: Flask) -> None:
-    """Per-phone rate limit on USSD steps (flask-limiter on the shared Redis).
-
-    One misbehaving phone or an aggregator's retry loop cannot take capacity from others;
-    it is answered with a polite END rather than an HTTP 429 the handset cannot show.
-    """
-    runtime: Runtime = app.extensions["vaxgate"]
-    limiter = Limiter(key_func=_calling_number, app=app, storage_uri="redis://",
-                      storage_options={"connection_pool": runtime.redis.connection_pool},
-                      strategy="fixed-window", key_prefix="vaxgate:limits",
-                      swallow_errors=True)
-    limiter.limit(runtime.settings.admission.rate_limit_per_phone,
-                  on_breach=_rate_limited)(ussd)
-
-
-def _calling_number() -> str:
-    return (request.form.get("phoneNumber") or request.remote_addr or "unknown")[:32]
-
-
-def _rate_limited(_limit) -> Response:
-    USSD_STEPS.labels("rate_limited").inc()
-    text = get_runtime().flows.messages.text("session.rate_limited", FALLBACK_LANG)
-    return _reply(UssdReply(text, final=True))
 
 
 def _reply(reply: UssdReply, status: int = 200) -> Response:

@@ -1,7 +1,8 @@
 """The Africa's Talking USSD protocol on top of the menu engine.
 
 Every request carries the session's whole input history in ``text``, joined by ``*``.
-We keep, per session, the history already consumed and apply only what is new:
+We keep, per session, a fingerprint (length + SHA-256) of the history already consumed, never
+the typed answers themselves, and apply only what is new:
 
 - same history as before      -> the aggregator repeated a request: show the same screen
                                  again, run nothing twice;
@@ -17,6 +18,7 @@ everything else goes to the engine. A phone that dropped out mid-journey is offe
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -45,6 +47,15 @@ class UssdReply:
         return ("END " if self.final else "CON ") + self.text
 
 
+@dataclass(frozen=True)
+class StepResult:
+    """The reply, and the session record to store (None: nothing to store)."""
+
+    reply: UssdReply
+    record: Record | None
+    resumable: bool = False
+
+
 class UssdProtocol:
     """Answers one USSD request; all state lives in the SessionStore between requests."""
 
@@ -60,25 +71,21 @@ class UssdProtocol:
         self.today = today
         self.admission = admission or Admission.unlimited()
 
-    def answer(self, session_id: str, phone: str, text: str) -> UssdReply:
-        """Apply ``text`` (the whole history) to the session and return the reply."""
-        record = self.store.load(session_id)
+    def answer(self, session_id: str, phone: str, text: str,
+               record: Record | None) -> StepResult:
+        """Apply ``text`` (the whole history) to the session's ``record`` (None for a new
+        session); return the reply and the record to save. The caller does the Redis I/O."""
         if record is None:
             verdict = self.admission.enter(f"ussd:{session_id}", phone)
             if not verdict.admitted:
-                return self._queued(phone, verdict.position)
+                return StepResult(self._queued(phone, verdict.position), None)
             record, screen = self._open(phone, text)
         else:
             self._adopt(record["state"])
             record, screen = self._continue(record, text)
         reply = self._render(record, screen)
         resumable = not reply.final and bool(record["state"].get("history"))
-        self.store.save(session_id, record, phone, resumable=resumable)
-        if reply.final:
-            self.admission.leave(f"ussd:{session_id}")
-        else:
-            self.admission.touch(f"ussd:{session_id}")
-        return reply
+        return StepResult(reply, record, resumable)
 
     def _queued(self, phone: str, position: int) -> UssdReply:
         """Past the session ceiling: the caller's place in the queue (SMS when it is their turn)."""
@@ -90,13 +97,13 @@ class UssdProtocol:
         offered = self.store.take_resumable(phone)
         if offered and self._adopt(offered["state"]):
             log.info("offering resume to %s", mask_phone(phone))
-            record = {"state": offered["state"], "consumed": text, "page": 0,
+            record = {"state": offered["state"], "consumed": _fingerprint(text), "page": 0,
                       "resume_offer": True}
             return record, self._resume_screen(record)
         ctx = Context(phone=phone, lang=None, today=self.today.isoformat(),
                       services=self.services, settings=self.settings)
         state, screen = start(self.flows, ctx)
-        return {"state": state, "consumed": text, "page": 0}, screen
+        return {"state": state, "consumed": _fingerprint(text), "page": 0}, screen
 
     def _adopt(self, state: dict[str, Any]) -> bool:
         """Answer on the menu version the session started on, if it is still known."""
@@ -107,7 +114,7 @@ class UssdProtocol:
 
     def _continue(self, record: Record, text: str) -> tuple[Record, Screen]:
         answer = _new_answer(record["consumed"], text)
-        record["consumed"] = text
+        record["consumed"] = _fingerprint(text)
         if answer is None:
             return record, self._current(record)
         if record.get("resume_offer"):
@@ -157,12 +164,21 @@ class UssdProtocol:
         return UssdReply(page.text, final=screen.final)
 
 
-def _new_answer(consumed: str, text: str) -> str | None:
+def _fingerprint(text: str) -> list:
+    """What we keep of the history: its length and a hash, never the answers themselves
+    (a health worker's PIN, an OTP or an ID number is typed into this history)."""
+    return [len(text), hashlib.sha256(text.encode()).hexdigest()]
+
+
+def _new_answer(consumed: list, text: str) -> str | None:
     """The part of ``text`` not yet applied, or None for a repeat or an out-of-step history."""
-    if text == consumed:
-        return None
-    if not consumed:
+    length, digest = consumed
+    if len(text) < length or hashlib.sha256(text[:length].encode()).hexdigest() != digest:
+        return None  # out of step: show the current screen again
+    if len(text) == length:
+        return None  # a repeat
+    if length == 0:
         return text
-    if text.startswith(consumed + "*"):
-        return text[len(consumed) + 1:]
+    if text[length] == "*":
+        return text[length + 1:]
     return None
