@@ -1,7 +1,7 @@
 """ivr: a registration by voice keeps the recorded name, to be confirmed at the center
 
 Revision ID: 0003
-Revises: 0006
+Revises: 0002
 Create Date: 2026-11-22
 
 """
@@ -13,9 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision: str = '0003'
-# Meant to follow 0002; 0005 and 0006 were already chained after 0002 when this was written,
-# so this follows the newest head (0006) to keep one line of history.
-down_revision: Union[str, Sequence[str], None] = '0006'
+down_revision: Union[str, Sequence[str], None] = '0002'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

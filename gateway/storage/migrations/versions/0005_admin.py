@@ -1,7 +1,7 @@
 """admin: users, API keys, menu versions, audit log
 
 Revision ID: 0005
-Revises: 0002
+Revises: 0004
 Create Date: 2026-11-22
 
 """
@@ -13,8 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision: str = '0005'
-# 0003 (IVR) and 0004 (reminders) were not written yet when this was: chained to 0002.
-down_revision: Union[str, Sequence[str], None] = '0002'
+down_revision: Union[str, Sequence[str], None] = '0004'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
