@@ -217,3 +217,8 @@ def test_a_district_api_key_sees_only_its_own_district(client, db):
                       headers=patna).status_code == 403
     assert client.post("/api/v1/districts/Patna/reminders/resend",
                        headers={"X-API-Key": viewer_key}).status_code == 403
+
+
+def test_a_center_id_beyond_sql_integer_is_not_found_not_a_500(client, db):
+    response = client.get(f"/api/v1/centers/{2**63}/day-list?date=2026-11-23", headers=KEY)
+    assert response.status_code == 404
