@@ -119,6 +119,9 @@ CENTER_ID, SLOT_ID, VERSION_ID = _path_id("center_id"), _path_id("slot_id"), \
     _path_id("version_id")
 _KIND = {"name": "kind", "in": "path", "required": True,
          "schema": {"type": "string", "enum": ["centers", "slots"]}}
+_KEY = _obj({"id": _INT, "name": _STR, "prefix": _STR, "role": _STR, "district": _NSTR,
+             "created_by": _STR, "revoked": {"type": "boolean"}, "key": _STR},
+            ["id", "name", "prefix", "role", "revoked"])
 OTP_KEYS = _obj({"transaction_id": _STR, "expires_at": _STR, "expires_in": _INT})
 
 PATHS: dict[str, Any] = {
@@ -179,6 +182,20 @@ PATHS: dict[str, Any] = {
                                               "enum": ["admin", "district", "viewer"]},
                                      "district": _NSTR},
                                     ["username", "password", "role"])}}}}},
+    "/api/v1/users/{user_id}": {
+        "patch": {**_op("Deactivate or reactivate a console user", _ref("User"),
+                        params=[_path_id("user_id")]),
+                  "requestBody": {"required": True, "content": {"application/json": {
+                      "schema": _obj({"active": {"type": "boolean"}}, ["active"])}}}}},
+    "/api/v1/keys": {
+        "get": _op("API keys (prefix only, never the key)", _obj({"keys": _arr(_KEY)})),
+        "post": {**_op("Create an API key (the key is returned once)", _KEY, ok_code="201"),
+                 "requestBody": {"required": True, "content": {"application/json": {
+                     "schema": _obj({"name": _STR, "role": {
+                         "type": "string", "enum": ["admin", "district", "viewer"]},
+                         "district": _NSTR}, ["name", "role"])}}}}},
+    "/api/v1/keys/{key_id}": {
+        "delete": _op("Revoke an API key", _KEY, params=[_path_id("key_id")])},
     "/api/v1/audit": {
         "get": _op("The audit log (admins)", _obj({"entries": _arr(_ref("AuditEntry"))}),
                    params=[_query("action")])},

@@ -25,7 +25,7 @@ from gateway.admin.models import AdminUser, MenuVersion
 from gateway.admin.publishing import check_files, list_versions
 from gateway.runtime import get_runtime
 
-from .keys import principal_for_key
+from .keys import create_key, list_keys, principal_for_key, revoke_key
 from .openapi import document
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -345,6 +345,71 @@ def users_create() -> Response:
     except UserError as exc:
         return error(400, "invalid", str(exc), field=exc.field)
     return jsonify(created), 201
+
+
+@bp.patch("/users/<int:user_id>")
+@api(("admin",))
+def users_update(user_id: int) -> Response:
+    """Deactivate or reactivate a console user (as the Users page does)."""
+    active = _body().get("active")
+    if not isinstance(active, bool):
+        raise inv.InventoryError("active", "must be true or false")
+    with get_runtime().db.write() as session:
+        user = session.get(AdminUser, user_id) if 0 < user_id < 2**31 else None
+        if user is None:
+            return error(404, "not_found", f"no user {user_id}")
+        before = _user_dict(user)
+        user.active = active
+        _audit(session, "user.update", f"user {user.username}", before, _user_dict(user))
+        return jsonify(_user_dict(user))
+
+
+@bp.get("/keys")
+@api(("admin",))
+def keys_list() -> Response:
+    """API keys (never the key itself: only its prefix)."""
+    with get_runtime().db.read() as session:
+        return jsonify({"keys": [_key_dict(k) for k in list_keys(session)]})
+
+
+@bp.post("/keys")
+@api(("admin",))
+def keys_create() -> Response:
+    """A new API key; the key is in this answer only (stored as a SHA-256)."""
+    body = _body()
+    for name in ("name", "role"):
+        if not (isinstance(body.get(name), str) and body[name].isprintable()):
+            raise inv.InventoryError(name, "must be a string of printable characters")
+    district = body.get("district")
+    if district is not None and not (isinstance(district, str) and district.isprintable()):
+        raise inv.InventoryError("district", "must be a string or null")
+    try:
+        with get_runtime().db.write() as session:
+            row, key = create_key(session, body["name"], body["role"], district,
+                                  created_by=g.api_principal.name)
+            _audit(session, "key.create", f"key {row.prefix}", None, _key_dict(row))
+            created = {**_key_dict(row), "key": key}
+    except UserError as exc:
+        return error(400, "invalid", str(exc), field=exc.field)
+    return jsonify(created), 201
+
+
+@bp.delete("/keys/<int:key_id>")
+@api(("admin",))
+def keys_revoke(key_id: int) -> Response:
+    """Revoke an API key; it stops working at once."""
+    with get_runtime().db.write() as session:
+        row = revoke_key(session, key_id)
+        if row is None:
+            return error(404, "not_found", f"no key {key_id}")
+        _audit(session, "key.revoke", f"key {row.prefix}", None, _key_dict(row))
+        return jsonify(_key_dict(row))
+
+
+def _key_dict(row) -> dict[str, Any]:
+    return {"id": row.id, "name": row.name, "prefix": row.prefix, "role": row.role,
+            "district": row.district, "created_by": row.created_by,
+            "revoked": row.revoked_at is not None}
 
 
 def _user_dict(user: AdminUser) -> dict[str, Any]:
