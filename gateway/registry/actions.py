@@ -105,15 +105,14 @@ class RegistryActions:
             return ActionResult("not_eligible", {"min_age": exc.min_age})
         except RegistryError:
             return ActionResult("invalid")
-        info = {"beneficiary_id": str(found.id), "beneficiary_name": found.name}
+        info = {"beneficiary_id": str(found.id), **_person_vars(found)}
         return ActionResult("ok" if created else "duplicate", info)
 
     def list_beneficiaries(self, vars: Vars) -> ActionResult:
         with self.db.read() as session:
             people = beneficiaries.list_for_phone(session, vars["phone"])
         return ActionResult(items=[
-            Item(str(p.id), f"{p.name} {p.birth_year}", {"beneficiary_name": p.name})
-            for p in people])
+            Item(str(p.id), f"{p.name} {p.birth_year}", _person_vars(p)) for p in people])
 
     # --- search and booking -------------------------------------------------------------
 
@@ -160,6 +159,7 @@ class RegistryActions:
                     booked = appointments.book(session, beneficiary_id, slot_id,
                                                today=self.today, channel=self.channel)
                 info = _appointment_vars(booked, vars.get("lang"))
+                center_pincode = booked.slot.center.pincode
                 event = "rescheduled" if reschedule_id else "booked"
                 sms = [notifications.record_appointment_sms(session, event, booked,
                                                             vars.get("lang") or "en")]
@@ -173,7 +173,8 @@ class RegistryActions:
         except RegistryError:
             return ActionResult("full")
         self._send(sms)
-        self._slot_changed(slot_id)
+        if self.availability:
+            self.availability.invalidate(center_pincode)
         return ActionResult("ok", info)
 
     def list_appointments(self, vars: Vars) -> ActionResult:
@@ -203,18 +204,16 @@ class RegistryActions:
     def _search(self, vars: Vars, date: dt.date | None = None) -> _Search:
         """Free slots for the chosen person's age group near their pincode."""
         with self.db.read() as session:
-            person = session.get(Beneficiary, int(vars.get("beneficiary_id") or 0))
-            if person is None:
-                raise NotFound("no such beneficiary")
-            group = beneficiaries.age_group(person.birth_year, self.today)
+            pincode, birth_year = _person_of(session, vars)
+            group = beneficiaries.age_group(birth_year, self.today)
             days = [date] if date else self._bookable_dates()
-            slots = (self.availability.free_slots(session, person.pincode, group, days)
+            slots = (self.availability.free_slots(session, pincode, group, days)
                      if self.availability else
-                     centers.free_slots_in_circle(session, person.pincode, group, days))
-            districts = centers.districts_of_pincode(session, person.pincode)
+                     centers.free_slots_in_circle(session, pincode, group, days))
+            districts = centers.districts_of_pincode(session, pincode)
         now = self._now()
         slots = [s for s in slots if (s.date, s.end_time) > (now.date(), now.time())]
-        return _Search(person.pincode, districts, slots)
+        return _Search(pincode, districts, slots)
 
     def _bookable_dates(self) -> list[dt.date]:
         days = self.settings.booking.days_ahead
@@ -255,11 +254,31 @@ def _check_owner(session, beneficiary_id: int, phone: str) -> None:
         raise NotFound("beneficiary not registered on this phone")
 
 
+def _person_vars(person: Beneficiary) -> Vars:
+    """What the list steps need about the chosen person, kept in the session vars so the
+    three search steps do not read the beneficiary again (``_person_of``)."""
+    return {"beneficiary_name": person.name,
+            "beneficiary_profile": [str(person.id), person.pincode, person.birth_year]}
+
+
+def _person_of(session, vars: Vars) -> tuple[str, int]:
+    """(pincode, birth year) of ``vars['beneficiary_id']``: from the vars when they describe
+    that same person, else from the database."""
+    beneficiary_id = str(vars.get("beneficiary_id") or "")
+    profile = vars.get("beneficiary_profile")
+    if isinstance(profile, list) and len(profile) == 3 and profile[0] == beneficiary_id:
+        return str(profile[1]), int(profile[2])
+    person = session.get(Beneficiary, int(beneficiary_id or 0))
+    if person is None:
+        raise NotFound("no such beneficiary")
+    return person.pincode, person.birth_year
+
+
 def _appointment_vars(appointment, lang: str | None) -> Vars:
     slot: Slot = appointment.slot
     return {"reference": appointment.reference, "appointment_id": str(appointment.id),
             "beneficiary_id": str(appointment.beneficiary_id),
-            "beneficiary_name": appointment.beneficiary.name,
+            **_person_vars(appointment.beneficiary),
             "center_name": slot.center.name, "date_label": i18n.format_date(slot.date, lang),
             "window_label": i18n.format_window(slot.start_time, slot.end_time, lang)}
 
