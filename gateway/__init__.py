@@ -7,11 +7,13 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from werkzeug.routing import IntegerConverter
 
 from gateway.config import ConfigError, Settings, load_settings
 from gateway.runtime import Runtime, connect_redis
 from gateway.storage import Database
 
+SQL_INTEGER_MAX = 2**31 - 1
 MENU_DIR = Path(__file__).resolve().parent / "ussd_menus"
 log = logging.getLogger("vaxgate")
 
@@ -23,6 +25,7 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
         raise ConfigError("redis_url is empty: start the gateway with `vaxgate run` (which "
                           "starts an embedded redis-server) or set VAXGATE_REDIS_URL")
     app = Flask(__name__)
+    app.url_map.converters["int"] = SqlIntegerConverter  # before any route is added
     app.config.update(SECRET_KEY=settings.secret_key, TESTING=settings.testing,
                       MAX_CONTENT_LENGTH=64 * 1024)
     db = Database(settings.database_url, timeout_s=settings.ussd.step_budget_seconds)
@@ -36,6 +39,15 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
     )
     _register_blueprints(app)
     return app
+
+
+class SqlIntegerConverter(IntegerConverter):
+    """``<int:...>`` in every route: ids past SQL INTEGER cannot exist, so the router answers
+    404 for them instead of the database overflowing into a 500."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", SQL_INTEGER_MAX)
+        super().__init__(map, *args, **kwargs)
 
 
 def load_menus():
@@ -56,9 +68,7 @@ def _admission(settings: Settings, redis_client: Any):
     """The shared ceiling on concurrent USSD/IVR sessions (see gateway/admission.py)."""
     from gateway.admission import Admission
 
-    return Admission(redis_client, settings.admission.max_active_sessions,
-                     idle_seconds=settings.ussd.session_ttl_seconds,
-                     pass_window_seconds=settings.admission.pass_window_seconds)
+    return Admission.from_settings(redis_client, settings)
 
 
 def _register_blueprints(app: Flask) -> None:

@@ -81,6 +81,13 @@ class Admission:
         self.keys = [PREFIX + name for name in ("active", "queue", "passes", "seq")]
 
     @classmethod
+    def from_settings(cls, client: redis.Redis, settings) -> Admission:
+        """The deployment's ceiling (``admission:``), idle after the USSD session TTL."""
+        return cls(client, settings.admission.max_active_sessions,
+                   idle_seconds=settings.ussd.session_ttl_seconds,
+                   pass_window_seconds=settings.admission.pass_window_seconds)
+
+    @classmethod
     def unlimited(cls) -> Admission:
         """No ceiling (for tests and tools that drive the protocol directly)."""
         return cls(None, 0, 0, 0)  # type: ignore[arg-type]

@@ -20,10 +20,7 @@ from gateway.storage.models import utcnow
 def release_turns(ctx) -> list[str]:
     """Hand out turn passes for the free capacity and text each phone; return the phones."""
     settings = ctx.settings
-    admission = Admission(ctx.redis, settings.admission.max_active_sessions,
-                          idle_seconds=settings.ussd.session_ttl_seconds,
-                          pass_window_seconds=settings.admission.pass_window_seconds)
-    phones = admission.release_turns()
+    phones = Admission.from_settings(ctx.redis, settings).release_turns()
     if not phones:
         return []
     window = settings.admission.pass_window_seconds

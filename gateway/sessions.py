@@ -51,6 +51,7 @@ class SessionStore:
         self.channel = channel
         self.ttl = ttl
         self.resume_window = resume_window
+        self._begin = client.register_script(_BEGIN_STEP)  # no round trip until first call
 
     def _key(self, session_id: str) -> str:
         return f"vaxgate:{self.channel}:session:{session_id}"
@@ -117,13 +118,6 @@ class SessionStore:
                 also(pipe)
             pipe.eval(_RELEASE, 1, f"{self._key(session_id)}:lock", step.token)
             pipe.execute()
-
-    @property
-    def _begin(self):
-        script = getattr(self, "_begin_script", None)
-        if script is None:
-            script = self._begin_script = self.client.register_script(_BEGIN_STEP)
-        return script
 
     def lock(self, session_id: str, timeout: float = 5.0, wait: float = 2.0):
         """A short lock so two requests of one session are never applied at once."""

@@ -69,12 +69,27 @@ def import_slots(session: Session, who: Principal, text: str) -> ImportResult:
 
 def _import(session: Session, text: str, required: list[str], apply) -> ImportResult:
     result = ImportResult()
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    nested = session.begin_nested()
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff"), newline=""))
+    try:
+        _apply_rows(reader, required, apply, result)
+    except csv.Error as exc:  # stray quotes or line breaks: say where; nothing is applied
+        result.errors.append(f"line {reader.line_num}: not valid CSV: {exc}")
+    if result.errors:
+        nested.rollback()
+        result.created = result.updated = 0
+    else:
+        nested.commit()
+    return result
+
+
+def _apply_rows(reader: csv.DictReader, required: list[str], apply,
+                result: ImportResult) -> None:
+    """Apply every row, collecting row-level errors into ``result``."""
     missing = [c for c in required if c not in (reader.fieldnames or [])]
     if missing:
         result.errors.append(f"header: missing column(s) {', '.join(missing)}")
-        return result
-    nested = session.begin_nested()
+        return
     for number, row in enumerate(reader, start=2):
         if number > MAX_ROWS + 1:
             result.errors.append(f"row {number}: more than {MAX_ROWS} rows")
@@ -87,12 +102,6 @@ def _import(session: Session, text: str, required: list[str], apply) -> ImportRe
             result.errors.append(f"row {number}: center is not in your district")
         else:
             setattr(result, outcome, getattr(result, outcome) + 1)
-    if result.errors:
-        nested.rollback()
-        result.created = result.updated = 0
-    else:
-        nested.commit()
-    return result
 
 
 def _write(columns: list[str], rows: list[dict[str, Any]]) -> str:

@@ -87,6 +87,18 @@ def _body() -> dict[str, Any]:
     return data
 
 
+def _require_text(body: dict[str, Any], required: tuple[str, ...],
+                  optional: tuple[str, ...] = ()) -> None:
+    """Raise InventoryError naming the first field that is not a printable string
+    (``optional`` fields may also be absent or null)."""
+    for name in (*required, *optional):
+        value = body.get(name)
+        if value is None and name in optional:
+            continue
+        if not (isinstance(value, str) and value.isprintable()):
+            raise inv.InventoryError(name, "must be a string of printable characters")
+
+
 def _audit(session, action: str, target: str, before: Any, after: Any) -> None:
     record(session, g.api_principal.name, action, target, before, after)
 
@@ -331,11 +343,7 @@ def users_list() -> Response:
 @api(("admin",))
 def users_create() -> Response:
     body = _body()
-    for name in ("username", "password", "role", "district"):
-        value = body.get(name)
-        if not (isinstance(value, str) and value.isprintable()) and \
-                not (name == "district" and value is None):
-            raise inv.InventoryError(name, "must be a string of printable characters")
+    _require_text(body, ("username", "password", "role"), optional=("district",))
     try:
         with get_runtime().db.write() as session:
             user = create_user(session, body["username"], body["password"], body["role"],
@@ -355,7 +363,7 @@ def users_update(user_id: int) -> Response:
     if not isinstance(active, bool):
         raise inv.InventoryError("active", "must be true or false")
     with get_runtime().db.write() as session:
-        user = session.get(AdminUser, user_id) if 0 < user_id < 2**31 else None
+        user = session.get(AdminUser, user_id)
         if user is None:
             return error(404, "not_found", f"no user {user_id}")
         before = _user_dict(user)
@@ -377,15 +385,10 @@ def keys_list() -> Response:
 def keys_create() -> Response:
     """A new API key; the key is in this answer only (stored as a SHA-256)."""
     body = _body()
-    for name in ("name", "role"):
-        if not (isinstance(body.get(name), str) and body[name].isprintable()):
-            raise inv.InventoryError(name, "must be a string of printable characters")
-    district = body.get("district")
-    if district is not None and not (isinstance(district, str) and district.isprintable()):
-        raise inv.InventoryError("district", "must be a string or null")
+    _require_text(body, ("name", "role"), optional=("district",))
     try:
         with get_runtime().db.write() as session:
-            row, key = create_key(session, body["name"], body["role"], district,
+            row, key = create_key(session, body["name"], body["role"], body.get("district"),
                                   created_by=g.api_principal.name)
             _audit(session, "key.create", f"key {row.prefix}", None, _key_dict(row))
             created = {**_key_dict(row), "key": key}
