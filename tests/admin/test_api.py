@@ -166,8 +166,10 @@ def test_the_api_answers_as_its_openapi_document_says(app, keys, path, method):
     operation = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)[path][method.upper()]
 
     @given(case=operation.as_strategy())
+    # Derandomized: the same cases every run, so CI cannot fail on a new draw. Fuzzing with
+    # fresh draws belongs to a dedicated, longer run (issue 9).
     @settings(max_examples=6, deadline=None, suppress_health_check=list(HealthCheck),
-              database=None)
+              database=None, derandomize=True)
     def check(case):
         case.call_and_validate(headers={"X-API-Key": keys["admin"]}, checks=[
             not_a_server_error, status_code_conformance, content_type_conformance,
