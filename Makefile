@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: browser-deps run test test-postgres lint bench clean
+.PHONY: audit browser-deps run test test-postgres lint bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,10 +23,12 @@ browser-deps:
 ## test: the whole suite on SQLite, then the database-facing tests again on PostgreSQL
 ## when TEST_DATABASE_URL is set or a server answers on 127.0.0.1:5432 (database `test`).
 ## The PostgreSQL pass leaves out what does not touch SQL differently: the pure engine,
-## the voice channel (same registry calls as USSD) and the browser tests.
-PG_SKIP := --ignore=tests/flows --ignore=tests/browser --ignore=tests/ivr
+## the voice channel (same registry calls as USSD), the browser tests and the fault tests
+## (each fault test owns its whole stack, including a SQLite file: tests/faults/stack.py).
+PG_SKIP := --ignore=tests/flows --ignore=tests/browser --ignore=tests/ivr --ignore=tests/faults
 test: $(STAMP) browser-deps
 	$(BIN)/ruff check gateway workers tests bench
+	$(BIN)/python .ci/audit_deps.py --allow-unreachable
 	$(BIN)/vaxgate menus check
 	$(BIN)/python -m pytest -q
 	@$(MAKE) --no-print-directory test-postgres
@@ -39,6 +41,12 @@ test-postgres: $(STAMP)
 	else \
 		echo "== PostgreSQL pass skipped: no server answers at $$url"; \
 	fi
+
+## audit: pip-audit of the installed packages (not vaxgate itself) against PyPI's
+## vulnerability data; fails on a finding, and also when that data cannot be reached.
+## `make test` runs it too, saying loudly (without failing) when PyPI does not answer.
+audit: $(STAMP)
+	$(BIN)/python .ci/audit_deps.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check gateway workers tests bench

@@ -19,6 +19,7 @@ import argparse
 import asyncio
 import contextlib
 import datetime as dt
+import itertools
 import json
 import os
 import random
@@ -41,6 +42,7 @@ except ImportError:  # pragma: no cover - aiohttp comes with twilio, a gateway d
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from gateway.launcher import WEB_THREADS  # noqa: E402
 
 SERVICE_CODE = "*384*1234#"
 REQUEST_TIMEOUT_S = 10.0  # what an aggregator waits before giving up on a step
@@ -67,14 +69,16 @@ class Server:
     """One gunicorn process tree serving ``module`` on 127.0.0.1, logging to a file."""
 
     def __init__(self, name: str, module: str, cwd: Path, env: dict[str, str], workers: int,
-                 log_dir: Path):
+                 log_dir: Path, threads: int = 1):
         with socket.socket() as sock:  # a port nobody listens on right now
             sock.bind(("127.0.0.1", 0))
             self.name, self.port = name, sock.getsockname()[1]
         self.base = f"http://127.0.0.1:{self.port}"
+        self.env = env
         self.log = log_dir / f"{name}.log"
         args = [sys.executable, "-m", "gunicorn", module, "--workers", str(workers),
-                "--bind", f"127.0.0.1:{self.port}", "--graceful-timeout", "5"]
+                "--threads", str(threads), "--bind", f"127.0.0.1:{self.port}",
+                "--graceful-timeout", "5"]
         with open(self.log, "wb") as log:
             self.process = subprocess.Popen(args, cwd=cwd, env=env, stdout=log, stderr=log)
 
@@ -110,8 +114,10 @@ class Server:
             self.process.wait()
 
 
-def start_stack(stack: contextlib.ExitStack, args: argparse.Namespace) -> dict[str, Server]:
-    """Redis, database, gateway and minimal app; each registered on ``stack`` for shutdown."""
+def start_stack(stack: contextlib.ExitStack, args: argparse.Namespace,
+                minimal: bool = True) -> dict[str, Server]:
+    """Redis, database, gateway and (``minimal``) the minimal app; each registered on
+    ``stack`` for shutdown. The gateway's ``env`` names the database and Redis URLs."""
     from gateway.embedded_redis import EmbeddedRedis
 
     tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="vaxgate-bench-")))
@@ -126,12 +132,14 @@ def start_stack(stack: contextlib.ExitStack, args: argparse.Namespace) -> dict[s
     env = dict(os.environ, VAXGATE_DATABASE_URL=database_url, VAXGATE_REDIS_URL=redis_url,
                VAXGATE_SECRET_KEY="bench-secret", PROMETHEUS_MULTIPROC_DIR=str(tmp / "prometheus"))
     servers = {}
-    for name, module, cwd in (("gateway", "wsgi:app", ROOT),
-                              ("minimal", "minimal_app:app", ROOT / "bench")):
-        servers[name] = server = Server(name, module, cwd, env, args.workers, tmp)
+    apps = [("gateway", "wsgi:app", ROOT), ("minimal", "minimal_app:app", ROOT / "bench")]
+    for name, module, cwd in apps[:2 if minimal else 1]:
+        servers[name] = server = Server(name, module, cwd, env, args.workers, tmp,
+                                        threads=args.threads)
         stack.callback(server.stop)
     servers["gateway"].wait_ready("/readyz")
-    servers["minimal"].wait_ready("/ussd/africastalking", data=b"")
+    if minimal:
+        servers["minimal"].wait_ready("/ussd/africastalking", data=b"")
     return servers
 
 
@@ -261,10 +269,12 @@ def percentile(sorted_values: list[float], q: float) -> float:
 def summarize(stats: Stats, seconds: float) -> dict[str, Any]:
     """Rates and latency percentiles of one load run."""
     values = sorted(stats.latencies)
+    errors = sum(stats.errors.values())
     return {"requests_per_s": round(len(values) / seconds, 1),
             "journeys_per_s": round(stats.journeys / seconds, 2),
+            "error_rate_pct": round(100 * errors / max(len(values) + errors, 1), 2),
             "p50_ms": round(percentile(values, 50), 1), "p95_ms": round(percentile(values, 95), 1),
-            "p99_ms": round(percentile(values, 99), 1), "errors": sum(stats.errors.values()),
+            "p99_ms": round(percentile(values, 99), 1), "errors": errors,
             "error_kinds": stats.errors, "first_error": stats.first_error,
             "warmup_s": round(stats.warmup, 1)}
 
@@ -316,45 +326,95 @@ def run_level(servers: dict[str, Server], phones: int, args: argparse.Namespace,
     return {"phones": phones, "gateway": gateway, "minimal": minimal, "ratio": round(ratio, 2)}
 
 
+def knee(results: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The knee of the curve: the first concurrency after which the gateway's steps/s rises
+    by no more than 10% while its p99 still grows (None: throughput kept rising)."""
+    for low, high in itertools.pairwise(results):
+        a, b = low["gateway"], high["gateway"]
+        if b["requests_per_s"] <= 1.1 * a["requests_per_s"] and b["p99_ms"] > a["p99_ms"]:
+            return {"phones": low["phones"], "next": high["phones"],
+                    "gain_pct": round(100 * (b["requests_per_s"] / max(a["requests_per_s"],
+                                                                        0.1) - 1)),
+                    "p99_ms": [a["p99_ms"], b["p99_ms"]]}
+    return None
+
+
 def print_table(results: list[dict[str, Any]]) -> None:
-    """One row per concurrency level, plus the first error of each failing run."""
+    """One row per concurrency level, the first error of each failing run, and the knee."""
     header = (f"{'phones':>6} {'journeys/s':>10} {'steps/s':>8} {'p50':>6} {'p95':>6} "
-              f"{'p99':>6} {'errors':>6} {'srv cpu':>7} {'cli cpu':>7} | {'min req/s':>9} "
-              f"{'p50':>6} {'p99':>6} | {'ratio':>5}")
+              f"{'p99':>6} {'errors':>6} {'err %':>6} {'srv cpu':>7} {'cli cpu':>7} "
+              f"{'cpu ms':>6} | {'min req/s':>9} {'p50':>6} {'p99':>6} {'cpu ms':>6} | "
+              f"{'ratio':>5}")
     print(header + "\n" + "-" * len(header))
     for r in results:
         g, m = r["gateway"], r["minimal"]
         print(f"{r['phones']:>6} {g['journeys_per_s']:>10.2f} {g['requests_per_s']:>8.1f} "
               f"{g['p50_ms']:>6.1f} {g['p95_ms']:>6.1f} {g['p99_ms']:>6.1f} {g['errors']:>6} "
-              f"{g.get('server_cpu_pct', '-'):>6}% {g['client_cpu_pct']:>6}% | "
-              f"{m['requests_per_s']:>9.1f} {m['p50_ms']:>6.1f} {m['p99_ms']:>6.1f} | "
-              f"{r['ratio']:>5.2f}")
+              f"{g['error_rate_pct']:>6.2f} {g.get('server_cpu_pct', '-'):>6}% "
+              f"{g['client_cpu_pct']:>6}% {g.get('server_cpu_ms_per_request', '-'):>6} | "
+              f"{m['requests_per_s']:>9.1f} {m['p50_ms']:>6.1f} {m['p99_ms']:>6.1f} "
+              f"{m.get('server_cpu_ms_per_request', '-'):>6} | {r['ratio']:>5.2f}")
     for r, name in ((r, name) for r in results for name in ("gateway", "minimal")):
         if r[name]["first_error"]:
             print(f"  {r['phones']} phones, {name}: {r[name]['error_kinds']}; first: "
                   f"{r[name]['first_error']}")
-    print("latencies in ms per USSD step; cpu = % of one core over the run (200% = 2 cores)")
+    print("latencies in ms per USSD step; cpu = % of one core over the run (200% = 2 cores); "
+          "cpu ms = server CPU per answered request")
+    if len(results) > 1:
+        found = knee(results)
+        print(f"knee: {found['phones']} phones (steps/s {found['gain_pct']:+d}% from "
+              f"{found['phones']} to {found['next']} phones while p99 grew "
+              f"{found['p99_ms'][0]:.0f} -> {found['p99_ms'][1]:.0f} ms)" if found else
+              f"knee: not reached (steps/s still rose >10% up to {results[-1]['phones']} "
+              "phones)")
     for r in (r for r in results if r["phones"] == 32):
         print(f"targets at 32 phones: ratio {r['ratio']:.2f} >= 0.5: "
               f"{'met' if r['ratio'] >= 0.5 else 'NOT met'}; p99 {r['gateway']['p99_ms']:.0f} "
               f"ms < 100: {'met' if r['gateway']['p99_ms'] < 100 else 'NOT met'}")
 
 
+def add_stack_options(parser: argparse.ArgumentParser, redis_env: bool = True) -> None:
+    """The options of every bench for the stack it starts (``start_stack``) and its output.
+    ``redis_env``: ``VAXGATE_REDIS_URL`` is the default Redis (else a private one)."""
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
+    parser.add_argument("--threads", type=int, default=WEB_THREADS,
+                        help="threads per gunicorn worker (gthread), for every server; "
+                             "the default is what `vaxgate run` uses")
+    parser.add_argument("--redis-url", default=os.environ.get("VAXGATE_REDIS_URL", "")
+                        if redis_env else "", help="empty: a private redis-server")
+    parser.add_argument("--database-url", default="", help="empty: fresh SQLite in a temp dir")
+    parser.add_argument("--json", action="store_true", help="print results as JSON")
+
+
+@dataclass
+class Outcomes:
+    """How many times each kind of answer came, and the first problem seen."""
+
+    counts: dict[str, int] = field(default_factory=dict)
+    first_problem: str = ""
+
+    def add(self, kind: str, detail: str = "") -> None:
+        self.counts[kind] = self.counts.get(kind, 0) + 1
+        if detail and not self.first_problem:
+            self.first_problem = f"{kind}: {detail[:200]}"
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0],
                                      formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     parser.add_argument("--phones", default="32", help="concurrency levels, e.g. 8,32,128")
+    parser.add_argument("--curve", metavar="LEVELS", help="the load curve, e.g. "
+                        "8,32,128,512: same as --phones, named for what it prints (one table "
+                        "and the knee)")
     parser.add_argument("--seconds", type=float, default=20.0, help="measured s per run")
     parser.add_argument("--warmup", type=float, default=3.0, help="unmeasured s before each "
                         "run, extended until every phone has finished one journey")
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
-    parser.add_argument("--redis-url", default=os.environ.get("VAXGATE_REDIS_URL", ""))
-    parser.add_argument("--database-url", default="", help="empty: fresh SQLite in a temp dir")
-    parser.add_argument("--json", action="store_true", help="print results as JSON")
+    add_stack_options(parser)
     parser.add_argument("--py-spy", metavar="FILE",
                         help="profile the gateway workers into FILE (.svg flame graph or "
                              ".json speedscope; {phones} is replaced); needs py-spy")
     args = parser.parse_args(argv)
+    args.phones = args.curve or args.phones
     args.levels = [int(p) for p in args.phones.split(",") if p.strip().isdigit()]
     if not args.levels or not all(1 <= n <= 1000 for n in args.levels) \
             or not 1 <= args.seconds <= 600 or not 0 <= args.warmup <= 60:
@@ -378,13 +438,15 @@ def main(argv: list[str] | None = None) -> int:
         servers = start_stack(stack, args)
         results = [run_level(servers, phones, args, callers) for phones in args.levels]
     meta = {"cpus": os.cpu_count(), "load_before": round(load_before, 2),
-            "workers": args.workers, "seconds": args.seconds, "warmup": args.warmup,
+            "workers": args.workers, "threads": args.threads, "seconds": args.seconds,
+            "warmup": args.warmup,
             "database": (args.database_url or "sqlite").split(":")[0].split("+")[0],
             "command": " ".join([Path(sys.executable).name, *sys.argv])}
     if args.json:
-        print(json.dumps({"meta": meta, "levels": results}, indent=2))
+        print(json.dumps({"meta": meta, "levels": results, "knee": knee(results)}, indent=2))
     else:
-        print(f"{meta['cpus']} CPUs, {args.workers} gunicorn workers, {meta['database']}, "
+        print(f"{meta['cpus']} CPUs, {args.workers} gunicorn workers x {args.threads} "
+              f"threads, {meta['database']}, "
               f"{args.seconds:g} s per run after a warm-up of at least {args.warmup:g} s")
         print_table(results)
     return 1 if any(r["gateway"]["errors"] for r in results) else 0

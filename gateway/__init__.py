@@ -9,11 +9,12 @@ from typing import Any
 from flask import Flask
 from werkzeug.routing import IntegerConverter
 
+from gateway import security_headers
 from gateway.config import ConfigError, Settings, load_settings
-from gateway.runtime import Runtime, connect_redis
-from gateway.storage import Database
+from gateway.runtime import Runtime, connect_redis_pair
+from gateway.storage import SQL_INTEGER_MAX, Database
+from gateway.webhook_security import require_webhook_security
 
-SQL_INTEGER_MAX = 2**31 - 1
 MENU_DIR = Path(__file__).resolve().parent / "ussd_menus"
 log = logging.getLogger("vaxgate")
 
@@ -21,23 +22,27 @@ log = logging.getLogger("vaxgate")
 def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
     """Build the WSGI app. ``config`` is a Settings object, or overrides for config.yaml."""
     settings = config if isinstance(config, Settings) else load_settings(overrides=config)
-    if not settings.redis_url:
+    if not (settings.redis_url_for("session") and settings.redis_url_for("queue")):
         raise ConfigError("redis_url is empty: start the gateway with `vaxgate run` (which "
                           "starts an embedded redis-server) or set VAXGATE_REDIS_URL")
+    require_webhook_security(settings)
     app = Flask(__name__)
     app.url_map.converters["int"] = SqlIntegerConverter  # before any route is added
     app.config.update(SECRET_KEY=settings.secret_key, TESTING=settings.testing,
                       MAX_CONTENT_LENGTH=64 * 1024)
-    db = Database(settings.database_url, timeout_s=settings.ussd.step_budget_seconds)
-    redis_client = connect_redis(settings.redis_url)
+    db = Database(settings.database_url, timeout_s=settings.ussd.step_budget_seconds,
+                  replica_url=settings.database_replica_url)
+    redis_client, queue_client = connect_redis_pair(settings)
     app.extensions["vaxgate"] = Runtime(
         settings=settings,
         db=db,
         redis=redis_client,
         menus=_menu_store(db, redis_client),
         admission=_admission(settings, redis_client),
+        queue_redis=queue_client,
     )
     _register_blueprints(app)
+    security_headers.install(app, settings.web)
     return app
 
 
@@ -81,12 +86,28 @@ def _register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(health.bp)
     app.register_blueprint(ussd)
+    app.before_request_funcs.setdefault(ussd.name, []).append(_ussd_source_guard)
     app.register_blueprint(sms_webhooks.bp)
     app.register_blueprint(ivr_webhooks.bp)
     app.register_blueprint(reminders_api.bp)
     app.register_blueprint(health_workers_api.bp)
     health.install_error_handlers(app)
     _register_console(app)
+
+
+def _ussd_source_guard():
+    """Refuse USSD callbacks outside ``ussd.allowed_networks`` or without its secret."""
+    from flask import Response, request
+
+    from gateway.runtime import get_runtime
+    from gateway.webhook_security import ussd_source_refusal
+
+    why = ussd_source_refusal(get_runtime().settings, request.remote_addr,
+                              request.args.get("secret", ""))
+    if why is None:
+        return None
+    log.warning("USSD callback refused: %s", why)
+    return Response("END Forbidden.", status=403, mimetype="text/plain")
 
 
 def _register_console(app: Flask) -> None:

@@ -105,15 +105,13 @@ class Admission:
                                                   session_key, phone])
         return Verdict(True) if place == 0 else Verdict(False, int(place))
 
-    def touch(self, session_key: str, pipe=None) -> None:
-        """Mark an admitted session as still active (in ``pipe`` if given)."""
-        if self.enabled:
-            (pipe or self.client).zadd(self.keys[0], {session_key: time.time()})
-
-    def leave(self, session_key: str, pipe=None) -> None:
-        """The session ended: its place is free for the next caller (in ``pipe`` if given)."""
-        if self.enabled:
-            (pipe or self.client).zrem(self.keys[0], session_key)
+    def activity(self, session_key: str, ended: bool) -> tuple[str, str, str] | None:
+        """How a step updates the active set (``SessionStore.end_step(active=...)``): an
+        admitted session stays counted ('touch') until it ends ('leave'); None without a
+        ceiling."""
+        if not self.enabled:
+            return None
+        return self.keys[0], session_key, "leave" if ended else "touch"
 
     def release_turns(self) -> list[str]:
         """Give turn passes to as many queued phones as there is room for; return them."""

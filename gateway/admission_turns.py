@@ -30,7 +30,7 @@ def release_turns(ctx) -> list[str]:
                                          .where(PhoneProfile.phone.in_(phones))).all())
         ids = [_record(session, phone, languages.get(phone, "en"), settings, expires)
                for phone in phones]
-    outbox.enqueue_messages(ctx.redis, ids, queue="otp", settings=settings.sms)
+    outbox.enqueue_messages(ctx.queue_redis, ids, queue="otp", settings=settings.sms)
     return phones
 
 

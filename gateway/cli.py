@@ -148,23 +148,55 @@ def admin_create_user(ctx: click.Context, username: str, role: str, district: st
 def run(ctx: click.Context, port: int, host: str, web_workers: int, sms_workers: int) -> None:
     """Migrate, load demo data if empty, and run web + worker (embedded Redis if none set)."""
     from gateway.launcher import Launcher
+    from gateway.webhook_security import require_webhook_security
 
-    Launcher(_settings(ctx), host=host, port=port, web_workers=web_workers,
+    settings = _settings(ctx)
+    try:
+        require_webhook_security(settings)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+    Launcher(settings, host=host, port=port, web_workers=web_workers,
              sms_workers=sms_workers, config_path=ctx.obj.get("config")).run()
 
 
 @main.command()
 @click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
+@click.option("--cron/--no-cron", default=True, show_default=True,
+              help="Also enqueue the scheduled jobs (safe on every node: one run per slot).")
 @click.pass_context
-def worker(ctx: click.Context, burst: bool) -> None:
+def worker(ctx: click.Context, burst: bool, cron: bool) -> None:
     """Run an RQ worker on the otp, notify and bulk queues (in that priority)."""
-    settings = _settings(ctx)
-    if not settings.redis_url:
-        raise click.ClickException("set VAXGATE_REDIS_URL (or redis_url) to run a worker "
-                                   "on its own; `vaxgate run` starts one for you")
+    settings = _redis_settings(ctx, "a worker")
+    from gateway.logs import configure_logging
     from workers.worker import main as run_worker
 
-    run_worker(settings, burst=burst)
+    configure_logging()
+    run_worker(settings, burst=burst, cron=cron)
+
+
+@main.command()
+@click.pass_context
+def cron(ctx: click.Context) -> None:
+    """Enqueue the scheduled jobs (sweepers, reminders, waitlist, turns) until stopped."""
+    settings = _redis_settings(ctx, "cron")
+    from workers.worker import cron_main
+
+    cron_main(settings)
+
+
+def _redis_settings(ctx: click.Context, what: str) -> Settings:
+    """Settings whose session and queue Redis both answer; else a one-line error naming the
+    setting (a wrong password, an unreachable host...)."""
+    from gateway.runtime import redis_problems
+
+    settings = _settings(ctx)
+    if not (settings.redis_url_for("session") and settings.redis_url_for("queue")):
+        raise click.ClickException(f"set VAXGATE_REDIS_URL (or redis_url) to run {what} "
+                                   "on its own; `vaxgate run` starts one for you")
+    problems = redis_problems(settings)
+    if problems:
+        raise click.ClickException("Redis does not answer: " + "; ".join(map(str, problems)))
+    return settings
 
 
 @main.command()
@@ -179,6 +211,32 @@ def dial(ctx: click.Context, url: str, phone: str, service_code: str | None) -> 
 
     code = service_code or _settings(ctx).ussd.service_codes[0]
     sys.exit(Dialer(url, phone, code).run_interactive())
+
+
+@main.group()
+def retention() -> None:
+    """Personal data past its retention (settings: retention.* in config.yaml)."""
+
+
+@retention.command("run")
+@click.option("--dry-run", is_flag=True, help="Count what would be removed; change nothing.")
+@click.pass_context
+def retention_run(ctx: click.Context, dry_run: bool) -> None:
+    """Remove old SMS texts, recordings, audit rows and stray session keys; print counts."""
+    from gateway.retention import apply_retention
+    from gateway.runtime import connect_redis
+    from gateway.storage import Database
+
+    settings = _settings(ctx)
+    url = settings.redis_url_for("session")
+    counts = apply_retention(Database(settings.database_url),
+                             connect_redis(url) if url else None, settings.retention,
+                             dry_run=dry_run)
+    verb = "would remove" if dry_run else "removed"
+    for kind, count in counts.items():
+        click.echo(f"{kind}: {verb} {count}")
+    if "sessions" not in counts:
+        click.echo("sessions: skipped (no redis_url; sessions expire on their own)")
 
 
 def _safe_url(url: str) -> str:

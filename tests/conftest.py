@@ -146,3 +146,10 @@ def demo_centers(db, settings):
     today = dt.datetime.now(ZoneInfo(settings.timezone)).date()
     with db.write() as session:
         return load_demo_data(session, today, days=settings.booking.days_ahead)
+
+
+def pytest_terminal_summary(terminalreporter):
+    """The generated cases each fuzz target ran (tests/fuzz, schemathesis), if any ran."""
+    from tests.fuzz.tally import write_table
+
+    write_table(terminalreporter)

@@ -2,7 +2,7 @@
 
 The worker installs its :class:`SmsContext` with :func:`install`; a plain ``rq worker``
 builds one lazily from the environment (``VAXGATE_CONFIG``, ``VAXGATE_DATABASE_URL``,
-``VAXGATE_SECRET_KEY``) and the job's own Redis connection.
+``VAXGATE_SECRET_KEY``, ``VAXGATE_SESSION_REDIS_URL``) and the job's own Redis connection.
 """
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import redis
 from rq import get_current_job
 
 from gateway.config import load_settings
-from gateway.runtime import connect_redis
+from gateway.runtime import connect_redis, connect_redis_pair
 from gateway.sms import dispatch, sweeper
 from gateway.sms.dispatch import SmsContext
 from gateway.storage import Database
@@ -29,13 +29,20 @@ def context() -> SmsContext:
     global _context
     if _context is None:
         settings = load_settings()
-        _context = SmsContext.build(settings, Database(settings.database_url), _redis(settings))
+        _context = SmsContext.build(settings, Database(settings.database_url),
+                                    *_connections(settings))
     return _context
 
 
-def _redis(settings) -> redis.Redis:
+def _connections(settings) -> tuple[redis.Redis, redis.Redis]:
+    """(session, queue) Redis: the queue one is the job's own connection when there is one."""
     job = get_current_job()
-    return job.connection if job is not None else connect_redis(settings.redis_url)
+    if job is None:
+        return connect_redis_pair(settings)
+    session_url = settings.redis_url_for("session")
+    if not session_url or session_url == settings.redis_url_for("queue"):
+        return job.connection, job.connection
+    return connect_redis(session_url), job.connection
 
 
 def send_message(message_id: int) -> str:
@@ -46,6 +53,14 @@ def send_message(message_id: int) -> str:
 def sweep() -> dict[str, int]:
     """Re-enqueue from SQL whatever Redis lost; re-send unconfirmed OTPs/confirmations."""
     return sweeper.sweep(context())
+
+
+def apply_retention() -> dict[str, int]:
+    """Remove personal data past its retention (gateway/retention.py); counts per kind."""
+    from gateway.retention import apply_retention as apply
+
+    ctx = context()
+    return apply(ctx.db, ctx.redis, ctx.settings.retention)
 
 
 def release_turns(ctx: SmsContext | None = None) -> list[str]:

@@ -2,17 +2,23 @@
 
 ``main`` runs an RQ ``SimpleWorker`` on the queues ``otp``, ``notify``, ``bulk`` (drained in
 that order, so an OTP never waits behind bulk reminders), with RQ's scheduler (for
-``Retry`` back-off) and, unless ``cron=False``, a thread that enqueues the sweeper every
-``sms.sweep_interval_seconds``. SimpleWorker runs jobs in-process: one SmsContext (DB pool,
+``Retry`` back-off) and, unless ``cron=False``, a thread that enqueues each scheduled job
+(sweepers, reminders, waitlist, admission turns) once per its own interval across all
+nodes (``workers/cron.py``). SimpleWorker runs jobs in-process: one SmsContext (DB pool,
 SDK clients) per worker instead of one per forked job; every provider call has its own
 timeout and RQ's job timeout bounds the rest. Scale out by starting more workers.
 
-``cron_main`` runs RQ 3's CronScheduler alone (for a dedicated cron process); the same
-schedule is in ``workers/cron_config.py`` for ``rq cron workers.cron_config``.
+``cron_main`` runs the same schedule alone (``vaxgate cron``, for a dedicated cron
+process); running it on two nodes is safe. ``workers/cron_config.py`` has the schedule for
+``rq cron workers.cron_config``, which keeps no cross-node lock: run that on one node only.
+
+Redis: the queues, jobs and cron locks are on ``queue_redis_url``; what the jobs read and
+write that may expire (OTP codes, breakers, rate limits, admission) on ``session_redis_url``.
 """
 from __future__ import annotations
 
 import logging
+import signal
 import threading
 
 import redis
@@ -20,22 +26,40 @@ from rq import SimpleWorker
 from rq.cron import CronScheduler
 
 from gateway.config import Settings
+from gateway.redis_urls import redis_from_url
 from gateway.reminders import jobs as reminder_jobs
+from gateway.runtime import connect_redis
 from gateway.sms.dispatch import SmsContext
 from gateway.sms.outbox import QUEUES
 from gateway.storage import Database
 from gateway.upstream import jobs as upstream_jobs
 from workers import jobs
+from workers.cron import check as check_schedule
+from workers.cron import run as run_cron
 
 log = logging.getLogger("vaxgate.worker")
-CRON_LOCK = "vaxgate:sms:cron-lock"
 SWEEP_QUEUE = "otp"
 
 
-def build_context(settings: Settings, redis_conn: redis.Redis | None = None) -> SmsContext:
-    """The SmsContext for this process, installed for the job functions."""
-    conn = redis_conn or redis.Redis.from_url(settings.redis_url)
-    ctx = SmsContext.build(settings, Database(settings.database_url), conn)
+def worker_connections(settings: Settings) -> tuple[redis.Redis, redis.Redis]:
+    """(session, queue) Redis clients for a worker; one client when both are the same URL.
+
+    The queue client has no short socket timeout: RQ blocks on it waiting for jobs (and
+    sets its own timeout above its dequeue wait)."""
+    queue_url, session_url = settings.redis_url_for("queue"), settings.redis_url_for("session")
+    queue = redis_from_url(queue_url, follow_failover=False)
+    return (queue if session_url == queue_url else connect_redis(session_url)), queue
+
+
+def build_context(settings: Settings, redis_conn: redis.Redis | None = None,
+                  queue_conn: redis.Redis | None = None) -> SmsContext:
+    """The SmsContext for this process, installed for the job functions.
+
+    Given ``redis_conn`` alone, it serves both roles (tests on one Redis)."""
+    if redis_conn is None:
+        redis_conn, queue_conn = worker_connections(settings)
+    ctx = SmsContext.build(settings, Database(settings.database_url), redis_conn,
+                           queue_conn or redis_conn)
     jobs.install(ctx)
     return ctx
 
@@ -46,17 +70,18 @@ def main(settings: Settings, *, burst: bool = False, cron: bool = True,
     ctx = build_context(settings, redis_conn)
     stop = threading.Event()
     if cron:
-        threading.Thread(target=_cron_loop, args=(ctx, stop), daemon=True,
-                         name="vaxgate-sms-cron").start()
+        schedule = check_schedule(cron_scheduler(settings, ctx.queue_redis))
+        threading.Thread(target=run_cron, daemon=True, name="vaxgate-cron",
+                         args=(schedule, ctx.queue_redis, stop)).start()
     try:
-        SimpleWorker(list(QUEUES), connection=ctx.redis).work(
+        SimpleWorker(list(QUEUES), connection=ctx.queue_redis).work(
             burst=burst, with_scheduler=True, logging_level=logging_level)
     finally:
         stop.set()
 
 
 def cron_scheduler(settings: Settings, redis_conn: redis.Redis) -> CronScheduler:
-    """RQ's CronScheduler with the sweeper registered."""
+    """RQ's CronScheduler holding the schedule: every scheduled job, its queue and interval."""
     scheduler = CronScheduler(connection=redis_conn, name="vaxgate-sms")
     scheduler.register(jobs.sweep, SWEEP_QUEUE, interval=settings.sms.sweep_interval_seconds,
                        result_ttl=60)
@@ -66,22 +91,17 @@ def cron_scheduler(settings: Settings, redis_conn: redis.Redis) -> CronScheduler
     scheduler.register(upstream_jobs.sweep, settings.upstream.queue,
                        interval=settings.upstream.sweep_interval_seconds, result_ttl=60)
     reminder_jobs.register(scheduler, settings.sms.sweep_interval_seconds)
+    scheduler.register(jobs.apply_retention, "bulk",
+                       interval=settings.retention.interval_minutes * 60, result_ttl=3600)
     return scheduler
 
 
 def cron_main(settings: Settings) -> None:
-    """Run the cron scheduler in the foreground (handles SIGTERM itself)."""
-    cron_scheduler(settings, redis.Redis.from_url(settings.redis_url)).start()
-
-
-def _cron_loop(ctx: SmsContext, stop: threading.Event) -> None:
-    """In-worker cron: enqueue the sweeper once per interval across all workers (Redis lock)."""
-    interval = ctx.settings.sms.sweep_interval_seconds
-    scheduler = cron_scheduler(ctx.settings, ctx.redis)
-    while not stop.is_set():
-        try:
-            if ctx.redis.set(CRON_LOCK, 1, nx=True, ex=interval):
-                scheduler.enqueue_jobs()
-        except redis.RedisError:
-            log.warning("cron: Redis unavailable; will try again")
-        stop.wait(min(interval, 5))
+    """Run the schedule in the foreground until SIGTERM or Ctrl-C (safe on several nodes)."""
+    queue = redis_from_url(settings.redis_url_for("queue"), follow_failover=False)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        run_cron(cron_scheduler(settings, queue), queue, stop)
+    except KeyboardInterrupt:
+        stop.set()

@@ -1,4 +1,5 @@
-"""The audit log: every admin change as who, what, and the record before and after."""
+"""The audit log: every admin change as who, what, and the record before and after; every
+export of personal data as who and what (action ``export``)."""
 from __future__ import annotations
 
 import json
@@ -17,6 +18,13 @@ def record(session: Session, actor: str, action: str, target: str = "",
                        before=_dump(before), after=_dump(after))
     session.add(entry)
     return entry
+
+
+def record_export(session: Session, actor: str, target: str, **detail: Any) -> AuditEntry:
+    """Record that ``actor`` took data out (a CSV, a day list, a phone's messages):
+    action ``export``, ``target`` naming what, ``detail`` (rows, district, date...) as
+    ``after``. Callers pass no full phone number or other personal data in ``detail``."""
+    return record(session, actor, "export", target, None, detail or None)
 
 
 def recent(session: Session, limit: int = 200, action: str = "") -> list[AuditEntry]:

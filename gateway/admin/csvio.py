@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +23,24 @@ CENTER_COLUMNS = ["code", "name", "state", "district", "pincode", "address", "ac
 SLOT_COLUMNS = ["center_code", "date", "start_time", "end_time", "age_group", "vaccine",
                 "capacity", "booked"]
 MAX_ROWS = 20000
+MAX_UPLOAD_BYTES = 5 << 20  # a CSV of MAX_ROWS slots is ~1.5 MB
+
+
+def read_upload(request: Any) -> str:
+    """The CSV text of an import request (a ``file`` part, a ``text`` field or the body).
+
+    The app-wide body limit (64 KB, for webhooks) is raised to MAX_UPLOAD_BYTES for this
+    request; a larger body is a 413 (werkzeug's RequestEntityTooLarge), never cut short —
+    a truncated CSV could import its first rows and drop the rest unnoticed.
+    """
+    request.max_content_length = MAX_UPLOAD_BYTES
+    upload = request.files.get("file")
+    if upload is not None:
+        return upload.read().decode("utf-8", "replace")
+    if request.mimetype in ("multipart/form-data", "application/x-www-form-urlencoded"):
+        return request.form.get("text", "")
+    return request.get_data(as_text=True)
+CENTER_CODE = re.compile(r"[A-Za-z0-9_-]{2,16}")  # as inventory.CenterIn
 
 
 @dataclass
@@ -59,7 +78,9 @@ def import_centers(session: Session, who: Principal, text: str) -> ImportResult:
 def import_slots(session: Session, who: Principal, text: str) -> ImportResult:
     """Create slots, or set the capacity of existing ones (never below what is booked)."""
     def apply(row: dict[str, str]) -> str:
-        center = session.scalar(select(Center).where(Center.code == row.get("center_code")))
+        code = row.get("center_code") or ""
+        center = session.scalar(select(Center).where(Center.code == code)) \
+            if CENTER_CODE.fullmatch(code) else None  # e.g. a NUL, which PostgreSQL refuses
         if center is None:
             raise inv.InventoryError("center_code", f"no center {row.get('center_code')!r}")
         center = inv.get_center(session, who, center.id)
@@ -86,6 +107,9 @@ def _import(session: Session, text: str, required: list[str], apply) -> ImportRe
 def _apply_rows(reader: csv.DictReader, required: list[str], apply,
                 result: ImportResult) -> None:
     """Apply every row, collecting row-level errors into ``result``."""
+    if reader.fieldnames:  # as the registrations importer: " Center_Code" is center_code
+        reader.fieldnames = [name.lstrip("\ufeff").strip().lower()
+                             for name in reader.fieldnames]
     missing = [c for c in required if c not in (reader.fieldnames or [])]
     if missing:
         result.errors.append(f"header: missing column(s) {', '.join(missing)}")

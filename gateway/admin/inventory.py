@@ -20,13 +20,12 @@ from pydantic import (
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
-from gateway.storage import Center, Slot
+from gateway.storage import SQL_INTEGER_MAX, Center, Slot
 
 from .auth import Principal
 
 AGE_GROUPS = ("18-44", "45+")
 MAX_BULK_SLOTS = 5000
-MAX_ID = 2**31 - 1
 
 
 class InventoryError(ValueError):
@@ -47,6 +46,9 @@ class CapacityBelowBooked(InventoryError):
         self.capacity, self.booked = capacity, booked
 
 
+FORMULA_START = ("=", "+", "-", "@")  # OWASP CSV injection: cells a spreadsheet evaluates
+
+
 class _Input(BaseModel):
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
 
@@ -55,6 +57,9 @@ class _Input(BaseModel):
     def _printable(cls, value: Any) -> Any:
         if isinstance(value, str) and not value.isprintable():
             raise ValueError("must not contain control characters")
+        if isinstance(value, str) and value.startswith(FORMULA_START):
+            raise ValueError("must not start with =, +, - or @ (a spreadsheet opening the "
+                             "CSV export would run it as a formula)")
         return value
 
 
@@ -137,7 +142,7 @@ def search_centers(session: Session, who: Principal, q: str = "", district: str 
 
 def valid_id(value: int) -> bool:
     """True for an id a SQL INTEGER column can hold (bigger ones cannot exist)."""
-    return 0 < value <= MAX_ID
+    return 0 < value <= SQL_INTEGER_MAX
 
 
 def get_center(session: Session, who: Principal, center_id: int) -> Center:

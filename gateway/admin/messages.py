@@ -13,7 +13,7 @@ from gateway.phones import InvalidPhone, mask_phone, parse_phone
 from gateway.storage import Appointment, Beneficiary, Message
 
 from .auth import Principal
-from .stats import scope_messages
+from .stats import district_phones, scope_messages
 
 REFERENCE = re.compile(r"^[A-Z0-9]{6,10}$")
 EXPORT_COLUMNS = ["id", "created_at", "phone", "kind", "status", "provider", "lang",
@@ -26,7 +26,7 @@ class SearchError(ValueError):
 
 def search(session: Session, who: Principal, query: str, limit: int = 200) -> list[Message]:
     """Messages to a phone (any format), or to the phone of a booking reference."""
-    phone = _phone_of(session, query.strip())
+    phone = _phone_of(session, who, query.strip())
     stmt = (select(Message).where(Message.phone == phone).order_by(Message.id.desc())
             .limit(limit).options(selectinload(Message.attempts)))
     return list(session.scalars(scope_messages(stmt, who)))
@@ -38,11 +38,16 @@ def recent(session: Session, who: Principal, limit: int = 50) -> list[Message]:
     return list(session.scalars(scope_messages(stmt, who)))
 
 
-def _phone_of(session: Session, query: str) -> str:
+def _phone_of(session: Session, who: Principal, query: str) -> str:
+    """The phone a query names; a reference outside the principal's district is unknown
+    (the same answer as a reference that does not exist)."""
     if REFERENCE.match(query.upper()) and not query.isdigit():
-        phone = session.scalar(select(Beneficiary.phone).join(
-            Appointment, Appointment.beneficiary_id == Beneficiary.id)
-            .where(Appointment.reference == query.upper()))
+        lookup = (select(Beneficiary.phone)
+                  .join(Appointment, Appointment.beneficiary_id == Beneficiary.id)
+                  .where(Appointment.reference == query.upper()))
+        if who.scope:
+            lookup = lookup.where(Beneficiary.phone.in_(district_phones(who.scope)))
+        phone = session.scalar(lookup)
         if phone is None:
             raise SearchError(f"no appointment with reference {query.upper()}")
         return phone
@@ -50,6 +55,14 @@ def _phone_of(session: Session, query: str) -> str:
         return parse_phone(query)
     except InvalidPhone:
         raise SearchError("enter a phone number (+91…) or a booking reference") from None
+
+
+def masked(query: str) -> str:
+    """A search as the audit log keeps it: a phone number masked, a reference as typed."""
+    try:
+        return mask_phone(parse_phone(query))
+    except InvalidPhone:
+        return query
 
 
 def message_dict(message: Message, full_phone: bool) -> dict[str, Any]:
@@ -63,11 +76,11 @@ def message_dict(message: Message, full_phone: bool) -> dict[str, Any]:
                           "at": a.at.isoformat()} for a in message.attempts]}
 
 
-def export(messages: list[Message], full_phone: bool) -> str:
+def export(rows: list[dict[str, Any]]) -> str:
+    """Messages (as ``message_dict`` gives them) as CSV, with the number of attempts."""
     out = io.StringIO()
     writer = csv.DictWriter(out, EXPORT_COLUMNS, extrasaction="ignore", lineterminator="\n")
     writer.writeheader()
-    for message in messages:
-        row = message_dict(message, full_phone)
+    for row in rows:
         writer.writerow({**row, "attempts": len(row["attempts"])})
     return out.getvalue()

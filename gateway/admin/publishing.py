@@ -41,7 +41,12 @@ def parse_files(files: dict[str, str],
     """Load a menu set given as {filename: text} (via a temp dir); (flows or None, errors)."""
     with tempfile.TemporaryDirectory(prefix="vaxgate-menus-") as folder:
         for name, text in files.items():
-            (Path(folder) / Path(name).name).write_text(text, encoding="utf-8")
+            try:  # JSON can carry lone surrogates, which no file can hold
+                data = text.encode("utf-8")
+            except UnicodeEncodeError as exc:
+                return None, [f"{Path(name).name}: not UTF-8 text (character {exc.start}: "
+                              f"{exc.reason})"]
+            (Path(folder) / Path(name).name).write_bytes(data)
         return parse_flows(folder, action_names)
 
 

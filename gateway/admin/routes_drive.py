@@ -14,7 +14,7 @@ from . import auth, charts, stats
 from . import inventory as inv
 from . import messages as ledger
 from .models import AdminUser
-from .web import admin_required, audit, bp, login_required, principal
+from .web import admin_required, audit, audit_export, bp, login_required, principal
 
 
 @bp.get("/")
@@ -25,7 +25,7 @@ def dashboard():
     now = dt.datetime.now(dt.UTC)
     zone = ZoneInfo(runtime.settings.timezone)
     today = now.astimezone(zone).date()
-    with runtime.db.read() as session:
+    with runtime.db.report() as session:  # the replica when there is one
         hourly = stats.per_hour(session, who, now)
         fill = stats.slot_fill(session, who, today)
         sms = stats.sms_by_provider(session, who, now)
@@ -42,7 +42,7 @@ def dashboard():
     return render_template(
         "admin/dashboard.html", hourly_chart=hourly_chart, fill_chart=fill_chart,
         sms_chart=_sms_chart(sms), sms=sms, reach=reach, totals=totals, fill=fill,
-        queues=stats.queue_depths(runtime.redis),
+        queues=stats.queue_depths(runtime.queue_redis),
         circuits=stats.circuit_states(runtime.redis, runtime.settings), backlog=backlog)
 
 
@@ -60,16 +60,17 @@ def messages():
     """Search the SMS ledger by phone or reference; ``?export=1`` downloads CSV."""
     runtime, who = get_runtime(), principal()
     query, error = request.args.get("q", "").strip()[:40], None
-    with runtime.db.read() as session:
+    with runtime.db.report() as session:
         try:
             found = ledger.search(session, who, query) if query else \
                 ledger.recent(session, who)
         except ledger.SearchError as exc:
             found, error = [], str(exc)
-        if request.args.get("export"):
-            return Response(ledger.export(found, who.is_admin), mimetype="text/csv",
-                            headers={"Content-Disposition": "attachment; filename=sms.csv"})
         rows = [ledger.message_dict(m, who.is_admin) for m in found]
+    if request.args.get("export"):
+        audit_export("sms.csv", rows=len(rows), query=ledger.masked(query))
+        return Response(ledger.export(rows), mimetype="text/csv",
+                        headers={"Content-Disposition": "attachment; filename=sms.csv"})
     return render_template("admin/messages.html", rows=rows, q=query, error=error), \
         400 if error else 200
 
@@ -78,7 +79,7 @@ def messages():
 @admin_required
 def audit_page():
     action = request.args.get("action", "")[:40]
-    with get_runtime().db.read() as session:
+    with get_runtime().db.report() as session:
         entries = audit_log.recent(session, action=action)
     return render_template("admin/audit.html", entries=entries, action=action)
 

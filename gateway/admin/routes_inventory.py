@@ -12,9 +12,7 @@ from gateway.runtime import get_runtime
 
 from . import csvio
 from . import inventory as inv
-from .web import audit, bp, login_required, principal, writer_required
-
-MAX_UPLOAD_CHARS = 5_000_000
+from .web import audit, audit_export, bp, login_required, principal, writer_required
 
 
 def parse_windows(text: str) -> list[tuple[str, str]]:
@@ -168,6 +166,7 @@ def export_csv(kind: str):
             text = csvio.export_slots(session, principal())
         else:
             abort(404)
+    audit_export(f"{kind}.csv", rows=text.count("\n") - 1)
     return Response(text, mimetype="text/csv", headers={
         "Content-Disposition": f"attachment; filename={kind}.csv"})
 
@@ -178,9 +177,7 @@ def import_csv(kind: str):
     """Import centers or slots from an uploaded CSV: all rows, or none and every error."""
     if kind not in ("centers", "slots"):
         abort(404)
-    upload = request.files.get("file")
-    text = upload.read(MAX_UPLOAD_CHARS).decode("utf-8", "replace") if upload else \
-        request.form.get("text", "")
+    text = csvio.read_upload(request)
     importer = csvio.import_centers if kind == "centers" else csvio.import_slots
     with get_runtime().db.write() as session:
         result = importer(session, principal(), text)

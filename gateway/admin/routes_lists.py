@@ -27,7 +27,7 @@ def lists():
         abort(400)
     center_id = request.args.get("center_id", type=int)
     rows, center, report = [], None, None
-    with runtime.db.read() as session:
+    with runtime.db.report() as session:  # the replica when there is one
         centers = inv.search_centers(session, who, include_inactive=False)
         if center_id:
             try:

@@ -92,12 +92,16 @@ def scope_messages(query, who: Principal):
     """Only messages to phones with an appointment in the principal's district."""
     if not who.scope:
         return query
-    phones = (select(Beneficiary.phone).join(Appointment, Appointment.beneficiary_id ==
-                                             Beneficiary.id)
-              .join(Slot, Slot.id == Appointment.slot_id)
-              .join(Center, Center.id == Slot.center_id)
-              .where(Center.district == who.scope))
-    return query.where(Message.phone.in_(phones))
+    return query.where(Message.phone.in_(district_phones(who.scope)))
+
+
+def district_phones(district: str):
+    """A subquery: the phones of people with an appointment at a center in ``district``."""
+    return (select(Beneficiary.phone).join(Appointment, Appointment.beneficiary_id ==
+                                           Beneficiary.id)
+            .join(Slot, Slot.id == Appointment.slot_id)
+            .join(Center, Center.id == Slot.center_id)
+            .where(Center.district == district))
 
 
 def queue_depths(conn: redis.Redis) -> dict[str, int | None]:

@@ -3,16 +3,19 @@
 Session cookies are HttpOnly and SameSite=Lax; every POST under /admin/ needs the form's
 ``csrf_token`` (or an ``X-CSRF-Token`` header) matching the one in the signed session.
 ``install(app)`` registers the blueprint and mounts rq-dashboard at /admin/rq behind the
-same sign-in (reading for every signed-in user, its buttons for admins only).
+same sign-in (reading for every signed-in user, its buttons for admins only, and only from
+a page of this site: its posts carry no CSRF token, so their Origin is checked).
 """
 from __future__ import annotations
 
 import datetime as dt
 import functools
 import hmac
+import logging
 import secrets
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
@@ -28,15 +31,19 @@ from flask import (
     url_for,
 )
 from markupsafe import Markup
+from redis.exceptions import RedisError
 
+from gateway.attempts import FailureCounter
 from gateway.runtime import get_runtime
 
 from . import auth
-from .audit import record
+from .audit import record, record_export
+from .csvio import MAX_UPLOAD_BYTES
 from .models import AdminUser
 
 bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="templates",
                static_folder="static")
+log = logging.getLogger(__name__)
 SESSION_USER, SESSION_CSRF = "admin_uid", "admin_csrf"
 
 
@@ -65,7 +72,7 @@ def _mount_rq_dashboard(app: Flask) -> None:
     from rq_dashboard.web import setup_rq_connection
 
     app.config.from_object(rq_dashboard.default_settings)
-    app.config["RQ_DASHBOARD_REDIS_URL"] = get_runtime_of(app).settings.redis_url
+    app.config["RQ_DASHBOARD_REDIS_URL"] = get_runtime_of(app).settings.redis_url_for("queue")
     setup_rq_connection(app)
     app.register_blueprint(rq_dashboard.blueprint, url_prefix="/admin/rq")
     app.before_request(_guard_rq_dashboard)
@@ -77,9 +84,18 @@ def _guard_rq_dashboard():
     user = current_user()
     if user is None:
         return redirect(url_for("admin.login", next=request.path))
-    if request.method != "GET" and user.role != "admin":
+    if request.method == "GET" and request.endpoint == "rq_dashboard.requeue_all":
+        abort(405)  # its page posts; a GET that changes things is a link away from CSRF
+    if request.method != "GET" and (user.role != "admin" or not _same_origin()):
         abort(403)
     return None
+
+
+def _same_origin() -> bool:
+    """The request was sent by a page of this site (its buttons post with jQuery, which
+    carries no CSRF token; browsers send Origin, or at least Referer, on a POST)."""
+    sender = request.headers.get("Origin") or request.headers.get("Referer") or ""
+    return urlsplit(sender).netloc == request.host
 
 
 # ---- who is signed in --------------------------------------------------------------
@@ -145,6 +161,12 @@ def audit(db_session, action: str, target: str = "", before: Any = None,
     record(db_session, current_user().username, action, target, before, after)
 
 
+def audit_export(target: str, **detail: Any) -> None:
+    """Record in the audit log that the signed-in user exported ``target``."""
+    with get_runtime().db.write() as db_session:
+        record_export(db_session, current_user().username, target, **detail)
+
+
 # ---- CSRF ----------------------------------------------------------------------------
 
 def csrf_token() -> str:
@@ -157,6 +179,8 @@ def csrf_token() -> str:
 def _check_csrf():
     if request.method in ("GET", "HEAD", "OPTIONS"):
         return None
+    if request.endpoint == "admin.import_csv":  # the one form that carries a CSV file
+        request.max_content_length = MAX_UPLOAD_BYTES
     given = request.form.get("csrf_token") or request.headers.get("X-CSRF-Token", "")
     expected = session.get(SESSION_CSRF, "")
     if not (given and expected and hmac.compare_digest(given, expected)):
@@ -188,6 +212,21 @@ def _not_found(_exc):
 
 # ---- sign-in ------------------------------------------------------------------------
 
+def _failed_logins_per_source(runtime) -> FailureCounter:
+    return FailureCounter(runtime.redis, "vaxgate:admin:login-fail:source",
+                          runtime.settings.admin.max_failed_logins_per_source_per_hour, 3600)
+
+
+def _guarded(call: Callable, key: str) -> int | None:
+    """The per-source count is a second line behind the per-account lock-out: with Redis
+    down, sign-in still works (logged), rather than locking every admin out."""
+    try:
+        return call(key)
+    except RedisError as exc:
+        log.warning("sign-in limit per source not applied: %s", exc)
+        return None
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     """Sign in; repeated failures lock the account for a while."""
@@ -195,12 +234,21 @@ def login():
         return render_template("admin/login.html", next=request.args.get("next", ""))
     runtime = get_runtime()
     username = request.form.get("username", "")[:60]
+    per_source = _failed_logins_per_source(runtime)
+    wait_s = _guarded(per_source.retry_after, request.remote_addr or "-") or 0
+    if wait_s:
+        message = (f"Too many failed sign-ins from your network. Try again in "
+                   f"{-(-wait_s // 60)} minutes.")
+        return render_template("admin/login.html", error=message, username=username,
+                               next=request.form.get("next", "")), 429, \
+            {"Retry-After": str(wait_s)}
     with runtime.db.write() as db_session:
         user, reason = auth.authenticate(db_session, username, request.form.get("password", ""),
                                          runtime.settings.admin)
         if user is not None:
             record(db_session, user.username, "login")
     if user is None:
+        _guarded(per_source.fail, request.remote_addr or "-")
         message = ("Too many failed attempts: this account is locked for a while."
                    if reason == "locked" else "Wrong username or password.")
         return render_template("admin/login.html", error=message, username=username,

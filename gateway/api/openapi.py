@@ -8,8 +8,8 @@ from __future__ import annotations
 from typing import Any
 
 from gateway.healthworkers.openapi import PATHS as HEALTH_WORKER_PATHS
+from gateway.storage.models import SQL_INTEGER_MAX
 
-MAX_ID = 2**31 - 1  # ids are SQL INTEGER columns
 _STR, _INT, _BOOL = {"type": "string"}, {"type": "integer"}, {"type": "boolean"}
 _NSTR = {"type": "string", "nullable": True}
 
@@ -107,7 +107,7 @@ def _op(summary: str, ok: dict[str, Any], *, ok_code: str = "200", body: str | N
 
 def _path_id(name: str) -> dict[str, Any]:
     return {"name": name, "in": "path", "required": True,
-            "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID}}
+            "schema": {"type": "integer", "minimum": 1, "maximum": SQL_INTEGER_MAX}}
 
 
 def _query(name: str, fmt: str | None = None) -> dict[str, Any]:

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from gateway.admin import csvio, stats
 from gateway.admin import inventory as inv
 from gateway.admin import messages as ledger
-from gateway.admin.audit import recent, record
+from gateway.admin.audit import recent, record, record_export
 from gateway.admin.auth import Principal, UserError, create_user
 from gateway.admin.models import AdminUser, MenuVersion
 from gateway.admin.publishing import check_files, list_versions
@@ -212,7 +212,7 @@ def slots_update(slot_id: int) -> Response:
 def messages_search() -> Response:
     query = request.args.get("q", "").strip()[:40]
     who = g.api_principal
-    with get_runtime().db.read() as session:
+    with get_runtime().db.report() as session:
         try:
             found = ledger.search(session, who, query) if query else \
                 ledger.recent(session, who)
@@ -227,13 +227,13 @@ def stats_view() -> Response:
     runtime, who = get_runtime(), g.api_principal
     now = dt.datetime.now(dt.UTC)
     today = now.astimezone(ZoneInfo(runtime.settings.timezone)).date()
-    with runtime.db.read() as session:
+    with runtime.db.report() as session:
         body = {"totals": stats.totals(session, who), "per_hour": stats.per_hour(session, who, now),
                 "slot_fill": stats.slot_fill(session, who, today),
                 "sms": stats.sms_by_provider(session, who, now),
                 "reminders": stats.reminder_reach(session, who, now),
                 "upstream": stats.upstream_backlog(session)}
-    body["queues"] = stats.queue_depths(runtime.redis)
+    body["queues"] = stats.queue_depths(runtime.queue_redis)
     body["circuits"] = stats.circuit_states(runtime.redis, runtime.settings)
     return jsonify(body)
 
@@ -302,13 +302,15 @@ def _publish(files: dict[str, str], note: str) -> Response:
 @api()
 def export_csv(kind: str) -> Response:
     """Centers or slots as CSV (the console's export), within the key's district."""
-    with get_runtime().db.read() as session:
+    with get_runtime().db.report() as session:
         if kind == "centers":
             text = csvio.export_centers(session, g.api_principal)
         elif kind == "slots":
             text = csvio.export_slots(session, g.api_principal)
         else:
             raise inv.NotFound(f"export {kind}")
+    with get_runtime().db.write() as session:
+        record_export(session, g.api_principal.name, f"{kind}.csv", rows=text.count("\n") - 1)
     return Response(text, mimetype="text/csv")
 
 
@@ -318,7 +320,7 @@ def import_csv(kind: str) -> Response:
     """Import centers or slots from a text/csv body: all rows, or none and every row error."""
     if kind not in ("centers", "slots"):
         raise inv.NotFound(f"import {kind}")
-    text = request.get_data(as_text=True)[:5_000_000]
+    text = csvio.read_upload(request)
     importer = csvio.import_centers if kind == "centers" else csvio.import_slots
     with get_runtime().db.write() as session:
         result = importer(session, g.api_principal, text)
@@ -423,7 +425,7 @@ def _user_dict(user: AdminUser) -> dict[str, Any]:
 @bp.get("/audit")
 @api(("admin",))
 def audit_list() -> Response:
-    with get_runtime().db.read() as session:
+    with get_runtime().db.report() as session:
         entries = recent(session, action=request.args.get("action", "")[:40])
         return jsonify({"entries": [
             {"id": e.id, "at": e.at.isoformat(), "actor": e.actor, "action": e.action,

@@ -17,7 +17,6 @@ input; a failing action or an outcome with no route ends the session with sessio
 
 from __future__ import annotations
 
-import copy
 import logging
 from typing import Any
 
@@ -72,7 +71,7 @@ def resume(
 
     "0" goes back to the previous interactive screen, "00" to the main menu.
     """
-    state = copy.deepcopy(state)
+    state = _copy(state)
     effects: list[Effect] = []
     lang_before = state["vars"].get("lang")
     screen = _step(flows, state, (user_input or "").strip(), services, effects)
@@ -314,3 +313,16 @@ def _call(services: Services | None, name: str, vars: dict[str, Any]) -> ActionR
 def _item_state(item: Any) -> dict[str, Any]:
     """An Item as a JSON-ready dict for the session state."""
     return {"value": str(item.value), "label": str(item.label), "vars": dict(item.vars)}
+
+
+def _copy(value: Any) -> Any:
+    """A deep copy of a JSON-like state: dicts, lists and tuples are copied, other values
+    (str, int, None...) shared. What ``copy.deepcopy`` did here, at a quarter of the cost."""
+    kind = type(value)
+    if kind is dict:
+        return {key: _copy(item) for key, item in value.items()}
+    if kind is list:
+        return [_copy(item) for item in value]
+    if kind is tuple:
+        return tuple([_copy(item) for item in value])
+    return value

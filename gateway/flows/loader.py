@@ -124,6 +124,10 @@ def _read_documents(directory: Path, errors: _Errors) -> dict[str, Any]:
             mark = getattr(exc, "problem_mark", None)
             where = f" at line {mark.line + 1}" if mark else ""
             errors.add(path.name, f"invalid YAML{where}: {getattr(exc, 'problem', exc)}")
+        except UnicodeDecodeError as exc:
+            errors.add(path.name, f"not UTF-8 text (byte {exc.start}: {exc.reason})")
+        except RecursionError:
+            errors.add(path.name, "invalid YAML: nested too deeply")
     return documents
 
 
@@ -174,7 +178,7 @@ def _check_keys(
     required, optional = allowed
     for key in sorted(required - set(mapping)):
         errors.add(path, f"missing key '{key}'")
-    for key in sorted(set(mapping) - required - optional - {"type"}):
+    for key in sorted(set(mapping) - required - optional - {"type"}, key=str):
         errors.add(path, f"unknown key '{key}'")
 
 
@@ -185,7 +189,7 @@ def _parse_journey(journey: str, document: Any, errors: _Errors) -> dict[str, Sc
     if not isinstance(document, dict) or not isinstance(document.get("screens"), dict):
         errors.add(file, "must have a 'screens' mapping")
         return {}
-    for key in sorted(set(document) - allowed):
+    for key in sorted(set(document) - allowed, key=str):  # YAML keys need not be text
         errors.add(file, f"unknown key '{key}'")
     screens = {}
     for name, raw in document["screens"].items():

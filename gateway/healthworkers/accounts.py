@@ -2,7 +2,11 @@
 
 PINs are 4-6 digits, stored only as an Argon2id hash (argon2-cffi). ``max_pin_failures``
 wrong PINs in a row lock the account for ``lock_minutes``; admins see the lock and can end
-it early. A correct PIN resets the count.
+it early. A correct PIN resets the count. Across locks, ``max_pin_failures_per_day`` wrong
+PINs in 24 hours (a Redis counter, :func:`daily_failures`) lock it until those 24 hours end,
+so a patient guesser gets at most that many tries a day, not five every half hour. The
+caller is the account (a worker signs in from her own phone), so this is also the per-source
+limit.
 """
 from __future__ import annotations
 
@@ -16,6 +20,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from gateway.attempts import FailureCounter
 from gateway.config import HealthWorkerSettings
 from gateway.flows.validators import VALIDATORS
 from gateway.healthworkers.models import HealthWorker
@@ -25,6 +30,7 @@ from gateway.storage.models import Center, utcnow
 
 PIN = re.compile(r"^\d{4,6}$")
 _hasher = PasswordHasher()
+DAY_S = 24 * 3600
 
 
 @dataclass(frozen=True)
@@ -87,9 +93,16 @@ def set_pin(session: Session, worker: HealthWorker, pin: str) -> None:
     session.flush()
 
 
+def daily_failures(conn, rules: HealthWorkerSettings) -> FailureCounter:
+    """The 24-hour wrong-PIN counter per account (kept in Redis)."""
+    return FailureCounter(conn, "vaxgate:hw:pin-failures", rules.max_pin_failures_per_day, DAY_S)
+
+
 def check_pin(session: Session, worker: HealthWorker, pin: str,
-              rules: HealthWorkerSettings, now: dt.datetime | None = None) -> PinCheck:
-    """Verify ``pin``; count failures and lock after ``rules.max_pin_failures`` in a row."""
+              rules: HealthWorkerSettings, now: dt.datetime | None = None,
+              daily: FailureCounter | None = None) -> PinCheck:
+    """Verify ``pin``; count failures and lock after ``rules.max_pin_failures`` in a row,
+    or (with ``daily``) after ``rules.max_pin_failures_per_day`` in 24 hours."""
     now = now or utcnow()
     if locked_until(worker, now):
         return PinCheck(False, 0, locked_until(worker, now))
@@ -98,9 +111,12 @@ def check_pin(session: Session, worker: HealthWorker, pin: str,
         return PinCheck(True)
     worker.failed_pins += 1
     left = rules.max_pin_failures - worker.failed_pins
-    if left <= 0:
+    day_wait = daily.retry_after(str(worker.id)) if daily and daily.fail(str(worker.id)) else 0
+    if left <= 0 or day_wait:
         worker.failed_pins = 0
-        worker.locked_until = now + dt.timedelta(minutes=rules.lock_minutes)
+        lock = max(dt.timedelta(minutes=rules.lock_minutes if left <= 0 else 0),
+                   dt.timedelta(seconds=day_wait))
+        worker.locked_until = now + lock
         return PinCheck(False, 0, worker.locked_until)
     return PinCheck(False, left)
 

@@ -120,7 +120,7 @@ def imports_create() -> Response:
             return error(400, "invalid", str(exc), field=exc.field)
         except (csv.Error, UnicodeError) as exc:
             return error(400, "invalid", f"not a readable CSV file: {exc}", field="file")
-    sweeper.enqueue_after_commit(runtime.redis, runtime.settings, result.beneficiary_ids)
+    sweeper.enqueue_after_commit(runtime.queue_redis, runtime.settings, result.beneficiary_ids)
     return jsonify(result.as_dict())
 
 
@@ -156,7 +156,7 @@ def upstream_resend(event_id: int) -> Response:
         event = session.get(UpstreamEvent, event_id)
         admin_audit(session, g.api_principal.name, "upstream.resend", f"event:{event_id}")
         beneficiary_id = event.beneficiary_id
-    sweeper.enqueue_after_commit(runtime.redis, runtime.settings, [beneficiary_id])
+    sweeper.enqueue_after_commit(runtime.queue_redis, runtime.settings, [beneficiary_id])
     return jsonify({"id": event_id, "status": EventStatus.PENDING.value})
 
 

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from gateway.storage.models import SQL_INTEGER_MAX
+
 _OBJ = {"type": "object"}
 _ERROR = {"description": "error", "content": {"application/json": {
     "schema": {"$ref": "#/components/schemas/Error"}}}}
@@ -10,7 +12,8 @@ _ERRORS = {code: _ERROR for code in ("400", "401", "403", "404")}
 
 
 def _id(name: str) -> dict[str, Any]:
-    return {"name": name, "in": "path", "required": True, "schema": {"type": "integer"}}
+    return {"name": name, "in": "path", "required": True,
+            "schema": {"type": "integer", "minimum": 1, "maximum": SQL_INTEGER_MAX}}
 
 
 def _op(summary: str, *, ok: str = "200", params: list | None = None,

@@ -51,15 +51,17 @@ def _redis(url: str):
 
 
 def _otp(svc: RegistryActions) -> OtpService:
-    return OtpService(svc.settings, svc.db, _redis(svc.settings.redis_url))
+    settings = svc.settings
+    return OtpService(settings, svc.db, _redis(settings.redis_url_for("session")),
+                      _redis(settings.redis_url_for("queue")))
 
 
 def _after_commit(svc: RegistryActions, sms_ids: list[int], beneficiary_ids: list[int]) -> None:
     """Send the ledger SMS and nudge upstream delivery; failures are left to the sweepers."""
     svc._send([i for i in sms_ids if i])
     if svc.settings.upstream.url:
-        upstream.enqueue_after_commit(_redis(svc.settings.redis_url), svc.settings,
-                                      beneficiary_ids)
+        upstream.enqueue_after_commit(_redis(svc.settings.redis_url_for("queue")),
+                                      svc.settings, beneficiary_ids)
 
 
 # --- recognising the caller and the PIN ---------------------------------------------------
@@ -116,7 +118,9 @@ def hw_check_pin(svc: RegistryActions, vars: Vars) -> ActionResult:
         worker = accounts.by_phone(session, vars["phone"])
         if worker is None:
             raise NotFound("not a health worker")
-        verdict = accounts.check_pin(session, worker, str(vars.get("pin", "")), rules)
+        verdict = accounts.check_pin(session, worker, str(vars.get("pin", "")), rules,
+                                     daily=accounts.daily_failures(
+                                         _redis(svc.settings.redis_url_for("session")), rules))
         action = "sign_in" if verdict.ok else ("locked" if verdict.locked_until else "wrong_pin")
         audit.record(session, worker, channel=svc.channel, action=action)
     if verdict.ok:
@@ -150,7 +154,8 @@ def hw_send_otp(svc: RegistryActions, vars: Vars) -> ActionResult:
 def hw_verify_otp(svc: RegistryActions, vars: Vars) -> ActionResult:
     """``ok`` (consent given), ``wrong`` (tries left) or ``expired`` (ask for a new code)."""
     try:
-        phone = _otp(svc).verify(str(vars.get("consent_txn", "")), str(vars.get("otp", "")))
+        phone = _otp(svc).verify(str(vars.get("consent_txn", "")), str(vars.get("otp", "")),
+                                 source=f"caller:{vars['phone']}")
     except OtpMismatch as exc:
         return ActionResult("wrong", {"otp": "", "otp_tries_left": exc.attempts_left})
     except OtpError:

@@ -2,8 +2,8 @@
 
 Columns (header names, any order, case-insensitive): ``name``, ``birth_year``, ``gender``
 (M/F/O or male/female/other), ``phone``, ``pincode`` are required; ``id_type`` +
-``id_last4``, and ``vaccinated_on`` (YYYY-MM-DD) + ``center_code`` + ``dose`` for a
-vaccination done on paper, are optional.
+``id_last4`` (a whole ID number is cut to its last 4 digits), and ``vaccinated_on``
+(YYYY-MM-DD) + ``center_code`` + ``dose`` for a vaccination done on paper, are optional.
 """
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from gateway.phones import InvalidPhone, parse_phone
 from gateway.registry.beneficiaries import ID_TYPES, NO_ID
 
 REQUIRED = ("name", "birth_year", "gender", "phone", "pincode")
+CENTER_CODE = re.compile(r"[A-Za-z0-9_-]{2,16}")  # as gateway.admin.inventory.CenterIn
 GENDERS = {"m": "M", "male": "M", "f": "F", "female": "F", "o": "O", "other": "O"}
 
 
@@ -101,9 +102,12 @@ def _id(raw: dict[str, str]) -> tuple[str, str]:
         return NO_ID, ""
     if id_type not in ID_TYPES:
         raise RowError(f"id_type: {id_type!r} is not one of {', '.join(sorted(ID_TYPES))}")
-    if not re.fullmatch(r"\d{4}", last4):
+    # a whole ID number written on paper is cut to its last 4 digits here, before anything
+    # stores it; the reason never repeats what was typed
+    last4 = re.sub(r"[\s-]", "", last4)
+    if not re.fullmatch(r"[A-Za-z0-9]{0,16}\d{4}", last4):
         raise RowError("id_last4: must be the last 4 digits of the ID")
-    return id_type, last4
+    return id_type, last4[-4:]
 
 
 def _vaccination(raw: dict[str, str], today: dt.date) -> tuple[dt.date | None, str, int]:
@@ -119,4 +123,7 @@ def _vaccination(raw: dict[str, str], today: dt.date) -> tuple[dt.date | None, s
     dose = (raw.get("dose") or "1").strip()
     if dose not in ("1", "2", "3"):
         raise RowError(f"dose: {dose!r} is not 1, 2 or 3")
-    return day, _need(raw, "center_code"), int(dose)
+    code = _need(raw, "center_code")
+    if not CENTER_CODE.fullmatch(code):
+        raise RowError(f"center_code: {code[:20]!r} is not a center code")
+    return day, code, int(dose)

@@ -1,7 +1,10 @@
 """The call-state protocol: one voice call driven through the menu engine.
 
 A call's record lives in the SessionStore (channel "ivr"), keyed by the provider's call id
-(Twilio ``CallSid``, Africa's Talking ``sessionId``), with a TTL:
+(Twilio ``CallSid``, Africa's Talking ``sessionId``), with a TTL. The webhook loads it (and,
+for a new call, the phone's resumable record) and saves what ``CallProtocol.saved`` holds
+afterwards, in one Redis round trip each (``SessionStore.begin_step``/``end_step``); the
+protocol itself does no I/O. A record holds:
 
     state     the engine state (gateway.flows)
     page      the spoken page of a long list (9 = more)
@@ -27,7 +30,7 @@ from gateway.flows import Context, FlowSet, current_screen, resume, start
 from gateway.ivr.voice import MAX_UNPAGED, MORE, REPEAT, Speaker, VoicePrompt, option_for_key
 from gateway.ivr.voice import page_count as count_pages
 from gateway.phones import mask_phone
-from gateway.sessions import Record, SessionStore
+from gateway.sessions import Record
 
 log = logging.getLogger(__name__)
 
@@ -44,34 +47,36 @@ def placeholder_name(recording_url: str) -> str:
 
 
 class CallProtocol:
-    """Answers one provider callback; all state lives in the SessionStore between callbacks."""
+    """Answers one provider callback, given the call's stored record (None for a new call)
+    and, for a new call, the phone's unfinished earlier record (``offered``). What is to be
+    stored afterwards is left in ``saved``: (record, resumable), or None."""
 
-    def __init__(self, flows: FlowSet, store: SessionStore, services: Any, speaker: Speaker,
+    def __init__(self, flows: FlowSet, services: Any, speaker: Speaker,
                  settings: dict[str, Any], today: dt.date, retries: int = 2,
                  on_no_input: NoInputHook | None = None):
-        self.flows, self.store, self.services = flows, store, services
+        self.flows, self.services = flows, services
         self.speaker, self.settings, self.today = speaker, settings, today
         self.retries, self.on_no_input = retries, on_no_input
+        self.saved: tuple[Record, bool] | None = None
 
     # --- callbacks ------------------------------------------------------------------------
 
-    def open(self, call_id: str, phone: str) -> VoicePrompt:
+    def open(self, call_id: str, phone: str, record: Record | None,
+             offered: Record | None = None) -> VoicePrompt:
         """A call starts (or the provider repeats its first request)."""
-        record = self.store.load(call_id)
         if record is not None:
             return self._save(call_id, record, self._current(record))
-        offered = self.store.take_resumable(phone)
         if offered and offered.get("state", {}).get("version") == self.flows.version:
             log.info("offering resume to %s", mask_phone(phone))
             record = {"state": offered["state"], "page": 0, "silence": 0, "resume": True}
             return self._save(call_id, record, self._resume_prompt(record))
         return self._save(call_id, *self._start(phone, None))
 
-    def keys(self, call_id: str, phone: str, digits: str | None) -> VoicePrompt:
+    def keys(self, call_id: str, phone: str, digits: str | None, record: Record | None,
+             offered: Record | None = None) -> VoicePrompt:
         """The caller pressed keys (``digits`` empty or None: nothing before the timeout)."""
-        record = self.store.load(call_id)
         if record is None:
-            return self.open(call_id, phone)
+            return self.open(call_id, phone, None, offered)
         answer = (digits or "").strip().rstrip("#")[:MAX_ANSWER]
         if not answer:
             return self._silence(call_id, phone, record)
@@ -82,11 +87,11 @@ class CallProtocol:
             return self._answer_resume(call_id, phone, record, answer)
         return self._save(call_id, record, self._apply(record, answer))
 
-    def recording(self, call_id: str, phone: str, url: str | None) -> VoicePrompt:
+    def recording(self, call_id: str, phone: str, url: str | None, record: Record | None,
+                  offered: Record | None = None) -> VoicePrompt:
         """A recorded answer arrived (``url`` empty: the caller said nothing)."""
-        record = self.store.load(call_id)
         if record is None:
-            return self.open(call_id, phone)
+            return self.open(call_id, phone, None, offered)
         if not self._is_recording(record) or record.get("resume"):
             return self._save(call_id, record, self._current(record))
         if not url:
@@ -162,10 +167,9 @@ class CallProtocol:
         return bool(screen and screen.voice_record and not record.get("resume"))
 
     def _save(self, call_id: str, record: Record, prompt: VoicePrompt) -> VoicePrompt:
-        """Store the record; an unfinished journey stays resumable for the caller's phone."""
+        """Keep the record to store; an unfinished journey stays resumable for the phone."""
         state = record["state"]
-        resumable = not state.get("done") and bool(state.get("history"))
-        self.store.save(call_id, record, state["vars"]["phone"], resumable=resumable)
+        self.saved = (record, not state.get("done") and bool(state.get("history")))
         return prompt
 
 

@@ -22,5 +22,5 @@ def send_finish_sms(runtime: Runtime, call_id: str, phone: str, lang: str) -> No
                                  lang=lang, dedupe_key=f"ivr:{call_id}:no_input")
         session.flush()
         ids = [message.id]
-    enqueue_after_commit(lambda found: enqueue_messages(runtime.redis, found, queue="notify",
+    enqueue_after_commit(lambda found: enqueue_messages(runtime.queue_redis, found, queue="notify",
                                                         settings=settings.sms), ids)

@@ -3,7 +3,8 @@
 
 Twilio requests must carry a valid ``X-Twilio-Signature`` when the auth token named by
 ``ivr.twilio_auth_token_env`` is set; Africa's Talking requests must carry the secret named
-by ``ivr.africastalking_secret_env`` (``?secret=``, which our callback URLs repeat). A request
+by ``ivr.africastalking_secret_env`` (``?secret=``, which our callback URLs repeat). Without
+one, unsigned requests pass only in a sandbox (gateway/webhook_security.py). A request
 failing that gets 403 and is logged. A malformed request gets 400 with a spoken sentence
 naming the field; a failure inside gets a polite goodbye — never a 500.
 """
@@ -19,6 +20,7 @@ from flask import Blueprint, Response, abort, request, send_from_directory
 from pydantic import BaseModel, Field, ValidationError, field_validator
 from redis.exceptions import LockError, RedisError
 from twilio.request_validator import RequestValidator
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from gateway.config import PROJECT_DIR, IvrSettings
 from gateway.flows import ServiceUnavailable
@@ -29,8 +31,10 @@ from gateway.ivr.twilio_adapter import ActionUrls
 from gateway.ivr.voice import AudioLibrary, Speaker, VoicePrompt
 from gateway.phones import InvalidPhone, mask_phone, parse_phone
 from gateway.runtime import Runtime, get_runtime
-from gateway.sessions import SessionStore
+from gateway.sessions import Record, SessionStore
 from gateway.sms.secrets import read_secret
+from gateway.storage import pg_deadline
+from gateway.webhook_security import is_sandbox
 
 log = logging.getLogger(__name__)
 bp = Blueprint("ivr", __name__)
@@ -91,6 +95,14 @@ def callback(provider: str, step: str = "start") -> Response:
     return _reply(_answer(provider, step, form))
 
 
+@bp.errorhandler(RequestEntityTooLarge)
+def _too_large(exc: RequestEntityTooLarge) -> Response:
+    """A body past MAX_CONTENT_LENGTH still gets the provider's XML, not the app's JSON."""
+    provider = (request.view_args or {}).get("provider", "twilio")
+    return _reply(_message(provider if provider in PROVIDERS else "twilio",
+                           "Invalid request: too large.", "en"), 413)
+
+
 @bp.get("/ivr/audio/<path:name>")
 def audio(name: str) -> Response:
     """Recorded prompts from ``ivr.audio_dir`` (when no ``audio_base_url`` serves them)."""
@@ -104,8 +116,8 @@ def _answer(provider: str, step: str, form: CallRequest) -> str:
     store = SessionStore(runtime.redis, "ivr", settings.session_ttl_seconds,
                          settings.resume_window_seconds)
     try:
-        with store.lock(form.call_id):
-            prompt = _step(_protocol(runtime, store), step, form)
+        with pg_deadline.within(runtime.settings.ussd.step_budget_seconds):
+            prompt = _locked_step(store, _protocol(runtime), step, form)
         return render(prompt, _action_urls(provider), settings)
     except (ServiceUnavailable, RedisError, LockError) as exc:
         log.warning("IVR step for %s could not be served: %s", mask_phone(form.phone), exc)
@@ -118,21 +130,37 @@ def _answer(provider: str, step: str, form: CallRequest) -> str:
         return _message(provider, text, "en")
 
 
-def _step(protocol: CallProtocol, step: str, form: CallRequest) -> VoicePrompt:
+def _locked_step(store: SessionStore, protocol: CallProtocol, step: str,
+                 form: CallRequest) -> VoicePrompt:
+    """One callback in two Redis round trips, as on USSD: lock + load (and, for a new call,
+    the phone's resumable record), then save + resume copy + unlock."""
+    opened = store.begin_step(form.call_id, form.phone)
+    if opened.status != "ok":
+        raise LockError("another callback of this call is still being answered")
+    try:
+        return _step(protocol, step, form, opened.record, opened.offered)
+    finally:
+        record, resumable = protocol.saved or (None, False)
+        store.end_step(form.call_id, opened, form.phone, record, resumable)
+
+
+def _step(protocol: CallProtocol, step: str, form: CallRequest, record: Record | None,
+          offered: Record | None) -> VoicePrompt:
     if step == "record" or (step == "start" and form.recording_url):
-        return protocol.recording(form.call_id, form.phone, form.recording_url)
+        return protocol.recording(form.call_id, form.phone, form.recording_url, record,
+                                  offered)
     if step == "gather" or (step == "start" and form.digits is not None):
-        return protocol.keys(form.call_id, form.phone, form.digits)
-    return protocol.open(form.call_id, form.phone)
+        return protocol.keys(form.call_id, form.phone, form.digits, record, offered)
+    return protocol.open(form.call_id, form.phone, record, offered)
 
 
-def _protocol(runtime: Runtime, store: SessionStore) -> CallProtocol:
+def _protocol(runtime: Runtime) -> CallProtocol:
     settings = runtime.settings
     services = runtime.registry_actions("ivr")
     base = settings.ivr.audio_base_url or _public_base() + "/ivr/audio"
     speaker = Speaker(runtime.flows, frozenset(settings.ivr.voices),
                       AudioLibrary(_audio_dir(settings.ivr), base))
-    return CallProtocol(runtime.flows, store, services, speaker, runtime.engine_settings(),
+    return CallProtocol(runtime.flows, services, speaker, runtime.engine_settings(),
                         runtime.today(),
                         retries=settings.ivr.no_input_retries,
                         on_no_input=lambda call_id, phone, lang: send_finish_sms(
@@ -158,17 +186,25 @@ def _parse(provider: str) -> CallRequest | str:
 
 
 def _authentic(provider: str) -> bool:
+    """Signed (Twilio) or carrying the secret (AT); unsigned only in a sandbox deployment."""
     settings = get_runtime().settings.ivr
     if provider == "twilio":
         token = read_secret(settings.twilio_auth_token_env)
         if not token:
-            return True
+            return _unsigned_allowed(provider)
         signature = request.headers.get("X-Twilio-Signature", "")
         return bool(signature) and RequestValidator(token).validate(
             _public_url(), request.form.to_dict(), signature)
     secret = read_secret(settings.africastalking_secret_env)
+    if not secret:
+        return _unsigned_allowed(provider)
     given = request.args.get("secret", "")
-    return not secret or hmac.compare_digest(given.encode(), secret.encode())
+    return hmac.compare_digest(given.encode(), secret.encode())
+
+
+def _unsigned_allowed(provider: str) -> bool:
+    settings = get_runtime().settings
+    return provider not in settings.ivr.providers and is_sandbox(settings)
 
 
 def _public_base() -> str:

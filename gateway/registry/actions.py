@@ -125,7 +125,7 @@ class RegistryActions:
                  {"date_label": i18n.format_date(d, lang)}) for d in dates[:LIST_LIMIT]])
 
     def list_centers(self, vars: Vars) -> ActionResult:
-        found = self._search(vars, date=_parse_date(vars.get("date")))
+        found = self._search(vars, date=_parse_date(vars.get("date")), districts=True)
         scope, ranked = centers.rank_centers(found.slots, found.pincode, found.districts)
         return ActionResult("ok" if ranked else "none", {"search_scope": scope}, items=[
             Item(str(c.center_id), c.center_name,
@@ -155,9 +155,9 @@ class RegistryActions:
                                                      today=self.today, phone=vars["phone"],
                                                      channel=self.channel)
                 else:
-                    _check_owner(session, beneficiary_id, vars["phone"])
                     booked = appointments.book(session, beneficiary_id, slot_id,
-                                               today=self.today, channel=self.channel)
+                                               today=self.today, channel=self.channel,
+                                               phone=vars["phone"])
                 info = _appointment_vars(booked, vars.get("lang"))
                 center_pincode = booked.slot.center.pincode
                 event = "rescheduled" if reschedule_id else "booked"
@@ -201,8 +201,10 @@ class RegistryActions:
 
     # --- helpers ------------------------------------------------------------------------
 
-    def _search(self, vars: Vars, date: dt.date | None = None) -> _Search:
-        """Free slots for the chosen person's age group near their pincode."""
+    def _search(self, vars: Vars, date: dt.date | None = None,
+                districts: bool = False) -> _Search:
+        """Free slots for the chosen person's age group near their pincode; with
+        ``districts``, also the districts of that pincode (only the center list ranks)."""
         with self.db.read() as session:
             pincode, birth_year = _person_of(session, vars)
             group = beneficiaries.age_group(birth_year, self.today)
@@ -210,10 +212,10 @@ class RegistryActions:
             slots = (self.availability.free_slots(session, pincode, group, days)
                      if self.availability else
                      centers.free_slots_in_circle(session, pincode, group, days))
-            districts = centers.districts_of_pincode(session, pincode)
+            home = centers.districts_of_pincode(session, pincode) if districts else set()
         now = self._now()
         slots = [s for s in slots if (s.date, s.end_time) > (now.date(), now.time())]
-        return _Search(pincode, districts, slots)
+        return _Search(pincode, home, slots)
 
     def _bookable_dates(self) -> list[dt.date]:
         days = self.settings.booking.days_ahead
@@ -246,12 +248,6 @@ def _parse_date(value: Any) -> dt.date | None:
         return dt.date.fromisoformat(str(value))
     except ValueError:
         raise NotFound(f"no such date {value!r}") from None
-
-
-def _check_owner(session, beneficiary_id: int, phone: str) -> None:
-    person = session.get(Beneficiary, beneficiary_id)
-    if person is None or person.phone != phone:
-        raise NotFound("beneficiary not registered on this phone")
 
 
 def _person_vars(person: Beneficiary) -> Vars:

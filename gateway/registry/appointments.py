@@ -13,7 +13,8 @@ import secrets
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from gateway.registry.beneficiaries import age_group
 from gateway.registry.errors import AlreadyBooked, NotFound, SlotFull, WrongAgeGroup
@@ -44,14 +45,18 @@ def active_appointment(session: Session, beneficiary_id: int) -> Appointment | N
 
 
 def book(session: Session, beneficiary_id: int, slot_id: int, *, today: dt.date,
-         channel: str = "ussd", place_taken: bool = False) -> Appointment:
+         channel: str = "ussd", place_taken: bool = False,
+         phone: str | None = None) -> Appointment:
     """Take one place in ``slot_id`` for the beneficiary. Raises SlotFull, AlreadyBooked...
 
     ``place_taken``: the place is already counted (a waitlist hold being claimed).
+    ``phone``: the beneficiary must be registered on it (NotFound otherwise).
+    The returned appointment has its beneficiary, slot and center loaded (no lazy loads
+    inside the write transaction).
     """
     beneficiary = session.get(Beneficiary, beneficiary_id)
-    slot = session.get(Slot, slot_id)
-    if beneficiary is None or slot is None:
+    slot = session.get(Slot, slot_id, options=[joinedload(Slot.center)])
+    if beneficiary is None or slot is None or (phone and beneficiary.phone != phone):
         raise NotFound("beneficiary or slot does not exist")
     person_group = age_group(beneficiary.birth_year, today)
     if slot.age_group != person_group:
@@ -62,6 +67,8 @@ def book(session: Session, beneficiary_id: int, slot_id: int, *, today: dt.date,
     if not place_taken:
         _take_place(session, slot_id)
     appointment = _insert_appointment(session, beneficiary_id, slot_id, channel)
+    set_committed_value(appointment, "beneficiary", beneficiary)  # known: no SELECT
+    set_committed_value(appointment, "slot", slot)
     upstream_events.record_appointment(session, appointment, "booked")
     return appointment
 

@@ -34,18 +34,25 @@ class AvailabilityCache:
 
     def free_slots(self, session: Session, pincode: str, age_group: str,
                    dates: list[dt.date]) -> list[FreeSlot]:
-        """The cached answer, or the database's (then cached). Redis trouble skips the cache."""
+        """The cached answer, or the database's (then cached). Redis trouble skips the cache.
+
+        One round trip on a hit: the circle's version and the entry come in one MGET, and
+        an entry counts only if it was made at the current version."""
+        version_key, key = self._keys(pincode, age_group, dates)
         try:
-            key = self._key(pincode, age_group, dates)
-            cached = self.client.get(key)
+            version, cached = self.client.mget(version_key, key)
         except redis.RedisError as exc:
             log.warning("availability cache unavailable: %s", exc)
             return centers.free_slots_in_circle(session, pincode, age_group, dates)
+        version = version or b"0"
         if cached is not None:
-            return [_decode(row) for row in json.loads(cached)]
+            made_at, _, rows = cached.partition(b"|")
+            if made_at == version:
+                return [_decode(row) for row in json.loads(rows)]
         slots = centers.free_slots_in_circle(session, pincode, age_group, dates)
         try:
-            self.client.set(key, json.dumps([_encode(s) for s in slots]), px=self.ttl_ms)
+            payload = version + b"|" + json.dumps([_encode(s) for s in slots]).encode()
+            self.client.set(key, payload, px=self.ttl_ms)
         except redis.RedisError:
             pass
         return slots
@@ -57,11 +64,12 @@ class AvailabilityCache:
         except redis.RedisError as exc:  # entries expire within ttl_seconds anyway
             log.warning("could not invalidate availability cache: %s", exc)
 
-    def _key(self, pincode: str, age_group: str, dates: list[dt.date]) -> str:
+    @staticmethod
+    def _keys(pincode: str, age_group: str, dates: list[dt.date]) -> tuple[str, str]:
+        """(the circle's version counter, the entry) for this question."""
         circle = pincode[:2]
-        version = int(self.client.get(f"{PREFIX}version:{circle}") or 0)
         span = ",".join(d.isoformat() for d in dates)
-        return f"{PREFIX}{circle}:{version}:{age_group}:{span}"
+        return f"{PREFIX}version:{circle}", f"{PREFIX}{circle}:{age_group}:{span}"
 
 
 def _encode(slot: FreeSlot) -> list:

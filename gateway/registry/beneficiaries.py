@@ -75,14 +75,12 @@ def register(session: Session, person: NewBeneficiary, *, today: dt.date, min_ag
     validate(person, today, min_age)
     _lock_phone(session, person.phone, person.language)
     key = name_key(person.name)
-    existing = session.scalar(select(Beneficiary).where(
-        Beneficiary.phone == person.phone, Beneficiary.name_key == key,
-        Beneficiary.birth_year == person.birth_year))
-    if existing:
-        return existing, False
-    count = count_for_phone(session, person.phone)
-    if count >= cap:
-        raise BeneficiaryCapReached(count, cap)
+    on_phone = list_for_phone(session, person.phone)  # at most ``cap`` rows: one query
+    for existing in on_phone:
+        if existing.name_key == key and existing.birth_year == person.birth_year:
+            return existing, False
+    if len(on_phone) >= cap:
+        raise BeneficiaryCapReached(len(on_phone), cap)
     beneficiary = Beneficiary(
         phone=person.phone, name=" ".join(person.name.split()), name_key=key,
         birth_year=person.birth_year, gender=person.gender, id_type=person.id_type,
@@ -105,13 +103,17 @@ def list_for_phone(session: Session, phone: str) -> list[Beneficiary]:
                                 .order_by(Beneficiary.id)))
 
 
-def _lock_phone(session: Session, phone: str, language: str) -> PhoneProfile:
-    """Ensure the phone's profile row exists, then hold its row lock until commit."""
+def _lock_phone(session: Session, phone: str, language: str) -> None:
+    """Ensure the phone's profile row exists, then hold its row lock until commit.
+
+    On SQLite the INSERT has already taken the database's single write lock (held until
+    commit), so only PostgreSQL needs the row lock."""
     insert = _dialect_insert(session)
     session.execute(insert(PhoneProfile).values(phone=phone, language=language)
                     .on_conflict_do_nothing(index_elements=["phone"]))
-    return session.scalars(select(PhoneProfile).where(PhoneProfile.phone == phone)
-                           .with_for_update().execution_options(populate_existing=True)).one()
+    if session.get_bind().dialect.name != "sqlite":
+        session.execute(select(PhoneProfile.phone).where(PhoneProfile.phone == phone)
+                        .with_for_update())
 
 
 def _dialect_insert(session: Session):

@@ -16,6 +16,8 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, render_template, request, stream_with_context
 
+from gateway.admin.audit import record_export
+from gateway.api.views import key_principal
 from gateway.reminders import daylists, reach
 from gateway.runtime import get_runtime
 from gateway.sms import webhooks
@@ -42,16 +44,27 @@ def _out_of_scope(district: str, writes: bool = False) -> Response | None:
 
     Deployment keys (``otp.api_keys_env``) see everything; a district key sees its own.
     """
-    from gateway.api.views import key_principal
-
     who = key_principal()
     if who is None:
         return None
     if writes and not who.can_write:
         return webhooks._error(403, "forbidden", f"the {who.role} role cannot do this")
-    if who.district and who.district != district:
-        return webhooks._error(403, "forbidden", f"this key is for {who.district} only")
+    if who.scope and who.scope != district:
+        return webhooks._error(403, "forbidden", f"this key is for {who.scope} only")
     return None
+
+
+def _record_export(target: str, **detail: Any) -> None:
+    """Audit that this request's key took personal data out (``export``, who, what)."""
+    who = key_principal()
+    with get_runtime().db.write() as session:
+        record_export(session, who.name if who else "deployment key", target, **detail)
+
+
+def _key_scope() -> str | None:
+    """The district an SQL API key is limited to (None: a deployment key or all districts)."""
+    who = key_principal()
+    return who.scope if who is not None else None
 
 
 class BadField(ValueError):
@@ -77,16 +90,17 @@ def day_list(center_id: int) -> Response:
     if fmt not in FORMATS:
         raise BadField("format", f"must be one of {', '.join(FORMATS)}")
     runtime = get_runtime()
-    with runtime.db.read() as session:
+    with runtime.db.report() as session:
         center = session.get(Center, center_id)
     if center is None:
         return webhooks._error(404, "not_found", f"no center {center_id}")
     denied = _out_of_scope(center.district)
     if denied is not None:
         return denied
+    _record_export(f"day list {center.code}", date=day.isoformat(), format=fmt)
     if fmt == "csv":
         return _csv(center, day)
-    with runtime.db.read() as session:
+    with runtime.db.report() as session:
         rows = list(daylists.day_rows(session, center.id, day, runtime.settings, utcnow()))
     if fmt == "html":
         return Response(render_template("reminders/day_list.html", center=center, day=day,
@@ -101,7 +115,7 @@ def _csv(center, day: dt.date) -> Response:
     runtime = get_runtime()
 
     def generate():
-        with runtime.db.read() as session:
+        with runtime.db.report() as session:
             rows = daylists.day_rows(session, center.id, day, runtime.settings, utcnow())
             yield from daylists.csv_lines(rows, runtime.settings)
 
@@ -119,7 +133,7 @@ def district_report(district: str) -> Response:
     denied = _out_of_scope(district)
     if denied is not None:
         return denied
-    with runtime.db.read() as session:
+    with runtime.db.report() as session:
         report = reach.district_report(session, district[:40], days, runtime.settings,
                                        utcnow())
     return jsonify(report)
@@ -138,7 +152,7 @@ def resend(district: str) -> Response:
         ids = reach.resend_not_reached(session, district[:40], days, runtime.settings,
                                        utcnow())
     if ids:
-        enqueue_messages(runtime.redis, ids, queue="bulk", settings=runtime.settings.sms)
+        enqueue_messages(runtime.queue_redis, ids, queue="bulk", settings=runtime.settings.sms)
     response = jsonify({"district": district, "resent": len(ids)})
     response.status_code = 202
     return response
@@ -154,7 +168,8 @@ def phone_history() -> Response:
     except ValueError as exc:
         raise BadField("phone", str(exc)) from None
     with get_runtime().db.read() as session:
-        messages = reach.phone_history(session, phone)
+        messages = reach.phone_history(session, phone, district=_key_scope())
+    _record_export("phone history", phone=mask_phone(phone), messages=len(messages))
     return jsonify({"phone": mask_phone(phone), "messages": messages})
 
 

@@ -22,14 +22,14 @@ def plan_reminders() -> dict[str, int]:
     """Create every due reminder in the ledger (exactly once) and enqueue it on ``bulk``."""
     ctx = _context()
     return sweeper.sweep_reminders(ctx.db, ctx.settings, enqueue=lambda ids: (
-        outbox.enqueue_messages(ctx.redis, ids, queue="bulk", settings=ctx.settings.sms)))
+        outbox.enqueue_messages(ctx.queue_redis, ids, queue="bulk", settings=ctx.settings.sms)))
 
 
 def run_waitlist() -> int:
     """Give back expired holds and offer free places, first come first served."""
     ctx = _context()
     offers = waitlist.run(ctx.db, ctx.settings)
-    outbox.enqueue_messages(ctx.redis, offers, queue="notify", settings=ctx.settings.sms)
+    outbox.enqueue_messages(ctx.queue_redis, offers, queue="notify", settings=ctx.settings.sms)
     return len(offers)
 
 

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from gateway.admin.stats import district_phones
 from gateway.config import Settings
 from gateway.reminders import planner, texts
 from gateway.reminders.daylists import _batches, _bookings_query, reminder_states
@@ -105,10 +106,14 @@ def _resend(session: Session, appointment_id: int, zone: ZoneInfo) -> int | None
     return message.id
 
 
-def phone_history(session: Session, phone: str, limit: int = 200) -> list[dict]:
-    """Every message to ``phone`` (newest first) with every send attempt."""
-    messages = session.scalars(select(Message).where(Message.phone == phone)
-                               .order_by(Message.id.desc()).limit(limit)).all()
+def phone_history(session: Session, phone: str, limit: int = 200,
+                  district: str | None = None) -> list[dict]:
+    """Every message to ``phone`` (newest first) with every send attempt; with ``district``,
+    nothing unless the phone has an appointment there (a district sees only its people)."""
+    query = select(Message).where(Message.phone == phone)
+    if district:
+        query = query.where(Message.phone.in_(district_phones(district)))
+    messages = session.scalars(query.order_by(Message.id.desc()).limit(limit)).all()
     attempts: dict[int, list[SendAttempt]] = {}
     for attempt in session.scalars(select(SendAttempt).where(
             SendAttempt.message_id.in_([m.id for m in messages])).order_by(SendAttempt.id)):

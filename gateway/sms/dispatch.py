@@ -49,15 +49,24 @@ class SmsContext:
     router: Router
     breakers: dict[str, pybreaker.CircuitBreaker] = field(default_factory=dict)
     limiter: RateLimiter | None = None
+    queue_redis: redis.Redis | None = None  # RQ queues and locks; None: ``redis``
+
+    def __post_init__(self) -> None:
+        if self.queue_redis is None:
+            self.queue_redis = self.redis
 
     @classmethod
-    def build(cls, settings: Settings, db: Database, redis_conn: redis.Redis) -> SmsContext:
-        """Providers from settings, with a Redis-shared breaker and rate limit for each."""
+    def build(cls, settings: Settings, db: Database, redis_conn: redis.Redis,
+              queue_conn: redis.Redis | None = None) -> SmsContext:
+        """Providers from settings, with a Redis-shared breaker and rate limit for each.
+
+        ``redis_conn`` holds what may expire (OTP codes, breakers, rate limits);
+        ``queue_conn`` the RQ queues the jobs go to (default: the same Redis)."""
         providers = build_providers(settings, db=db)
         return cls(settings=settings, db=db, redis=redis_conn, providers=providers,
                    router=Router(list(providers), settings.sms.routes),
                    breakers={n: build_breaker(n, redis_conn, settings.sms) for n in providers},
-                   limiter=RateLimiter(redis_conn))
+                   limiter=RateLimiter(redis_conn), queue_redis=queue_conn)
 
 
 @dataclass(frozen=True)

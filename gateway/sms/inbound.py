@@ -72,6 +72,11 @@ def parse(text: str) -> Command:
     return Command(found[0], argument, found[1])
 
 
+def without_controls(text: str) -> str:
+    """``text`` without control characters other than tab and line breaks."""
+    return "".join(ch for ch in text or "" if ch in "\t\n\r" or unicodedata.category(ch) != "Cc")
+
+
 @dataclass
 class Reply:
     """What the handler decided: texts to send back, and follow-up work after commit."""
@@ -94,6 +99,7 @@ class InboundSms:
 
     def receive(self, phone: str, text: str, message_key: str) -> list[int]:
         """Answer the SMS ``text`` from E.164 ``phone``; ``message_key`` names it uniquely."""
+        text = without_controls(text)  # NUL & co. mean nothing in an SMS (PostgreSQL refuses NUL)
         command = parse(text)
         log.info("inbound %s from %s", command.name, mask_phone(phone))
         key = f"inbound:{message_key}"[:110]

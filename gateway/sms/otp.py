@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import redis
 
+from gateway.attempts import FailureCounter
 from gateway.config import Settings
 from gateway.sms import otp_codes, outbox
 from gateway.sms.errors import OtpLocked, OtpMismatch, OtpNotFound, OtpRateLimited
@@ -38,11 +39,13 @@ class OtpRequest:
 class OtpService:
     """Issue and verify codes; state in Redis, the SMS in the SQL ledger."""
 
-    def __init__(self, settings: Settings, db: Database, redis_conn: redis.Redis):
+    def __init__(self, settings: Settings, db: Database, redis_conn: redis.Redis,
+                 queue_conn: redis.Redis | None = None):
         self.settings = settings
         self.config = settings.otp
         self.db = db
-        self.redis = redis_conn
+        self.redis = redis_conn  # codes and counters (session Redis)
+        self.queues = queue_conn or redis_conn  # the SMS job (queue Redis)
 
     def request(self, phone: str, lang: str = "en") -> OtpRequest:
         """Send a fresh code to the E.164 ``phone``; raises OtpRateLimited when too soon."""
@@ -61,26 +64,56 @@ class OtpService:
                                                  "tries": 0, "message_id": message_id})
         self.redis.expire(self._key(txn), ttl)
         otp_codes.seal(self.redis, self.settings.secret_key, message_id, code, ttl)
-        outbox.enqueue_messages(self.redis, [message_id], queue="otp", settings=self.settings.sms)
+        outbox.enqueue_messages(self.queues, [message_id], queue="otp", settings=self.settings.sms)
         return OtpRequest(txn, message_id, expires_at)
 
-    def verify(self, txn: str, code: str) -> str:
-        """Return the phone if ``code`` is right; each transaction verifies at most once."""
+    def verify(self, txn: str, code: str, source: str = "") -> str:
+        """Return the phone if ``code`` is right; each transaction verifies at most once.
+
+        Wrong codes are limited per transaction (``max_attempts``), per phone across its
+        codes and per ``source`` (the client's IP, or the caller) in an hour: past those,
+        OtpRateLimited even for the right code.
+        """
         key = self._key(txn)
         state = self.redis.hgetall(key)
         if not state:
             raise OtpNotFound("no such code, or it expired: request a new one")
+        phone = state[b"phone"].decode()
+        failures = self._failures(phone, source)
+        self._check_failures(failures)
         tries = self.redis.hincrby(key, "tries", 1)
         if tries <= self.config.max_attempts and hmac.compare_digest(
                 state[b"mac"].decode(), self._mac(txn, code)):
             self.redis.delete(key)
             otp_codes.forget(self.redis, int(state[b"message_id"]))
-            return state[b"phone"].decode()
+            return phone
+        for counter, counted in failures:
+            counter.fail(counted)
         left = self.config.max_attempts - tries
         if left <= 0:
             self.redis.delete(key)
             raise OtpLocked("too many wrong codes: request a new one")
         raise OtpMismatch(f"wrong code; {left} tries left", attempts_left=left)
+
+    def _failures(self, phone: str, source: str) -> list[tuple[FailureCounter, str]]:
+        """(counter, key) of the wrong-code limits this verification counts against."""
+        per_phone = FailureCounter(self.redis, f"{PREFIX}:fail:phone",
+                                   self.config.max_failures_per_phone_per_hour, HOUR_S)
+        limits = [(per_phone, phone)]
+        if source:
+            limits.append((FailureCounter(self.redis, f"{PREFIX}:fail:source",
+                                          self.config.max_failures_per_source_per_hour, HOUR_S),
+                           source))
+        return limits
+
+    @staticmethod
+    def _check_failures(failures: list[tuple[FailureCounter, str]]) -> None:
+        reasons = ("for this phone", "from your address")
+        for (counter, key), what in zip(failures, reasons, strict=False):
+            wait = counter.retry_after(key)
+            if wait:
+                raise OtpRateLimited(f"too many wrong codes {what}; try again in {wait} s",
+                                     retry_after=wait)
 
     def _check_limits(self, phone: str) -> None:
         """Resend cooldown, then the hourly cap, both per phone."""
@@ -89,13 +122,11 @@ class OtpService:
             wait = self.redis.ttl(f"{PREFIX}:cooldown:{phone}")
             raise OtpRateLimited(f"a code was just sent; try again in {max(wait, 1)} s",
                                  retry_after=wait)
-        hourly = f"{PREFIX}:hourly:{phone}"
-        count = self.redis.incr(hourly)
-        if count == 1:
-            self.redis.expire(hourly, HOUR_S)
-        if count > self.config.max_per_phone_per_hour:
-            wait = self.redis.ttl(hourly)
-            raise OtpRateLimited(f"too many codes this hour; try again in {max(wait, 1)} s",
+        hourly = FailureCounter(self.redis, f"{PREFIX}:hourly",
+                                self.config.max_per_phone_per_hour, HOUR_S)
+        if hourly.fail(phone) > self.config.max_per_phone_per_hour:
+            wait = hourly.retry_after(phone)
+            raise OtpRateLimited(f"too many codes this hour; try again in {wait} s",
                                  retry_after=wait)
 
     def _key(self, txn: str) -> str:

@@ -17,6 +17,9 @@ from gateway.storage.ledger import AttemptOutcome, Message, MessageKind, Message
 from gateway.storage.models import utcnow
 
 QUEUED_GRACE_S = 5  # between a commit and its enqueue
+# RQ job states that will still run the send. Not "started": a worker killed mid-send leaves
+# its job "started" until RQ's maintenance (minutes later); the claim makes a second run safe.
+WAITING_JOB_STATES = {b"queued", b"scheduled", b"deferred"}
 BATCH = 2000
 RESEND_KINDS = (MessageKind.OTP.value, MessageKind.CONFIRMATION.value)
 Q, SENDING, SENT = (MessageStatus.QUEUED.value, MessageStatus.SENDING.value,
@@ -74,18 +77,19 @@ def _accepted_by(session, message: Message) -> set[str]:
 
 
 def _requeue(ctx: SmsContext, now: dt.datetime) -> int:
-    """Enqueue ``queued`` messages whose RQ job is gone (Redis restarted, enqueue lost)."""
+    """Enqueue ``queued`` messages with no RQ job waiting to send them (Redis restarted, an
+    enqueue lost, a worker killed mid-send, retries used up)."""
     with ctx.db.read() as session:
         rows = session.execute(select(Message.id, Message.kind).where(
             Message.status == Q, Message.updated_at < now - dt.timedelta(seconds=QUEUED_GRACE_S))
             .order_by(Message.id).limit(BATCH)).all()
     if not rows:
         return 0
-    pipe = ctx.redis.pipeline()
+    pipe = ctx.queue_redis.pipeline()
     for message_id, _ in rows:
-        pipe.exists(f"rq:job:{outbox.job_id(message_id)}")
-    missing = [(mid, kind) for (mid, kind), exists in zip(rows, pipe.execute(), strict=True)
-               if not exists]
+        pipe.hget(f"rq:job:{outbox.job_id(message_id)}", "status")
+    missing = [(mid, kind) for (mid, kind), state in zip(rows, pipe.execute(), strict=True)
+               if state not in WAITING_JOB_STATES]
     _enqueue(ctx, missing)
     return len(missing)
 
@@ -96,4 +100,4 @@ def _enqueue(ctx: SmsContext, messages: list[tuple[int, str]]) -> None:
     for message_id, kind in messages:
         groups.setdefault(outbox.queue_for(kind), []).append(message_id)
     for queue, ids in groups.items():
-        outbox.enqueue_messages(ctx.redis, ids, queue=queue, settings=ctx.settings.sms)
+        outbox.enqueue_messages(ctx.queue_redis, ids, queue=queue, settings=ctx.settings.sms)

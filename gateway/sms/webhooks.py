@@ -1,7 +1,7 @@
 """Blueprint ``sms``: delivery reports from providers and the OTP API for web portals.
 
 - ``POST /sms/twilio/status``: Twilio status callback; ``X-Twilio-Signature`` is checked
-  with the SDK's ``RequestValidator`` whenever a Twilio auth token is configured.
+  with the SDK's ``RequestValidator``; unsigned ones pass only in a sandbox deployment.
 - ``POST /sms/africastalking/delivery``: AT delivery report; needs the provider's
   ``webhook_secret_env`` secret as ``?secret=`` or in the ``sms.webhook_secret_header``.
 - ``POST /sms/twilio/inbound`` and ``POST /sms/africastalking/inbound``: inbound commands
@@ -30,6 +30,8 @@ from gateway.sms.otp import OtpService
 from gateway.sms.outbox import enqueue_messages
 from gateway.sms.reports import AFRICASTALKING_STATUS, TWILIO_STATUS, apply_report
 from gateway.sms.secrets import mask_phone, read_secret
+from gateway.storage import pg_deadline
+from gateway.webhook_security import is_sandbox
 
 bp = Blueprint("sms", __name__)
 log = logging.getLogger("vaxgate.sms")
@@ -144,8 +146,8 @@ def twilio_status() -> Response:
 
 def _twilio_signature_ok() -> bool:
     tokens = _twilio_tokens()
-    if not tokens:
-        return True
+    if not tokens:  # unsigned only in a sandbox (gateway/webhook_security.py)
+        return is_sandbox(get_runtime().settings)
     signature = request.headers.get("X-Twilio-Signature", "")
     url = _public_url()
     return bool(signature) and any(
@@ -227,7 +229,8 @@ def africastalking_inbound() -> Response:
 def _receive(phone: str, text: str, key: str) -> None:
     runtime = get_runtime()
     InboundSms(runtime.db, runtime.settings, enqueue=lambda ids, queue: enqueue_messages(
-        runtime.redis, ids, queue=queue, settings=runtime.settings.sms)).receive(phone, text, key)
+        runtime.queue_redis, ids, queue=queue, settings=runtime.settings.sms)
+               ).receive(phone, text, key)
 
 
 # ---- OTP API ---------------------------------------------------------------------------
@@ -237,16 +240,19 @@ def _otp_api(schema: type[_Payload]):
     def decorate(view):
         @functools.wraps(view)
         def endpoint() -> Response:
-            denied = _check_api_key()
-            if denied is not None:
-                return denied
-            body = _parse(schema, _json_or_form())
-            if isinstance(body, Response):
-                return body
-            try:
-                return view(body)
-            except OtpError as exc:
-                return _otp_error(exc)
+            # a portal waits for this answer: a silent database is a quick 503 (try again),
+            # bounded like a USSD step, not one client deadline per round trip
+            with pg_deadline.within(get_runtime().settings.ussd.step_budget_seconds):
+                denied = _check_api_key()
+                if denied is not None:
+                    return denied
+                body = _parse(schema, _json_or_form())
+                if isinstance(body, Response):
+                    return body
+                try:
+                    return view(body)
+                except OtpError as exc:
+                    return _otp_error(exc)
         return endpoint
     return decorate
 
@@ -268,13 +274,13 @@ def otp_request(body: OtpRequestBody) -> Response:
 @_otp_api(OtpVerifyBody)
 def otp_verify(body: OtpVerifyBody) -> Response:
     """Check a code; each transaction verifies once, with at most N wrong tries."""
-    _otp().verify(body.transaction_id, body.code)
+    _otp().verify(body.transaction_id, body.code, source=f"ip:{request.remote_addr}")
     return jsonify({"verified": True})
 
 
 def _otp() -> OtpService:
     runtime = get_runtime()
-    return OtpService(runtime.settings, runtime.db, runtime.redis)
+    return OtpService(runtime.settings, runtime.db, runtime.redis, runtime.queue_redis)
 
 
 def _otp_error(exc: OtpError) -> Response:

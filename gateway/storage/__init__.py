@@ -13,6 +13,7 @@ from gateway.storage.ledger import (
     SendAttempt,
 )
 from gateway.storage.models import (
+    SQL_INTEGER_MAX,
     Appointment,
     AppointmentEvent,
     AppointmentStatus,
@@ -25,6 +26,7 @@ from gateway.storage.models import (
 from gateway.upstream.models import UpstreamEvent  # noqa: E402
 
 __all__ = [
+    "SQL_INTEGER_MAX",
     "AttemptOutcome",
     "Message",
     "OptOut",

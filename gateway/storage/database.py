@@ -10,19 +10,25 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy import Engine, create_engine, event, inspect, make_url
 from sqlalchemy.orm import Session, sessionmaker
+
+from . import pg_deadline
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 SQLITE_BUSY_TIMEOUT_S = 30
+# the client gives up this long after the server's statement_timeout would have fired
+PG_DEADLINE_MARGIN_S = 0.5
 
 
 class Database:
     """One engine per process, with read and write session factories."""
 
-    def __init__(self, url: str, echo: bool = False, timeout_s: float = SQLITE_BUSY_TIMEOUT_S):
+    def __init__(self, url: str, echo: bool = False, timeout_s: float = SQLITE_BUSY_TIMEOUT_S,
+                 replica_url: str = ""):
         """``timeout_s`` bounds lock waits and statements: short for web requests (a USSD step
-        must answer within the aggregator's budget), long for workers and the CLI."""
+        must answer within the aggregator's budget), long for workers and the CLI.
+        ``replica_url``: a read replica for :meth:`report` (its statements may run longer)."""
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
         self.engine = _create_engine(url, echo, timeout_s)
@@ -30,11 +36,22 @@ class Database:
             else self.engine
         self._reader = sessionmaker(self.engine, expire_on_commit=False)
         self._writer = sessionmaker(writer, expire_on_commit=False)
+        self.replica = _create_engine(replica_url, echo, SQLITE_BUSY_TIMEOUT_S) \
+            if replica_url else None
+        self._reporter = sessionmaker(self.replica or self.engine, expire_on_commit=False)
 
     @contextmanager
     def read(self) -> Iterator[Session]:
         """A session for queries. Closing it ends the transaction; loaded objects stay usable."""
         with self._reader() as session:
+            yield session
+
+    @contextmanager
+    def report(self) -> Iterator[Session]:
+        """A session for reads that may be seconds stale (day lists, exports, reports,
+        statistics): on the replica when there is one. Never for a caller's path (eligibility,
+        free slots, booking, OTP): those read the primary with :meth:`read`."""
+        with self._reporter() as session:
             yield session
 
     @contextmanager
@@ -51,6 +68,8 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+        if self.replica is not None:
+            self.replica.dispose()
 
 
 def _create_engine(url: str, echo: bool, timeout_s: float) -> Engine:
@@ -60,10 +79,18 @@ def _create_engine(url: str, echo: bool, timeout_s: float) -> Engine:
             connect_args = {"connect_timeout": max(1, int(timeout_s)),
                             "options": f"-c statement_timeout={int(timeout_s * 1000)}"
                                        f" -c lock_timeout={int(timeout_s * 1000)}"}
+            if make_url(url).get_driver_name() == "psycopg2":
+                # the server's timeouts cannot fire for a query that never reaches it
+                pg_deadline.install()
+                connect_args["connection_factory"] = pg_deadline.deadline_connection(
+                    timeout_s + PG_DEADLINE_MARGIN_S)
         return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20,
-                             pool_timeout=timeout_s, connect_args=connect_args)
+                             pool_timeout=timeout_s, connect_args=connect_args,
+                             hide_parameters=True)
     _ensure_sqlite_folder(url)
-    engine = create_engine(url, echo=echo, connect_args={"timeout": timeout_s})
+    # hide_parameters: phone numbers and names never reach logs or error messages via SQL
+    engine = create_engine(url, echo=echo, connect_args={"timeout": timeout_s},
+                           hide_parameters=True)
     event.listen(engine, "connect", _sqlite_on_connect)
     event.listen(engine, "begin", _sqlite_on_begin)
     return engine

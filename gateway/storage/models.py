@@ -30,6 +30,10 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+# ids are SQL INTEGER columns: a larger id in a URL or a document is a 404, not a 500
+SQL_INTEGER_MAX = 2**31 - 1
+
+
 class Base(DeclarativeBase):
     pass
 

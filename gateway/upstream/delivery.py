@@ -68,13 +68,13 @@ def retry_intervals(config: UpstreamSettings) -> list[int]:
 def deliver(ctx: Any, beneficiary_id: int) -> int:
     """Send the person's pending events in order; return how many were accepted.
 
-    ``ctx`` has ``settings``, ``db`` and ``redis``. Raises UpstreamUnavailable when the
-    upstream should be tried again later.
+    ``ctx`` has ``settings``, ``db`` and ``queue_redis`` (for the per-person lock). Raises
+    UpstreamUnavailable when the upstream should be tried again later.
     """
     config = ctx.settings.upstream
     if not config.url:
         return 0
-    lock = ctx.redis.lock(f"{LOCK_PREFIX}:{beneficiary_id}",
+    lock = ctx.queue_redis.lock(f"{LOCK_PREFIX}:{beneficiary_id}",
                           timeout=int(config.timeout_seconds * 2 + 30))
     if not lock.acquire(blocking=False):
         return 0  # another worker is on it; the sweeper catches anything left behind

@@ -60,12 +60,12 @@ def sweep(ctx: Any, now: dt.datetime | None = None) -> dict[str, int]:
     if not ctx.settings.upstream.url:
         return {"not_required": _mark_not_required(ctx.db), "enqueued": 0}
     due = _due_beneficiaries(ctx.db, now)
-    pipe = ctx.redis.pipeline()
+    pipe = ctx.queue_redis.pipeline()
     for bid in due:
         pipe.hget(f"rq:job:{job_id(bid)}", "status")
     idle = [bid for bid, state in zip(due, pipe.execute(), strict=True)
             if state not in LIVE_JOB_STATES]
-    return {"not_required": 0, "enqueued": enqueue(ctx.redis, ctx.settings, idle)}
+    return {"not_required": 0, "enqueued": enqueue(ctx.queue_redis, ctx.settings, idle)}
 
 
 def _mark_not_required(db) -> int:
@@ -76,14 +76,18 @@ def _mark_not_required(db) -> int:
 
 
 def _due_beneficiaries(db, now: dt.datetime) -> list[int]:
-    """People with a pending event due now and no parked event blocking their line."""
+    """People whose line of pending events is due now, with no parked event blocking it.
+
+    Only the first pending event of a person is ever tried (order); those behind it keep
+    their creation time. The latest ``next_attempt_at`` of the line is therefore the first
+    event's backoff: a person in backoff is not due just because they booked since."""
     parked = select(UpstreamEvent.beneficiary_id).where(UpstreamEvent.status == PARKED)
     with db.read() as session:
         return list(session.scalars(
             select(UpstreamEvent.beneficiary_id).where(
-                UpstreamEvent.status == PENDING, UpstreamEvent.next_attempt_at <= now,
-                UpstreamEvent.beneficiary_id.not_in(parked))
+                UpstreamEvent.status == PENDING, UpstreamEvent.beneficiary_id.not_in(parked))
             .group_by(UpstreamEvent.beneficiary_id)
+            .having(func.max(UpstreamEvent.next_attempt_at) <= now)
             .order_by(func.min(UpstreamEvent.id)).limit(BATCH)))
 
 

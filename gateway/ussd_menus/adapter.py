@@ -13,11 +13,13 @@ from flask import Blueprint, Response, request
 from prometheus_client import Counter, Histogram
 from pydantic import BaseModel, Field, ValidationError, field_validator
 from redis.exceptions import LockError, RedisError
+from werkzeug.exceptions import HTTPException
 
 from gateway.flows import ServiceUnavailable
 from gateway.phones import InvalidPhone, mask_phone, parse_phone
 from gateway.runtime import Runtime, get_runtime
 from gateway.sessions import SessionStore
+from gateway.storage import pg_deadline
 from gateway.ussd_menus.protocol import StepResult, UssdProtocol, UssdReply
 
 log = logging.getLogger(__name__)
@@ -71,6 +73,13 @@ def africastalking() -> Response:
         return _reply(reply)
 
 
+@ussd.errorhandler(HTTPException)
+def _unreadable(exc: HTTPException) -> Response:
+    """A body the form parser refuses (e.g. past MAX_CONTENT_LENGTH) still gets an END."""
+    USSD_STEPS.labels("bad_request").inc()
+    return _reply(UssdReply(f"Invalid request: {exc.name}.", final=True), status=exc.code or 400)
+
+
 def _answer(runtime: Runtime, form: UssdRequest) -> UssdReply:
     settings = runtime.settings.ussd
     messages = runtime.flows.messages
@@ -79,7 +88,8 @@ def _answer(runtime: Runtime, form: UssdRequest) -> UssdReply:
     if len(form.text) > settings.max_text_length or form.text.count("*") >= MAX_HISTORY_STEPS:
         return UssdReply(messages.text("session.too_long", FALLBACK_LANG), final=True)
     try:
-        return _step(runtime, form)
+        with pg_deadline.within(settings.step_budget_seconds):
+            return _step(runtime, form)
     except (ServiceUnavailable, RedisError, LockError) as exc:
         log.warning("USSD step for %s could not be served: %s", mask_phone(form.phoneNumber), exc)
         lang = _session_lang(runtime, form.sessionId)
@@ -107,24 +117,21 @@ def _step(runtime: Runtime, form: UssdRequest) -> UssdReply:
         raise LockError("another request of this session is still being answered")
     result = None
     try:
-        result = _protocol(runtime, store).answer(form.sessionId, form.phoneNumber, form.text,
-                                                  step.record)
+        result = _protocol(runtime).answer(form.sessionId, form.phoneNumber, form.text,
+                                           step.record, step.offered)
         return result.reply
     finally:
         store.end_step(form.sessionId, step, form.phoneNumber,
                        result.record if result else None,
                        resumable=bool(result and result.resumable),
-                       also=_admission_update(runtime, form.sessionId, result))
+                       active=_admission_update(runtime, form.sessionId, result))
 
 
 def _admission_update(runtime: Runtime, session_id: str, result: StepResult | None):
     """Keep the session counted as active, or free its place once it has ended."""
     if result is None or result.record is None:
         return None
-    key = f"ussd:{session_id}"
-    if result.reply.final:
-        return lambda pipe: runtime.admission.leave(key, pipe)
-    return lambda pipe: runtime.admission.touch(key, pipe)
+    return runtime.admission.activity(f"ussd:{session_id}", result.reply.final)
 
 
 def _session_lang(runtime: Runtime, session_id: str) -> str:
@@ -136,8 +143,8 @@ def _session_lang(runtime: Runtime, session_id: str) -> str:
         return FALLBACK_LANG
 
 
-def _protocol(runtime: Runtime, store: SessionStore) -> UssdProtocol:
-    return UssdProtocol(runtime.flows, store, runtime.registry_actions("ussd"),
+def _protocol(runtime: Runtime) -> UssdProtocol:
+    return UssdProtocol(runtime.flows, runtime.registry_actions("ussd"),
                         runtime.engine_settings(), runtime.today(),
                         versions=runtime.menus.get, admission=runtime.admission)
 

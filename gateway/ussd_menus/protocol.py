@@ -27,7 +27,7 @@ from typing import Any
 from gateway.admission import Admission
 from gateway.flows import Context, FlowSet, Screen, current_screen, resume, start
 from gateway.phones import mask_phone
-from gateway.sessions import Record, SessionStore
+from gateway.sessions import Record
 from gateway.ussd_menus.render import BACK, MORE, render, turn_page
 
 log = logging.getLogger(__name__)
@@ -59,27 +59,26 @@ class StepResult:
 class UssdProtocol:
     """Answers one USSD request; all state lives in the SessionStore between requests."""
 
-    def __init__(self, flows: FlowSet, store: SessionStore, services: Any,
-                 settings: dict[str, Any], today: dt.date,
+    def __init__(self, flows: FlowSet, services: Any, settings: dict[str, Any], today: dt.date,
                  versions: Callable[[str | None], FlowSet | None] | None = None,
                  admission: Admission | None = None):
         self.flows = flows  # the live menus; a session in progress keeps its own version
         self.versions = versions
-        self.store = store
         self.services = services
         self.settings = settings
         self.today = today
         self.admission = admission or Admission.unlimited()
 
-    def answer(self, session_id: str, phone: str, text: str,
-               record: Record | None) -> StepResult:
+    def answer(self, session_id: str, phone: str, text: str, record: Record | None,
+               offered: Record | None = None) -> StepResult:
         """Apply ``text`` (the whole history) to the session's ``record`` (None for a new
-        session); return the reply and the record to save. The caller does the Redis I/O."""
+        session, then ``offered`` is the phone's unfinished earlier session, if any); return
+        the reply and the record to save. The caller does the Redis I/O."""
         if record is None:
             verdict = self.admission.enter(f"ussd:{session_id}", phone)
             if not verdict.admitted:
                 return StepResult(self._queued(phone, verdict.position), None)
-            record, screen = self._open(phone, text)
+            record, screen = self._open(phone, text, offered)
         else:
             self._adopt(record["state"])
             record, screen = self._continue(record, text)
@@ -93,8 +92,7 @@ class UssdProtocol:
         text = self.flows.messages.text("session.queued", lang, {"position": position})
         return UssdReply(text, final=True)
 
-    def _open(self, phone: str, text: str) -> tuple[Record, Screen]:
-        offered = self.store.take_resumable(phone)
+    def _open(self, phone: str, text: str, offered: Record | None) -> tuple[Record, Screen]:
         if offered and self._adopt(offered["state"]):
             log.info("offering resume to %s", mask_phone(phone))
             record = {"state": offered["state"], "consumed": _fingerprint(text), "page": 0,

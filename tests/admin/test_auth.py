@@ -92,3 +92,18 @@ def test_queues_dashboard_is_behind_the_same_login(auth, client):
     assert client.get("/admin/rq/").status_code == 302
     auth.login("watcher")
     assert client.get("/admin/rq/").status_code == 200
+
+
+def test_failed_sign_ins_from_one_address_are_capped_across_accounts(auth, client, settings):
+    """Credential stuffing: each account stays under its own lock-out, the address does not."""
+    limit = settings.admin.max_failed_logins_per_source_per_hour
+    for n in range(limit):
+        name = ("root", "patna", "lucknow", "watcher")[n % 4] if n < 4 else f"guess{n}"
+        assert auth.login(name, "wrong password").status_code == 401
+    refused = auth.login()  # the right password, from the same address
+    assert refused.status_code == 429
+    assert 0 < int(refused.headers["Retry-After"]) <= 3600
+    assert "Too many failed sign-ins from your network" in refused.get_data(as_text=True)
+    other = client.post("/admin/login", environ_base={"REMOTE_ADDR": "198.51.100.7"}, data={
+        "username": "root", "password": PASSWORD, "csrf_token": auth.csrf()})
+    assert other.status_code == 302  # another address signs in as usual

@@ -130,3 +130,49 @@ def test_a_viewer_cannot_change_anything(auth, db):
     target = center_id(db, "Patna")
     assert auth.post(f"/admin/centers/{target}", NEW_CENTER).status_code == 403
     assert auth.post("/admin/import/centers", {"text": "x"}).status_code == 403
+
+
+def _slots_csv(rows: int) -> str:
+    """A valid slots CSV with one row per day from 2030-01-01 (~60 bytes a row)."""
+    start = dt.date(2030, 1, 1)
+    lines = ["center_code,date,start_time,end_time,age_group,vaccine,capacity"]
+    lines += [f"DEMO001,{start + dt.timedelta(days=n)},09:00,11:00,18-44,COVISHIELD,10"
+              for n in range(rows)]
+    return "\n".join(lines) + "\n"
+
+
+def _slots_from_2030(db) -> int:
+    with db.read() as session:
+        return session.scalar(select(func.count(Slot.id)).where(Slot.date >= dt.date(2030, 1, 1)))
+
+
+@pytest.mark.usefixtures("demo_centers")
+def test_a_csv_past_the_webhook_body_limit_imports_in_the_console_and_api(auth, client, db):
+    """Webhooks are capped at 64 KB; a CSV import may be up to 5 MB (csvio.MAX_UPLOAD_BYTES)."""
+    text = _slots_csv(1500)
+    assert len(text) > 64 * 1024
+    auth.login()
+    response = auth.post("/admin/import/slots", {"text": text})
+    assert response.status_code == 200, response.get_data(as_text=True)[:300]
+    assert _slots_from_2030(db) == 1500
+
+
+@pytest.mark.usefixtures("demo_centers")
+def test_a_csv_past_the_upload_limit_is_a_413_and_imports_nothing(auth, client, db):
+    from gateway.admin.csvio import MAX_UPLOAD_BYTES
+    text = _slots_csv(10)
+    text += "#" * (MAX_UPLOAD_BYTES + 1 - len(text))
+    auth.login()
+    assert auth.post("/admin/import/slots", {"text": text}).status_code == 413
+    assert _slots_from_2030(db) == 0
+
+
+@pytest.mark.usefixtures("demo_centers")
+def test_csv_header_names_ignore_case_spaces_and_a_byte_order_mark(auth, db):
+    """Spreadsheets save "Center Code"-style headers and a UTF-8 BOM; the names still match."""
+    auth.login()
+    text = ("\ufeffCENTER_CODE, Date ,Start_Time,end_time,AGE_GROUP,Vaccine,Capacity\n"
+            "DEMO001,2030-01-01,09:00,11:00,18-44,COVISHIELD,10\n")
+    response = auth.post("/admin/import/slots", {"text": text})
+    assert response.status_code == 200, html.unescape(response.get_data(as_text=True))[-400:]
+    assert _slots_from_2030(db) == 1

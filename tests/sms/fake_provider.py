@@ -11,8 +11,10 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs
+
+from tests.loopback import LoopbackServer
 
 
 @dataclass
@@ -23,10 +25,15 @@ class Behaviour:
     received: list[dict] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def record(self, form: dict, headers: dict) -> int:
+    def record(self, form: dict, headers: dict, mode: str = "ok") -> int:
         with self.lock:
-            self.received.append({"form": form, "headers": headers})
+            self.received.append({"form": form, "headers": headers, "mode": mode})
             return len(self.received)
+
+    def delivered(self) -> list[dict]:
+        """The forms this provider accepted (answered in mode ``ok``): what phones got."""
+        with self.lock:
+            return [r["form"] for r in self.received if r["mode"] == "ok"]
 
     def reset(self) -> None:
         with self.lock:
@@ -39,27 +46,17 @@ TWILIO_ERRORS = {  # mode -> (status, twilio code)
 AT_ERRORS = {"4xx": 400, "429": 429, "5xx": 503}
 
 
-class FakeProvider:
+class FakeProvider(LoopbackServer):
     """A threaded HTTP server; ``url`` is its base URL for ``base_url`` in settings."""
 
     def __init__(self):
         self.twilio = Behaviour()
         self.africastalking = Behaviour()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        super().__init__(_handler(self))
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def start(self) -> FakeProvider:
-        self.thread.start()
-        return self
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        return f"http://127.0.0.1:{self.port}"
 
     def reset(self) -> None:
         self.twilio.reset()
@@ -84,11 +81,12 @@ def _handler(fake: FakeProvider):
                 self._send(404, "text/plain", "no such endpoint")
 
         def _answer(self, behaviour: Behaviour, form: dict, reply):
-            behaviour.record(form, dict(self.headers))
-            if behaviour.mode == "hang":
+            mode = behaviour.mode  # read once: a test may flip it while this one sleeps
+            behaviour.record(form, dict(self.headers), mode)
+            if mode == "hang":
                 time.sleep(behaviour.hang_seconds)
             time.sleep(behaviour.delay)
-            self._send(*reply(behaviour.mode, form))
+            self._send(*reply(mode, form))
 
         def _send(self, status: int, content_type: str, body: str):
             data = body.encode()

@@ -53,6 +53,25 @@ def test_sweeper_hands_back_a_message_whose_worker_died(ctx, fake, db):
     assert message(db, mid).status == "sent"
 
 
+def test_sweeper_requeues_a_message_whose_worker_was_killed_mid_send(ctx, fake, db):
+    from rq import Queue
+    from rq.job import Job
+
+    from gateway.sms.dispatch import claim
+
+    mid = record(db)
+    _enqueue(ctx, [mid])
+    Queue("notify", connection=ctx.redis).remove(outbox.job_id(mid))  # a worker took it,
+    Job.fetch(outbox.job_id(mid), connection=ctx.redis).set_status("started")
+    claim(db, mid)  # claimed it, and was killed -9: the job stays "started" in Redis
+    stale = dt.timedelta(seconds=ctx.settings.sms.stale_after_seconds + 1)
+    report = sweep(ctx, now=utcnow() + stale)
+    assert (report["unstuck"], report["requeued"]) == (1, 1)
+    run_worker(ctx)
+    assert message(db, mid).status == "sent"
+    assert len(fake.twilio.received) == 1
+
+
 def test_unconfirmed_confirmation_is_resent_once_per_provider(ctx, fake, db):
     mid = record(db)
     _enqueue(ctx, [mid])

@@ -33,4 +33,5 @@ def upstream_settings(settings, upstream):
 @pytest.fixture
 def uctx(upstream_settings, db, redis_client):
     """What the jobs get from the worker: settings, database, Redis."""
-    return SimpleNamespace(settings=upstream_settings, db=db, redis=redis_client)
+    return SimpleNamespace(settings=upstream_settings, db=db, redis=redis_client,
+                           queue_redis=redis_client)

@@ -11,12 +11,14 @@ import hashlib
 import hmac
 import json
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+from tests.loopback import LoopbackServer
 
 SECRET = "upstream-secret-for-tests"
 
 
-class FakeUpstream:
+class FakeUpstream(LoopbackServer):
     def __init__(self):
         self.clock = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
         self.down_until: dt.datetime | None = None
@@ -25,21 +27,11 @@ class FakeUpstream:
         self.requests: list[dict] = []
         self.accepted: list[dict] = []
         self.lock = threading.Lock()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        super().__init__(_handler(self))
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}/events"
-
-    def start(self) -> FakeUpstream:
-        self.thread.start()
-        return self
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        return f"http://127.0.0.1:{self.port}/events"
 
     def reset(self) -> None:
         with self.lock:

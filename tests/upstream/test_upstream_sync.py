@@ -178,3 +178,18 @@ def test_the_worker_cron_runs_the_upstream_sweeper(settings, redis_client):
 
     sweep = jobs_by_name["gateway.upstream.jobs.sweep"]
     assert (sweep.queue_name, sweep.interval) == ("bulk", settings.upstream.sweep_interval_seconds)
+
+
+def test_a_person_in_backoff_is_not_due_again_because_a_booking_waits_behind(
+        worker_ctx, upstream, db):
+    person = register(db, "Ram Lal")
+    book(db, person, slot_ids(db)[0])  # two events: registered, then booked
+    upstream.down_until = utcnow() + dt.timedelta(hours=1)
+    assert sweeper.sweep(worker_ctx)["enqueued"] == 1
+    run_jobs(worker_ctx.redis)  # the first try meets the outage: the next is due in 10 s
+    first = events(db)[0]
+    assert (first.attempts, events(db)[1].attempts) == (1, 0)
+    soon = utcnow() + dt.timedelta(seconds=5)
+    assert sweeper.sweep(worker_ctx, now=soon)["enqueued"] == 0
+    later = first.next_attempt_at.replace(tzinfo=dt.UTC) + dt.timedelta(seconds=1)
+    assert sweeper.sweep(worker_ctx, now=later)["enqueued"] == 1

@@ -1,0 +1,97 @@
+"""Provider webhooks are authenticated in every real deployment (docs/security.md).
+
+A deployment is a *sandbox* while no real provider is configured: only the ``sandbox`` SMS
+provider and no voice provider in ``ivr.providers``. There the phone simulator may call the
+webhooks unsigned. Once a real provider is configured, :func:`require_webhook_security`
+(called by ``create_app`` and ``vaxgate run``) refuses to start unless everything needed to
+check that provider's webhooks is set, and the routes refuse unsigned requests (403).
+
+USSD callbacks are not signed by Africa's Talking; :func:`ussd_source_refusal` applies the
+optional ``ussd.allowed_networks`` and ``ussd.secret_env``.
+"""
+from __future__ import annotations
+
+import hmac
+import ipaddress
+from collections.abc import Mapping
+
+from gateway.config import ConfigError, Settings
+from gateway.sms.secrets import read_secret
+
+REAL_SMS_KINDS = frozenset({"twilio", "africastalking"})
+IVR_SECRETS = {"twilio": ("twilio_auth_token_env", "Twilio signs voice callbacks with it"),
+               "africastalking": ("africastalking_secret_env",
+                                  "voice callbacks must carry it as ?secret=")}
+
+
+def is_sandbox(settings: Settings) -> bool:
+    """True while no real SMS or voice provider is configured (unsigned webhooks allowed)."""
+    real_sms = any(p.enabled and p.kind in REAL_SMS_KINDS for p in settings.sms.providers)
+    return not real_sms and not (settings.ivr.enabled and settings.ivr.providers)
+
+
+def missing_settings(settings: Settings, env: Mapping[str, str] | None = None) -> list[str]:
+    """One line per setting a configured provider needs to authenticate its webhooks."""
+    problems = []
+    for p in settings.sms.providers:
+        if not p.enabled or p.kind not in REAL_SMS_KINDS:
+            continue
+        if p.kind == "twilio":
+            problems += _missing(f"sms.providers[{p.name}].credentials_env.auth_token",
+                                 p.credentials_env.get("auth_token", ""), env,
+                                 "X-Twilio-Signature of status and inbound webhooks is "
+                                 "checked with it")
+        else:
+            problems += _missing(f"sms.providers[{p.name}].webhook_secret_env",
+                                 p.webhook_secret_env, env,
+                                 "delivery and inbound webhooks must carry this secret")
+    if settings.ivr.enabled:
+        for provider in settings.ivr.providers:
+            key, why = IVR_SECRETS[provider]
+            problems += _missing(f"ivr.{key} (ivr.providers has {provider})",
+                                 getattr(settings.ivr, key), env, why)
+    if settings.ussd.secret_env:
+        problems += _missing("ussd.secret_env", settings.ussd.secret_env, env,
+                             "USSD callbacks must carry it as ?secret=")
+    return problems
+
+
+def require_webhook_security(settings: Settings, env: Mapping[str, str] | None = None) -> None:
+    """Raise ConfigError naming every missing setting (see :func:`missing_settings`)."""
+    problems = missing_settings(settings, env)
+    if problems:
+        raise ConfigError("provider webhooks could not be authenticated; refusing to start:"
+                          "\n  " + "\n  ".join(problems))
+
+
+def _missing(key: str, var: str, env: Mapping[str, str] | None, why: str) -> list[str]:
+    if not var:
+        return [f"{key} is empty: {why}"]
+    try:
+        value = read_secret(var, env)
+    except OSError as exc:
+        return [f"{key}: ${var}_FILE cannot be read ({exc.strerror}): {why}"]
+    if not value:
+        return [f"{key} names ${var}, which is not set (nor ${var}_FILE): {why}"]
+    return []
+
+
+def ussd_source_refusal(settings: Settings, remote_addr: str | None,
+                        given_secret: str) -> str | None:
+    """Why a USSD callback is refused (source network or secret), or None to accept it."""
+    networks = settings.ussd.allowed_networks
+    if networks and not _in_networks(remote_addr, networks):
+        return "source address not in ussd.allowed_networks"
+    if settings.ussd.secret_env:
+        expected = read_secret(settings.ussd.secret_env)
+        if not expected or not hmac.compare_digest(given_secret.encode(), expected.encode()):
+            return "missing or wrong ?secret="
+    return None
+
+
+def _in_networks(address: str | None, networks) -> bool:
+    try:
+        ip = ipaddress.ip_address(address or "")
+    except ValueError:
+        return False
+    return any(ip in network for network in networks)
