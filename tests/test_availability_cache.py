@@ -66,3 +66,40 @@ def test_a_broken_redis_falls_back_to_the_database(db, tmp_path):
     with db.read() as session:
         assert len(broken.free_slots(session, "800001", "45+", [TODAY])) == 1
     broken.invalidate("800001")  # logged, not raised
+
+
+def test_a_booking_that_fills_a_slot_drops_it_from_cached_lists(phone, db, redis_client):
+    """A booking leaves cached counts alone until it takes a slot's last place: then no
+    cached list offers that slot any more."""
+    _one_slot_center(db, capacity=2)
+    cache = AvailabilityCache(redis_client, ttl_seconds=60)
+
+    def cached_free():
+        with db.read() as session:
+            return [s.free for s in cache.free_slots(session, "800001", "45+", [TODAY])]
+
+    def book_for(number: str) -> str:
+        caller = type(phone)(phone.client, number)
+        caller.dial()
+        caller.send(ENGLISH)
+        register(caller, pincode="800001")
+        return caller.send("00", BOOK, "1", "1", "1", "1", YES)
+
+    assert cached_free() == [2]
+    assert "Booked" in book_for("+919812340001")
+    assert cached_free() == [2]  # one place left: the count may lag for ttl_seconds
+    assert "Booked" in book_for("+919812340002")
+    assert cached_free() == []  # the last place: gone from every cached list at once
+
+
+def test_the_districts_of_a_pincode_are_cached_beside_the_slots(db, redis_client):
+    cache = AvailabilityCache(redis_client, ttl_seconds=60)
+    _one_slot_center(db)
+    with db.read() as session:
+        slots, districts = cache.search(session, "800001", "45+", [TODAY], districts=True)
+    with db.write() as session:
+        session.execute(update(Center).values(district="Renamed"))
+    with db.read() as session:
+        assert cache.search(session, "800001", "45+", [TODAY], districts=True) == (
+            slots, {"Patna"})
+        assert cache.search(session, "800001", "45+", [TODAY])[1] == set()  # not asked for

@@ -160,6 +160,7 @@ class RegistryActions:
                                                phone=vars["phone"])
                 info = _appointment_vars(booked, vars.get("lang"))
                 center_pincode = booked.slot.center.pincode
+                filled = booked.slot.booked >= booked.slot.capacity
                 event = "rescheduled" if reschedule_id else "booked"
                 sms = [notifications.record_appointment_sms(session, event, booked,
                                                             vars.get("lang") or "en")]
@@ -173,7 +174,10 @@ class RegistryActions:
         except RegistryError:
             return ActionResult("full")
         self._send(sms)
-        if self.availability:
+        if self.availability and (filled or reschedule_id):
+            # A cached list must stop offering a slot once it is full; a count that is one
+            # or two too high for a few seconds costs nothing (the booking itself is exact)
+            # and re-reading the circle after every booking would make a storm all misses.
             self.availability.invalidate(center_pincode)
         return ActionResult("ok", info)
 
@@ -209,10 +213,11 @@ class RegistryActions:
             pincode, birth_year = _person_of(session, vars)
             group = beneficiaries.age_group(birth_year, self.today)
             days = [date] if date else self._bookable_dates()
-            slots = (self.availability.free_slots(session, pincode, group, days)
-                     if self.availability else
-                     centers.free_slots_in_circle(session, pincode, group, days))
-            home = centers.districts_of_pincode(session, pincode) if districts else set()
+            if self.availability:
+                slots, home = self.availability.search(session, pincode, group, days, districts)
+            else:
+                slots = centers.free_slots_in_circle(session, pincode, group, days)
+                home = centers.districts_of_pincode(session, pincode) if districts else set()
         now = self._now()
         slots = [s for s in slots if (s.date, s.end_time) > (now.date(), now.time())]
         return _Search(pincode, home, slots)

@@ -52,7 +52,7 @@ def book(session: Session, beneficiary_id: int, slot_id: int, *, today: dt.date,
     ``place_taken``: the place is already counted (a waitlist hold being claimed).
     ``phone``: the beneficiary must be registered on it (NotFound otherwise).
     The returned appointment has its beneficiary, slot and center loaded (no lazy loads
-    inside the write transaction).
+    inside the write transaction); ``slot.booked`` is the count this booking left.
     """
     beneficiary = session.get(Beneficiary, beneficiary_id)
     slot = session.get(Slot, slot_id, options=[joinedload(Slot.center)])
@@ -65,7 +65,7 @@ def book(session: Session, beneficiary_id: int, slot_id: int, *, today: dt.date,
     if existing:
         raise AlreadyBooked(existing.reference)
     if not place_taken:
-        _take_place(session, slot_id)
+        set_committed_value(slot, "booked", slot.capacity - _take_place(session, slot_id))
     appointment = _insert_appointment(session, beneficiary_id, slot_id, channel)
     set_committed_value(appointment, "beneficiary", beneficiary)  # known: no SELECT
     set_committed_value(appointment, "slot", slot)
@@ -115,12 +115,15 @@ def list_for_phone(session: Session, phone: str) -> list[Appointment]:
         .order_by(Slot.date, Slot.start_time)))
 
 
-def _take_place(session: Session, slot_id: int) -> None:
-    result = session.execute(
+def _take_place(session: Session, slot_id: int) -> int:
+    """Take one place; return how many are left (the slot's row as this UPDATE left it)."""
+    left = session.execute(
         update(Slot).where(Slot.id == slot_id, Slot.booked < Slot.capacity)
-        .values(booked=Slot.booked + 1).execution_options(synchronize_session=False))
-    if result.rowcount != 1:
+        .values(booked=Slot.booked + 1).returning(Slot.capacity - Slot.booked)
+        .execution_options(synchronize_session=False)).scalar_one_or_none()
+    if left is None:
         raise SlotFull(slot_id)
+    return left
 
 
 def _insert_appointment(session: Session, beneficiary_id: int, slot_id: int,

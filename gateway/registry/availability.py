@@ -2,8 +2,12 @@
 
 On the day everyone dials at once, thousands of callers ask the same question within
 seconds. The answer is cached in Redis per (postal circle, age group, dates) for
-``ttl_seconds``, and every booking or cancellation in a circle bumps that circle's version,
-so the next caller there reads fresh rows.
+``ttl_seconds``. A booking that takes a slot's last place, a reschedule, a cancellation and
+a "that time just filled up" bump the circle's version, so the next caller there reads
+fresh rows: no list keeps offering a full slot. Other bookings leave the entry alone, so the
+number of places shown beside a window may be a few too high for up to ``ttl_seconds`` —
+on a rush day every booking would otherwise empty the cache of its whole circle, and
+nearly every search would miss (the profile in docs/performance.md showed exactly that).
 
 A stale answer can only show a place that has just gone; it can never let a booking
 exceed capacity, because booking takes the place with a conditional UPDATE on the slot row
@@ -28,48 +32,76 @@ PREFIX = "vaxgate:avail:"
 class AvailabilityCache:
     """Free slots per postal circle, shared by all web workers through Redis."""
 
-    def __init__(self, client: redis.Redis, ttl_seconds: float = 5.0):
+    def __init__(self, client: redis.Redis, ttl_seconds: float = 5.0,
+                 districts_ttl_seconds: float = 60.0):
         self.client = client
         self.ttl_ms = int(ttl_seconds * 1000)
+        self.districts_ttl_ms = int(districts_ttl_seconds * 1000)
 
     def free_slots(self, session: Session, pincode: str, age_group: str,
                    dates: list[dt.date]) -> list[FreeSlot]:
-        """The cached answer, or the database's (then cached). Redis trouble skips the cache.
+        """The cached answer, or the database's (then cached). Redis trouble skips the cache."""
+        return self.search(session, pincode, age_group, dates)[0]
 
-        One round trip on a hit: the circle's version and the entry come in one MGET, and
-        an entry counts only if it was made at the current version."""
-        version_key, key = self._keys(pincode, age_group, dates)
+    def search(self, session: Session, pincode: str, age_group: str, dates: list[dt.date],
+               districts: bool = False) -> tuple[list[FreeSlot], set[str]]:
+        """(free slots, and with ``districts`` the districts of ``pincode``), cached.
+
+        One round trip on a hit: the circle's version, the entry and the districts come in
+        one MGET, and an entry counts only if it was made at the current version. The
+        districts of a pincode change only when an admin adds or moves a center, so they are
+        kept for ``districts_ttl_seconds`` whatever the bookings do."""
+        keys = self._keys(pincode, age_group, dates)
+        if districts:
+            keys.append(f"{PREFIX}districts:{pincode}")
         try:
-            version, cached = self.client.mget(version_key, key)
+            version, cached, *home = self.client.mget(keys)
         except redis.RedisError as exc:
             log.warning("availability cache unavailable: %s", exc)
-            return centers.free_slots_in_circle(session, pincode, age_group, dates)
+            return (centers.free_slots_in_circle(session, pincode, age_group, dates),
+                    centers.districts_of_pincode(session, pincode) if districts else set())
+        writes: dict[str, tuple[bytes, int]] = {}
         version = version or b"0"
-        if cached is not None:
-            made_at, _, rows = cached.partition(b"|")
-            if made_at == version:
-                return [_decode(row) for row in json.loads(rows)]
-        slots = centers.free_slots_in_circle(session, pincode, age_group, dates)
+        made_at, _, rows = (cached or b"").partition(b"|")
+        if cached is not None and made_at == version:
+            slots = [_decode(row) for row in json.loads(rows)]
+        else:
+            slots = centers.free_slots_in_circle(session, pincode, age_group, dates)
+            payload = json.dumps([_encode(s) for s in slots]).encode()
+            writes[keys[1]] = (version + b"|" + payload, self.ttl_ms)
+        found: set[str] = set()
+        if districts and home[0] is not None:
+            found = set(json.loads(home[0]))
+        elif districts:
+            found = centers.districts_of_pincode(session, pincode)
+            writes[keys[2]] = (json.dumps(sorted(found)).encode(), self.districts_ttl_ms)
+        if writes:
+            self._store(writes)
+        return slots, found
+
+    def _store(self, writes: dict[str, tuple[bytes, int]]) -> None:
         try:
-            payload = version + b"|" + json.dumps([_encode(s) for s in slots]).encode()
-            self.client.set(key, payload, px=self.ttl_ms)
+            pipe = self.client.pipeline(transaction=False)
+            for key, (value, ttl_ms) in writes.items():
+                pipe.set(key, value, px=ttl_ms)
+            pipe.execute()
         except redis.RedisError:
             pass
-        return slots
 
     def invalidate(self, pincode: str) -> None:
-        """A place was taken or given back in this pincode's circle: drop cached answers."""
+        """A slot of this pincode's circle filled up or got places back: drop cached
+        answers for the circle."""
         try:
             self.client.incr(f"{PREFIX}version:{pincode[:2]}")
         except redis.RedisError as exc:  # entries expire within ttl_seconds anyway
             log.warning("could not invalidate availability cache: %s", exc)
 
     @staticmethod
-    def _keys(pincode: str, age_group: str, dates: list[dt.date]) -> tuple[str, str]:
-        """(the circle's version counter, the entry) for this question."""
+    def _keys(pincode: str, age_group: str, dates: list[dt.date]) -> list[str]:
+        """[the circle's version counter, the entry] for this question."""
         circle = pincode[:2]
         span = ",".join(d.isoformat() for d in dates)
-        return f"{PREFIX}version:{circle}", f"{PREFIX}{circle}:{age_group}:{span}"
+        return [f"{PREFIX}version:{circle}", f"{PREFIX}{circle}:{age_group}:{span}"]
 
 
 def _encode(slot: FreeSlot) -> list:

@@ -33,8 +33,8 @@ def record_appointment_sms(session: Session, event: str, appointment: Appointmen
                             window=(slot.start_time, slot.end_time))
     message = outbox.record_message(
         session, phone=appointment.beneficiary.phone, kind=MessageKind.CONFIRMATION,
-        body=body, lang=lang, dedupe_key=f"appointment:{appointment.id}:{event}")
-    session.flush()
+        body=body, lang=lang, dedupe_key=f"appointment:{appointment.id}:{event}",
+        fresh=event != "cancelled")  # booked, rescheduled: a row this transaction inserted
     return message.id
 
 

@@ -31,15 +31,17 @@ E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 
 def record_message(session: Session, *, phone: str, kind: str | MessageKind, body: str,
                    lang: str, dedupe_key: str,
-                   expires_at: dt.datetime | None = None) -> Message:
+                   expires_at: dt.datetime | None = None, fresh: bool = False) -> Message:
     """Write the ledger row for one outbound SMS (no Redis); return it, flushed, with its id.
 
     The same ``dedupe_key`` always yields the same row: a second call (a retried request,
     a job run twice) returns the existing message instead of recording a new one.
+    ``fresh``: the key names something created in this transaction (a new appointment), so
+    skip the lookup; a clash would still return the existing row.
     """
     if not E164.match(phone):
         raise ValueError("phone must be E.164, e.g. +919812345678")
-    existing = _by_dedupe_key(session, dedupe_key)
+    existing = None if fresh else _by_dedupe_key(session, dedupe_key)
     if existing is not None:
         return existing
     body = gsm7_if_possible(body)
