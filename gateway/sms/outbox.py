@@ -37,7 +37,7 @@ def record_message(session: Session, *, phone: str, kind: str | MessageKind, bod
     The same ``dedupe_key`` always yields the same row: a second call (a retried request,
     a job run twice) returns the existing message instead of recording a new one.
     ``fresh``: the key names something created in this transaction (a new appointment), so
-    skip the lookup; a clash would still return the existing row.
+    no row can have it yet: no lookup and no savepoint.
     """
     if not E164.match(phone):
         raise ValueError("phone must be E.164, e.g. +919812345678")
@@ -50,6 +50,10 @@ def record_message(session: Session, *, phone: str, kind: str | MessageKind, bod
                       dedupe_key=dedupe_key, encoding=encoding, segments=segments,
                       status=MessageStatus.QUEUED.value, expires_at=expires_at,
                       status_reason="", resends=0)
+    if fresh:  # no savepoint: a clash here is a bug, and fails the caller's transaction
+        session.add(message)
+        session.flush()
+        return message
     try:
         with session.begin_nested():
             session.add(message)
