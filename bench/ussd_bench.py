@@ -302,7 +302,8 @@ def profiled(server: Server, output: str | None, phones: int):
     target = output.replace("{phones}", str(phones))
     spy = subprocess.Popen([str(Path(sys.executable).with_name("py-spy")), "record",
                             "--pid", str(server.process.pid), "--subprocesses",
-                            "--format", "speedscope" if target.endswith(".json") else "flamegraph",
+                            "--format", {".json": "speedscope", ".txt": "raw"}.get(
+                                Path(target).suffix, "flamegraph"),
                             "--output", target], stdout=subprocess.DEVNULL)
     try:
         yield
@@ -411,8 +412,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         "run, extended until every phone has finished one journey")
     add_stack_options(parser)
     parser.add_argument("--py-spy", metavar="FILE",
-                        help="profile the gateway workers into FILE (.svg flame graph or "
-                             ".json speedscope; {phones} is replaced); needs py-spy")
+                        help="profile the gateway workers into FILE (.svg flame graph, "
+                             ".json speedscope or .txt collapsed stacks; {phones} is "
+                             "replaced); needs py-spy")
     args = parser.parse_args(argv)
     args.phones = args.curve or args.phones
     args.levels = [int(p) for p in args.phones.split(",") if p.strip().isdigit()]

@@ -8,7 +8,7 @@ can be continued on redial.
 from __future__ import annotations
 
 import json
-import secrets
+import random
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -90,7 +90,7 @@ class SessionStore:
         Waits up to ``wait`` seconds while another request of the same session holds the
         lock (an aggregator retry racing the original).
         """
-        token = secrets.token_hex(8)
+        token = f"{random.getrandbits(64):016x}"  # unique per holder; no secret (no syscall)
         keys = [f"vaxgate:{self.channel}:rate:{phone}", f"{self._key(session_id)}:lock",
                 self._key(session_id), self._resume_key(phone)]
         deadline = time.monotonic() + wait
