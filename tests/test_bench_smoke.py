@@ -79,6 +79,20 @@ def test_booking_contention_books_every_place_once(benches):
     assert "8 bookings" in direct and "overbookings 0" in direct, out
 
 
+def test_step_profile_times_every_step_and_profiles_by_package():
+    """bench/step_profile.py runs in-process (its own Redis and SQLite), nothing timed."""
+    done = subprocess.run([sys.executable, str(ROOT / "bench" / "step_profile.py"),
+                           "--journeys", "2", "--warmup", "1", "--steps", "14", "--top", "5"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=120,
+                          env={k: v for k, v in os.environ.items()
+                               if k not in ("VAXGATE_REDIS_URL", "VAXGATE_CONFIG")})
+    assert done.returncode == 0, done.stdout + done.stderr[-3000:]
+    lines = done.stdout.splitlines()
+    assert [line.split()[0] for line in lines[1:16]] == [str(n) for n in range(15)]
+    assert "confirm booking" in lines[15] and "Own CPU by package" in done.stdout
+    assert any(line.split()[0] == "SQLAlchemy" for line in lines if line.strip())
+
+
 def test_overload_bench_queues_callers_without_cutting_anyone_off(benches):
     out = output(benches, "overload")
     lines = out.splitlines()
