@@ -121,10 +121,15 @@ def check_pin(session: Session, worker: HealthWorker, pin: str,
     return PinCheck(False, left)
 
 
-def unlock(session: Session, worker_id: int) -> HealthWorker:
-    """End a lock early and reset the failure count."""
+def unlock(session: Session, worker_id: int, daily: FailureCounter | None = None
+           ) -> HealthWorker:
+    """End a lock early and reset the failure counts: the one in a row, and with ``daily``
+    the 24-hour one too (else the next wrong PIN would lock the account again until the
+    day's window ends, though an admin had just given it a fresh start)."""
     worker = get(session, worker_id)
     worker.failed_pins, worker.locked_until = 0, None
+    if daily is not None:
+        daily.reset(str(worker.id))
     return worker
 
 

@@ -80,12 +80,14 @@ def workers_create() -> Response:
 @bp.post("/health-workers/<int:worker_id>/unlock")
 @api(WRITERS)
 def workers_unlock(worker_id: int) -> Response:
-    with get_runtime().db.write() as session:
+    runtime = get_runtime()
+    with runtime.db.write() as session:
         worker = _scoped_worker(session, worker_id)
         if worker is None:
             return error(404, "not_found", f"health worker {worker_id} not found")
         before = accounts.describe(session, worker)
-        accounts.unlock(session, worker_id)
+        accounts.unlock(session, worker_id, daily=accounts.daily_failures(
+            runtime.redis, runtime.settings.health_workers))
         view = accounts.describe(session, worker)
         admin_audit(session, g.api_principal.name, "health_worker.unlock",
                     f"health_worker:{worker_id}", before, view)

@@ -64,17 +64,40 @@ def list_workers(ctx: click.Context) -> None:
 @click.argument("worker_id", type=int)
 @click.pass_context
 def unlock(ctx: click.Context, worker_id: int) -> None:
-    """End a PIN lock early."""
+    """End a PIN lock early (and reset the 24-hour wrong-PIN count when Redis answers)."""
     from gateway.healthworkers import accounts
     from gateway.registry.errors import NotFound
 
-    with _database(ctx) as (_, db):
+    with _database(ctx) as (settings, db):
+        daily, why = _daily_pin_counter(settings)
         try:
             with db.write() as session:
-                click.echo(_line(accounts.describe(session, accounts.unlock(session,
-                                                                            worker_id))))
+                click.echo(_line(accounts.describe(session, accounts.unlock(
+                    session, worker_id, daily=daily))))
         except NotFound as exc:
             raise click.ClickException(str(exc)) from None
+    if why:
+        click.echo(f"note: the 24-hour wrong-PIN count was not reset ({why}); it ends by "
+                   "itself within a day, or run this again while the gateway's Redis runs",
+                   err=True)
+
+
+def _daily_pin_counter(settings):
+    """(the 24-hour wrong-PIN counter, None) or (None, why it cannot be reached)."""
+    import redis
+
+    from gateway.healthworkers import accounts
+    from gateway.runtime import connect_redis
+
+    url = settings.redis_url_for("session")
+    if not url:
+        return None, "no Redis configured: set VAXGATE_REDIS_URL"
+    try:
+        conn = connect_redis(url)
+        conn.ping()
+    except (redis.RedisError, ValueError) as exc:
+        return None, f"Redis did not answer: {type(exc).__name__}"
+    return accounts.daily_failures(conn, settings.health_workers), ""
 
 
 def _line(view: dict) -> str:

@@ -68,6 +68,26 @@ def test_a_lock_is_visible_to_admins_and_can_be_ended(client, db, keys, worker_w
                 keys["lucknow"]).status_code == 404  # not in their district
 
 
+def test_an_unlock_also_clears_the_days_wrong_pin_count(client, db, keys, worker_with_pin,
+                                                       settings, redis_client):
+    rules = settings.health_workers
+    daily = accounts.daily_failures(redis_client, rules)
+    with db.write() as session:  # the day's cap reached: locked until the day is over
+        worker = accounts.get(session, worker_with_pin)
+        for _ in range(rules.max_pin_failures_per_day):
+            worker.locked_until = None
+            verdict = accounts.check_pin(session, worker, "0000", rules, daily=daily)
+    assert verdict.locked_until is not None and daily.retry_after(str(worker_with_pin)) > 0
+
+    call(client, "post", f"/api/v1/health-workers/{worker_with_pin}/unlock", keys["admin"])
+
+    assert daily.retry_after(str(worker_with_pin)) == 0
+    with db.write() as session:  # a wrong PIN now counts as the first of a fresh day
+        again = accounts.check_pin(session, accounts.get(session, worker_with_pin), "0000",
+                                   rules, daily=daily)
+    assert again.locked_until is None and again.tries_left == rules.max_pin_failures - 1
+
+
 def test_the_audit_trail_is_listed_per_worker(client, hw_phone, keys, worker_with_pin):
     hw_phone.dial()
     hw_phone.send("4826")

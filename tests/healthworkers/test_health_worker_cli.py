@@ -56,6 +56,27 @@ def test_unlock_ends_a_lock(config, db, worker_with_pin, settings):
     assert invoke(config, "healthworker", "unlock", 999).exit_code == 1
 
 
+def test_unlock_clears_the_days_wrong_pin_count_when_redis_answers(
+        config, worker_with_pin, settings, redis_client, redis_url, monkeypatch):
+    for name in ("VAXGATE_REDIS_URL", "VAXGATE_SESSION_REDIS_URL"):
+        monkeypatch.delenv(name, raising=False)  # the config files below name the Redis
+    daily = accounts.daily_failures(redis_client, settings.health_workers)
+    for _ in range(settings.health_workers.max_pin_failures_per_day):
+        daily.fail(str(worker_with_pin))
+    unreachable = config.parent / "unreachable.yaml"
+    unreachable.write_text(config.read_text() + "redis_url: unix:///nonexistent/redis.sock\n")
+
+    missed = invoke(unreachable, "healthworker", "unlock", worker_with_pin)
+    assert missed.exit_code == 0 and "was not reset (Redis did not answer" in missed.output
+    assert daily.retry_after(str(worker_with_pin)) > 0
+
+    with_redis = config.parent / "with-redis.yaml"
+    with_redis.write_text(config.read_text() + f"redis_url: {redis_url}\n")
+    done = invoke(with_redis, "healthworker", "unlock", worker_with_pin)
+    assert done.exit_code == 0 and "not reset" not in done.output
+    assert daily.retry_after(str(worker_with_pin)) == 0
+
+
 def test_import_registrations_prints_rejected_lines_and_a_summary(config, db, tmp_path):
     path = tmp_path / "paper.csv"
     path.write_bytes("name,birth_year,gender,phone,pincode\nJosé,1950,M,9812345678,800001\n"
