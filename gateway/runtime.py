@@ -58,7 +58,8 @@ class Runtime:
             self.db, self.settings, channel=channel,
             enqueue_sms=lambda ids: enqueue_messages(self.queue_redis, ids, queue="notify",
                                                      settings=self.settings.sms),
-            availability=AvailabilityCache(self.redis))
+            availability=AvailabilityCache(self.redis),
+            redis_clients=(self.redis, self.queue_redis))
 
 
 def connect_redis(url: str) -> redis.Redis:

@@ -7,7 +7,6 @@ locked. PIN and OTP answers are blanked from the session vars as soon as they ar
 """
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -24,7 +23,6 @@ from gateway.registry.errors import (
     RegistryError,
     SlotFull,
 )
-from gateway.runtime import connect_redis
 from gateway.sms.errors import OtpError, OtpMismatch, OtpRateLimited
 from gateway.sms.otp import OtpService
 from gateway.storage.models import AppointmentStatus, Beneficiary, Center
@@ -45,22 +43,15 @@ def _worker(session, vars: Vars):
     return worker
 
 
-@functools.lru_cache(maxsize=4)
-def _redis(url: str):
-    return connect_redis(url)
-
-
 def _otp(svc: RegistryActions) -> OtpService:
-    settings = svc.settings
-    return OtpService(settings, svc.db, _redis(settings.redis_url_for("session")),
-                      _redis(settings.redis_url_for("queue")))
+    return OtpService(svc.settings, svc.db, svc.redis("session"), svc.redis("queue"))
 
 
 def _after_commit(svc: RegistryActions, sms_ids: list[int], beneficiary_ids: list[int]) -> None:
     """Send the ledger SMS and nudge upstream delivery; failures are left to the sweepers."""
     svc._send([i for i in sms_ids if i])
     if svc.settings.upstream.url:
-        upstream.enqueue_after_commit(_redis(svc.settings.redis_url_for("queue")),
+        upstream.enqueue_after_commit(svc.redis("queue"),
                                       svc.settings, beneficiary_ids)
 
 
@@ -120,7 +111,7 @@ def hw_check_pin(svc: RegistryActions, vars: Vars) -> ActionResult:
             raise NotFound("not a health worker")
         verdict = accounts.check_pin(session, worker, str(vars.get("pin", "")), rules,
                                      daily=accounts.daily_failures(
-                                         _redis(svc.settings.redis_url_for("session")), rules))
+                                         svc.redis("session"), rules))
         action = "sign_in" if verdict.ok else ("locked" if verdict.locked_until else "wrong_pin")
         audit.record(session, worker, channel=svc.channel, action=action)
     if verdict.ok:

@@ -41,8 +41,13 @@ class RegistryActions:
     def __init__(self, db: Database, settings: Settings, channel: str = "ussd",
                  now: Callable[[], dt.datetime] | None = None,
                  enqueue_sms: Callable[[list[int]], object] | None = None,
-                 availability: AvailabilityCache | None = None):
+                 availability: AvailabilityCache | None = None,
+                 redis_clients: tuple[Any, Any] | None = None):
+        """``redis_clients``: the process's (session, queue) Redis clients, for actions that
+        need Redis themselves (health-worker PIN and OTP); None connects by the settings'
+        URLs on first use (scripts and tests)."""
         self.db = db
+        self._redis_clients = redis_clients
         self.availability = availability  # None: every search reads the database
         self.settings = settings
         self.channel = channel
@@ -50,6 +55,14 @@ class RegistryActions:
         self._now = now or (lambda: dt.datetime.now(self.zone))
         # Enqueues send jobs for ledger rows after commit; None records without sending.
         self.enqueue_sms = enqueue_sms
+
+    def redis(self, role: str = "session") -> Any:
+        """The Redis client for ``role`` (session, queue)."""
+        if self._redis_clients is None:
+            from gateway.runtime import connect_redis_pair
+
+            self._redis_clients = connect_redis_pair(self.settings)
+        return self._redis_clients[0 if role == "session" else 1]
 
     def action_names(self) -> set[str]:
         return set(ACTIONS)
