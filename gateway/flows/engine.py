@@ -69,7 +69,8 @@ def resume(
 ) -> tuple[State, Screen, list[Effect]]:
     """Apply one answer to a copy of `state`; return the new state, the screen to show and effects.
 
-    "0" goes back to the previous interactive screen, "00" to the main menu.
+    "0" goes back to the previous interactive screen, "00" to the main menu (or to the
+    journey home the session reached last, see FlowSet.journey_homes).
     """
     state = _copy(state)
     effects: list[Effect] = []
@@ -124,7 +125,7 @@ def build_screen(
         lang=lang,
         variables=dict(vars),
         can_go_back=can_go_back and not final,
-        can_go_home=not final and screen_id != flows.home,
+        can_go_home=not final and not flows.is_home(screen_id),
     )
 
 
@@ -179,10 +180,11 @@ def _step(
 def _go_home(
     flows: FlowSet, state: State, services: Services | None, effects: list[Effect]
 ) -> Screen:
-    """Jump to the main menu, forgetting the back history."""
+    """Jump to the main menu (or the journey home this session reached, e.g. a signed-in
+    health worker's menu), forgetting the back history."""
     state["invalid"] = 0
     state["version"] = flows.version
-    return _enter(flows, state, flows.home, services, effects)
+    return _enter(flows, state, flows.home_for(state.get("home")), services, effects)
 
 
 Answer = tuple[str | None, str, dict[str, Any]]  # (next screen id, error key, error vars)
@@ -281,8 +283,9 @@ def _route(definition: ScreenDef, result: ActionResult) -> str | None:
 
 def _show(flows: FlowSet, state: State, definition: ScreenDef, effects: list[Effect]) -> Screen:
     """Make an interactive or end screen current."""
-    if definition.id == flows.home:
+    if flows.is_home(definition.id):
         state["history"] = []
+        state["home"] = definition.id  # "00" comes back here from now on
     state["screen"] = definition.id
     if definition.type == "end":
         state.update(done=True, history=[])

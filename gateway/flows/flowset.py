@@ -66,6 +66,16 @@ class FlowSet:
     home: str
     messages: Catalog
     version: str
+    # Menus a journey file names as its own `home:` (e.g. the health worker's menu): once a
+    # session has reached one, "00" returns there instead of to `home`.
+    journey_homes: frozenset[str] = frozenset()
+
+    def home_for(self, state_home: str | None) -> str:
+        """Where "00" leads for a session whose last reached journey home is ``state_home``."""
+        return state_home if state_home in self.journey_homes else self.home
+
+    def is_home(self, screen_id: str) -> bool:
+        return screen_id == self.home or screen_id in self.journey_homes
 
 
 def screen_path(screen_id: str) -> str:

@@ -102,12 +102,14 @@ def parse_flows(
     for journey, document in documents.items():
         screens.update(_parse_journey(journey, document, errors))
     start, home = _entry_points(documents[MAIN], screens, errors)
+    journey_homes = _journey_homes(documents, screens, errors)
     _check_targets(screens, errors)
     _check_reachable(screens, [start, home], errors)
     _check_actions(screens, action_names, errors)
     _check_message_keys(entries, set(documents), errors)
     entries.update({sid: s.prompt for sid, s in screens.items() if s.prompt})
-    flows = FlowSet(screens, start, home, Catalog(entries), _version(directory))
+    flows = FlowSet(screens, start, home, Catalog(entries), _version(directory),
+                    journey_homes=journey_homes)
     return flows, list(errors)
 
 
@@ -185,7 +187,7 @@ def _check_keys(
 def _parse_journey(journey: str, document: Any, errors: _Errors) -> dict[str, ScreenDef]:
     """Parse one journey file into screens keyed by full id."""
     file = f"{journey}.yaml"
-    allowed = {"screens", "start", "home"} if journey == MAIN else {"screens"}
+    allowed = {"screens", "start", "home"} if journey == MAIN else {"screens", "home"}
     if not isinstance(document, dict) or not isinstance(document.get("screens"), dict):
         errors.add(file, "must have a 'screens' mapping")
         return {}
@@ -352,6 +354,26 @@ def _entry_points(document: Any, screens: dict[str, ScreenDef], errors: _Errors)
     if found[1] in screens and screens[found[1]].type != "menu":
         errors.add(f"{MAIN}.yaml: home", "must be a menu screen")
     return found[0], found[1]
+
+
+def _journey_homes(documents: dict[str, Any], screens: dict[str, ScreenDef],
+                   errors: _Errors) -> frozenset[str]:
+    """The `home:` of each journey file other than main.yaml: a menu screen of that file."""
+    found = set()
+    for journey, document in documents.items():
+        if journey == MAIN or not isinstance(document, dict) or "home" not in document:
+            continue
+        path = f"{journey}.yaml: home"
+        target = _target(journey, document["home"], path, errors)
+        if target is None:
+            continue
+        if target not in screens or not target.startswith(f"{journey}."):
+            errors.add(path, f"'{document['home']}' is not a screen of {journey}.yaml")
+        elif screens[target].type != "menu":
+            errors.add(path, "must be a menu screen")
+        else:
+            found.add(target)
+    return frozenset(found)
 
 
 def _check_targets(screens: dict[str, ScreenDef], errors: _Errors) -> None:

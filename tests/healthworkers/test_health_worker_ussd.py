@@ -60,6 +60,21 @@ def test_two_different_pins_are_asked_again(hw_phone, worker):
     assert "Choose a PIN" in hw_phone.send("1")
 
 
+def test_00_returns_a_signed_in_worker_to_her_menu_but_not_before_the_pin(hw_phone,
+                                                                          worker_with_pin):
+    assert "Enter your PIN" in hw_phone.dial()
+    before = hw_phone.send("00")  # not signed in: the citizen main menu, never her menu
+    assert "UPHC Kankarbagh" not in before and "Register & book" not in before
+
+    menu = sign_in(hw_phone)
+    form = hw_phone.send(REGISTER, "Sita Devi")  # halfway through registering an elder
+    back = hw_phone.send("00")
+
+    assert menu.startswith("CON UPHC Kankarbagh") and "00" not in menu.split("\n")[-1]
+    assert "Full name" not in form and back == menu
+    assert hw_phone.send("0").endswith(back.removeprefix("CON "))  # no history to go back to
+
+
 def test_five_wrong_pins_lock_the_account_until_an_admin_unlocks_it(hw_phone, db,
                                                                     worker_with_pin):
     hw_phone.dial()
