@@ -31,7 +31,7 @@ def dashboard():
         sms = stats.sms_by_provider(session, who, now)
         reach = stats.reminder_reach(session, who, now)
         totals = stats.totals(session, who)
-        backlog = stats.upstream_backlog(session)
+        backlog = stats.upstream_backlog(session, who)
     labels = [dt.datetime.fromisoformat(h).astimezone(zone).strftime("%H:00")
               for h in hourly["hours"]]
     hourly_chart = charts.bar_chart("Registrations and bookings per hour (last 24 h)", labels,

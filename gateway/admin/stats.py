@@ -130,12 +130,12 @@ def circuit_states(conn: redis.Redis, settings: Settings) -> dict[str, str]:
     return states
 
 
-def upstream_backlog(session: Session) -> dict[str, int]:
-    """Upstream sync events by status (pending = not yet accepted upstream)."""
-    from gateway.upstream.models import UpstreamEvent
+def upstream_backlog(session: Session, who: Principal) -> dict[str, int]:
+    """Upstream sync events by status (pending = not yet accepted upstream), of the people
+    ``who`` may see."""
+    from gateway.upstream.sweeper import status_counts
 
-    query = select(UpstreamEvent.status, func.count()).group_by(UpstreamEvent.status)
-    return {s: n for s, n in session.execute(query)}
+    return status_counts(session, who.scope)
 
 
 def totals(session: Session, who: Principal) -> dict[str, int]:

@@ -232,7 +232,7 @@ def stats_view() -> Response:
                 "slot_fill": stats.slot_fill(session, who, today),
                 "sms": stats.sms_by_provider(session, who, now),
                 "reminders": stats.reminder_reach(session, who, now),
-                "upstream": stats.upstream_backlog(session)}
+                "upstream": stats.upstream_backlog(session, who)}
     body["queues"] = stats.queue_depths(runtime.queue_redis)
     body["circuits"] = stats.circuit_states(runtime.redis, runtime.settings)
     return jsonify(body)

@@ -129,7 +129,7 @@ def imports_create() -> Response:
 @bp.get("/upstream/backlog")
 @api()
 def upstream_backlog() -> Response:
-    return jsonify({**sweeper.backlog(get_runtime().db),
+    return jsonify({**sweeper.backlog(get_runtime().db, district=g.api_principal.scope),
                     "configured": bool(get_runtime().settings.upstream.url)})
 
 

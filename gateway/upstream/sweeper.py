@@ -17,6 +17,7 @@ from rq import Queue, Retry
 from sqlalchemy import func, select, update
 
 from gateway.config import Settings
+from gateway.storage import Beneficiary, Center
 from gateway.storage.models import utcnow
 from gateway.upstream.delivery import PARKED, PENDING, retry_intervals
 from gateway.upstream.models import EventStatus, UpstreamEvent
@@ -91,18 +92,34 @@ def _due_beneficiaries(db, now: dt.datetime) -> list[int]:
             .order_by(func.min(UpstreamEvent.id)).limit(BATCH)))
 
 
-def backlog(db, now: dt.datetime | None = None) -> dict[str, Any]:
-    """Pending count, oldest pending age (s), parked count, and the latest error."""
+def in_district(query, district: str | None):
+    """``query`` over upstream events narrowed to people of ``district`` (None: everyone):
+    those registered with a pincode of one of the district's centers."""
+    if not district:
+        return query
+    pincodes = select(Center.pincode).where(Center.district == district)
+    people = select(Beneficiary.id).where(Beneficiary.pincode.in_(pincodes))
+    return query.where(UpstreamEvent.beneficiary_id.in_(people))
+
+
+def status_counts(session, district: str | None = None) -> dict[str, int]:
+    """Upstream events by status (pending = not yet accepted upstream)."""
+    query = select(UpstreamEvent.status, func.count()).group_by(UpstreamEvent.status)
+    return dict(session.execute(in_district(query, district)).all())
+
+
+def backlog(db, now: dt.datetime | None = None, district: str | None = None) -> dict[str, Any]:
+    """Pending count, oldest pending age (s), parked count, and the latest error; with
+    ``district``, of that district's people only."""
     now = now or utcnow()
     with db.read() as session:
-        counts = dict(session.execute(select(UpstreamEvent.status, func.count())
-                                      .group_by(UpstreamEvent.status)).all())
-        oldest = session.scalar(select(func.min(UpstreamEvent.created_at))
-                                .where(UpstreamEvent.status == PENDING))
-        last = session.execute(select(UpstreamEvent.id, UpstreamEvent.last_error)
-                               .where(UpstreamEvent.last_error != "",
-                                      UpstreamEvent.status.in_((PENDING, PARKED)))
-                               .order_by(UpstreamEvent.updated_at.desc()).limit(1)).first()
+        counts = status_counts(session, district)
+        oldest = session.scalar(in_district(select(func.min(UpstreamEvent.created_at))
+                                            .where(UpstreamEvent.status == PENDING), district))
+        last = session.execute(in_district(
+            select(UpstreamEvent.id, UpstreamEvent.last_error)
+            .where(UpstreamEvent.last_error != "", UpstreamEvent.status.in_((PENDING, PARKED)))
+            .order_by(UpstreamEvent.updated_at.desc()).limit(1), district)).first()
     return {"pending": counts.get(PENDING, 0), "parked": counts.get(PARKED, 0),
             "sent": counts.get(EventStatus.SENT.value, 0),
             "not_required": counts.get(EventStatus.NOT_REQUIRED.value, 0),

@@ -189,3 +189,19 @@ def test_lists_of_every_district_are_for_admins_only(client, auth, keys, seeded,
     if not who.console:
         refused["POST /api/v1/imports"] = who.post("/api/v1/imports", {}).status_code
     assert set(refused.values()) == {403}, refused
+
+
+@pytest.mark.parametrize("path, counts_of", [
+    ("/api/v1/upstream/backlog", lambda body: body),
+    ("/api/v1/stats", lambda body: body["upstream"]),
+])
+def test_upstream_counts_are_of_the_principals_district(client, keys, seeded, path, counts_of):
+    """Each district's person has a registration and a booking event: a Patna key counts
+    Patna's two, an admin all four."""
+    def total(key: str) -> int:
+        body = client.get(path, headers={"X-API-Key": keys[key]}).get_json()
+        counts = counts_of(body)
+        return sum(counts.get(s, 0) for s in ("pending", "parked", "sent", "not_required"))
+
+    assert (total("admin"), total("patna"), total("lucknow"), total("patna-viewer")) == (
+        4, 2, 2, 2)
