@@ -72,7 +72,7 @@ def import_centers(session: Session, who: Principal, text: str) -> ImportResult:
             existing = inv.get_center(session, who, existing.id)
         inv.save_center(session, who, data, existing)
         return "updated" if existing else "created"
-    return _import(session, text, CENTER_COLUMNS[:5], apply)
+    return _import(session, text, CENTER_COLUMNS[:5], apply, key="code")
 
 
 def import_slots(session: Session, who: Principal, text: str) -> ImportResult:
@@ -85,15 +85,16 @@ def import_slots(session: Session, who: Principal, text: str) -> ImportResult:
             raise inv.InventoryError("center_code", f"no center {row.get('center_code')!r}")
         center = inv.get_center(session, who, center.id)
         return inv.upsert_slot(session, center, inv.parse(inv.SlotIn, row))
-    return _import(session, text, SLOT_COLUMNS[:7], apply)
+    return _import(session, text, SLOT_COLUMNS[:7], apply, key="center_code")
 
 
-def _import(session: Session, text: str, required: list[str], apply) -> ImportResult:
+def _import(session: Session, text: str, required: list[str], apply, key: str) -> ImportResult:
+    """Apply every row, or none (``key``: the column naming the center, for errors)."""
     result = ImportResult()
     nested = session.begin_nested()
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff"), newline=""))
     try:
-        _apply_rows(reader, required, apply, result)
+        _apply_rows(reader, required, apply, result, key)
     except csv.Error as exc:  # stray quotes or line breaks: say where; nothing is applied
         result.errors.append(f"line {reader.line_num}: not valid CSV: {exc}")
     if result.errors:
@@ -105,7 +106,7 @@ def _import(session: Session, text: str, required: list[str], apply) -> ImportRe
 
 
 def _apply_rows(reader: csv.DictReader, required: list[str], apply,
-                result: ImportResult) -> None:
+                result: ImportResult, key: str) -> None:
     """Apply every row, collecting row-level errors into ``result``."""
     if reader.fieldnames:  # as the registrations importer: " Center_Code" is center_code
         reader.fieldnames = [name.lstrip("\ufeff").strip().lower()
@@ -123,7 +124,7 @@ def _apply_rows(reader: csv.DictReader, required: list[str], apply,
         except inv.InventoryError as exc:
             result.errors.append(f"row {number}: {exc.field}: {exc.message}")
         except inv.NotFound:
-            result.errors.append(f"row {number}: center is not in your district")
+            result.errors.append(f"row {number}: {key}: that center is not in your district")
         else:
             setattr(result, outcome, getattr(result, outcome) + 1)
 

@@ -238,8 +238,8 @@ def _parse_screen(journey: str, name: str, raw: dict[str, Any], errors: _Errors)
         save=_var_name(raw.get("save"), f"{path}.save", errors),
         next=None if kind == "action" else _target(journey, next_value, f"{path}.next", errors),
         routes=routes,
-        source=raw.get("source"),
-        call=raw.get("call"),
+        source=_action_name(raw.get("source"), f"{path}.source", errors),
+        call=_action_name(raw.get("call"), f"{path}.call", errors),
         empty=_target(journey, raw.get("empty"), f"{path}.empty", errors),
         yes=_target(journey, raw.get("yes"), f"{path}.yes", errors),
         no=_target(journey, raw.get("no"), f"{path}.no", errors),
@@ -248,6 +248,14 @@ def _parse_screen(journey: str, name: str, raw: dict[str, Any], errors: _Errors)
         audio=_parse_audio(raw.get("audio"), f"{path}.audio", errors),
         voice_record=raw.get("voice_record") is True,
     )
+
+
+def _action_name(value: Any, path: str, errors: _Errors) -> str | None:
+    """`call:`/`source:`: the name of an action (a string), or None."""
+    if value is None or isinstance(value, str):
+        return value
+    errors.add(path, "must be the name of an action")
+    return None
 
 
 def _optional_translations(value: Any, path: str, errors: _Errors) -> Translations | None:

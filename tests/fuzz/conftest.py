@@ -3,9 +3,12 @@ a log watch that turns any logged error (a caught-and-logged exception) into a f
 
 Profiles (``VAXGATE_FUZZ_PROFILE``): ``ci`` (default; the whole folder in well under 90 s
 on a 2-core machine) and ``long`` (20 times the examples, for a dedicated fuzzing run).
-Draws are random: a failure prints the falsifying example and a ``@reproduce_failure``
-blob (``ci`` does not shrink it: slow examples could shrink past the test timeout; ``long``
-does); keep it as an explicit ``@example`` next to the test once the code is fixed.
+``ci`` draws the same cases every run (hypothesis' ``derandomize``): the suite gates every
+landing, and a fresh random draw that finds an old bug would fail an unrelated change
+(it did, twice, in session 3's CI). ``long`` draws fresh cases each run and shrinks what
+fails: run it on its own (``VAXGATE_FUZZ_PROFILE=long .venv/bin/python -m pytest
+tests/fuzz``), fix what it finds, and keep each falsifying case as an explicit ``@example``
+next to its test. A failure prints the example and a ``@reproduce_failure`` blob.
 
 Fixtures are function-scoped and used once per test: each example resets what it needs
 (fresh session ids, counts taken before and after), so the function-scoped-fixture health
@@ -31,7 +34,7 @@ SCALE = {"ci": 1, "long": 20}
 
 for _name in SCALE:
     settings.register_profile(
-        f"vaxgate-fuzz-{_name}", deadline=None, derandomize=False, print_blob=True,
+        f"vaxgate-fuzz-{_name}", deadline=None, derandomize=_name == "ci", print_blob=True,
         database=None if _name == "ci" else settings.default.database,
         # ci: no shrinking, which can outlast the test timeout on slow examples; the failing
         # example and its @reproduce_failure blob are printed as found (shrink them locally

@@ -191,6 +191,11 @@ inventory_import = st.sampled_from((("centers", CENTER_CELLS), ("slots", SLOT_CE
          role="admin")  # was a 500 on PostgreSQL (NUL in a query)
 @example(upload=("centers", b"code,name,state,district,pincode\nFZ9,PHC Nine,Bihar,Patna,800001\n"
                             b"DEMO001,PHC Renamed,Bihar,Patna,800001\n"), role="district")
+@example(upload=("centers", b"code,name,state,district,pincode\n"
+                            b"DEMO011,PHC Renamed,Uttar Pradesh,Lucknow,226001\n"),
+         role="district")  # another district's center: its error named no column
+@example(upload=("slots", b"center_code,date,start_time,end_time,age_group,vaccine,capacity\n"
+                          b"DEMO011,2030-01-01,09:00,11:00,18-44,X,1\n"), role="district")
 @fuzz_settings(examples=30)
 @pytest.mark.usefixtures("demo_centers")
 def test_inventory_imports_by_api_are_all_or_nothing(sandbox_client, db, keys, error_log,

@@ -136,6 +136,9 @@ console_texts = st.one_of(st.builds(dump, st.sampled_from(NAMES).map(DOCS.get).f
 
 @given(name=st.sampled_from(NAMES), text=console_texts, publish=st.booleans())
 @example(name="main.yaml", text=SHIPPED["main.yaml"] + "\n# edited\n", publish=True)
+@example(name="booking.yaml", text=SHIPPED["booking.yaml"].replace("call: book_slot",
+                                                                   "call: [book_slot]"),
+         publish=False)  # a list where an action name goes was a 500
 @fuzz_settings(examples=10)
 def test_publishing_in_the_console_refuses_bad_menus_and_changes_nothing(console, db, error_log,
                                                                          name, text, publish):
