@@ -34,7 +34,7 @@ from gateway.runtime import Runtime, get_runtime
 from gateway.sessions import Record, SessionStore
 from gateway.sms.secrets import read_secret
 from gateway.storage import pg_deadline
-from gateway.webhook_security import is_sandbox
+from gateway.webhook_security import is_sandbox, signed_form_fields
 
 log = logging.getLogger(__name__)
 bp = Blueprint("ivr", __name__)
@@ -194,7 +194,7 @@ def _authentic(provider: str) -> bool:
             return _unsigned_allowed(provider)
         signature = request.headers.get("X-Twilio-Signature", "")
         return bool(signature) and RequestValidator(token).validate(
-            _public_url(), request.form.to_dict(), signature)
+            _public_url(), signed_form_fields(request.form), signature)
     secret = read_secret(settings.africastalking_secret_env)
     if not secret:
         return _unsigned_allowed(provider)

@@ -31,7 +31,7 @@ from gateway.sms.outbox import enqueue_messages
 from gateway.sms.reports import AFRICASTALKING_STATUS, TWILIO_STATUS, apply_report
 from gateway.sms.secrets import mask_phone, read_secret
 from gateway.storage import pg_deadline
-from gateway.webhook_security import is_sandbox
+from gateway.webhook_security import is_sandbox, signed_form_fields
 
 bp = Blueprint("sms", __name__)
 log = logging.getLogger("vaxgate.sms")
@@ -126,7 +126,7 @@ def _error(status: int, code: str, message: str, **extra: Any) -> Response:
 
 
 def _form() -> dict[str, str]:
-    return request.form.to_dict()
+    return signed_form_fields(request.form)
 
 
 # ---- delivery reports ----------------------------------------------------------------
