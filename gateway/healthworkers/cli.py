@@ -83,20 +83,20 @@ def unlock(ctx: click.Context, worker_id: int) -> None:
 
 
 def _daily_pin_counter(settings):
-    """(the 24-hour wrong-PIN counter, None) or (None, why it cannot be reached)."""
-    import redis
-
+    """(the 24-hour wrong-PIN counter, "") or (None, why it cannot be reached)."""
+    from gateway.config import ConfigError
     from gateway.healthworkers import accounts
-    from gateway.runtime import connect_redis
+    from gateway.runtime import connect_role, redis_problem
 
-    url = settings.redis_url_for("session")
-    if not url:
+    if not settings.redis_url_for("session"):
         return None, "no Redis configured: set VAXGATE_REDIS_URL"
     try:
-        conn = connect_redis(url)
-        conn.ping()
-    except (redis.RedisError, ValueError) as exc:
-        return None, f"Redis did not answer: {type(exc).__name__}"
+        conn = connect_role(settings, "session")
+    except ConfigError as exc:
+        return None, str(exc)
+    problem = redis_problem(settings, "session", conn)
+    if problem:
+        return None, f"Redis did not answer: {problem.error}"
     return accounts.daily_failures(conn, settings.health_workers), ""
 
 
