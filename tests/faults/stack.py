@@ -149,6 +149,8 @@ class Stack:
         self.db: Database | None = None
         self.web: Process | None = None
         self.workers: list[Process] = []
+        self.closing = threading.Event()
+        self.supervisor: threading.Thread | None = None
         self.sms_workers = sms_workers
         self.url = ""
 
@@ -243,13 +245,30 @@ class Stack:
         return worker
 
     def restart_dead_workers(self) -> int:
-        """What a supervisor (systemd ``Restart=always``) does: start a new worker for each
-        that exited. RQ quits when Redis vanishes under a running job. Returns how many."""
+        """Start a new worker for each that exited; returns how many."""
         dead = [w for w in self.workers if not w.alive()]
         for worker in dead:
             self.workers.remove(worker)
             self.start_worker()
         return len(dead)
+
+    def supervise(self, every_s: float = 0.5) -> list[int]:
+        """What a supervisor (systemd ``Restart=always``) does, from now until ``close``:
+        restart any worker that exits. RQ quits when Redis vanishes under a running job —
+        possibly seconds later, so one look right after a fault can miss it. Returns
+        ``[restarts so far]``."""
+        restarts = [0]
+
+        def watch() -> None:
+            while not self.closing.wait(every_s):
+                try:
+                    restarts[0] += self.restart_dead_workers()
+                except RuntimeError:  # it did not start (yet): try again on the next look
+                    pass
+
+        self.supervisor = threading.Thread(target=watch, daemon=True, name="faults-supervisor")
+        self.supervisor.start()
+        return restarts
 
     # ---- faults ------------------------------------------------------------------------
 
@@ -274,6 +293,9 @@ class Stack:
 
     def close(self) -> None:
         """Stop every process and server this stack started (safe to call twice)."""
+        self.closing.set()  # before the workers stop: no supervisor restarts them
+        if self.supervisor is not None:
+            self.supervisor.join(timeout=START_TIMEOUT_S + 5)  # one mid-restart finishes
         for process in [*self.workers, *([self.web] if self.web else [])]:
             process.stop()
         self.workers, self.web = [], None
