@@ -42,7 +42,8 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
         queue_redis=queue_client,
     )
     _register_blueprints(app)
-    security_headers.install(app, settings.web)
+    _mount_ussd(app)
+    security_headers.install(app, settings.web)  # ProxyFix (if any) wraps the USSD path too
     return app
 
 
@@ -82,11 +83,8 @@ def _register_blueprints(app: Flask) -> None:
     from gateway.ivr import webhooks as ivr_webhooks
     from gateway.reminders import api as reminders_api
     from gateway.sms import webhooks as sms_webhooks
-    from gateway.ussd_menus.adapter import ussd
 
     app.register_blueprint(health.bp)
-    app.register_blueprint(ussd)
-    app.before_request_funcs.setdefault(ussd.name, []).append(_ussd_source_guard)
     app.register_blueprint(sms_webhooks.bp)
     app.register_blueprint(ivr_webhooks.bp)
     app.register_blueprint(reminders_api.bp)
@@ -95,19 +93,13 @@ def _register_blueprints(app: Flask) -> None:
     _register_console(app)
 
 
-def _ussd_source_guard():
-    """Refuse USSD callbacks outside ``ussd.allowed_networks`` or without its secret."""
-    from flask import Response, request
+def _mount_ussd(app: Flask) -> None:
+    """``/ussd/africastalking`` is a plain WSGI app in front of Flask: the hot path (see
+    gateway/ussd_menus/adapter.py)."""
+    from gateway.ussd_menus.adapter import FastPath, UssdEndpoint
 
-    from gateway.runtime import get_runtime
-    from gateway.webhook_security import ussd_source_refusal
-
-    why = ussd_source_refusal(get_runtime().settings, request.remote_addr,
-                              request.args.get("secret", ""))
-    if why is None:
-        return None
-    log.warning("USSD callback refused: %s", why)
-    return Response("END Forbidden.", status=403, mimetype="text/plain")
+    app.wsgi_app = FastPath(app.wsgi_app,  # type: ignore[method-assign]
+                            UssdEndpoint(app.extensions["vaxgate"]))
 
 
 def _register_console(app: Flask) -> None:

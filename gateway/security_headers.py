@@ -81,6 +81,15 @@ def content_security_policy() -> str:
     return POLICY.format(script=nonce, style=nonce)
 
 
+def plain_headers(is_secure: bool, hsts_seconds: int) -> list[tuple[str, str]]:
+    """The headers of an answer made without Flask (the USSD webhook's WSGI fast path,
+    gateway.ussd_menus.adapter): the fixed ones, the policy without a nonce, HSTS over TLS."""
+    headers = [*FIXED.items(), ("Content-Security-Policy", POLICY.format(script="", style=""))]
+    if is_secure and hsts_seconds:
+        headers.append(("Strict-Transport-Security", f"max-age={hsts_seconds}"))
+    return headers
+
+
 def add_headers(response: Response, hsts_seconds: int) -> Response:
     """Set the security headers on ``response`` (kept if a view already set one)."""
     headers = response.headers

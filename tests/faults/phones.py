@@ -99,8 +99,10 @@ def answers_for(n: int) -> list[str]:
 class Caller:
     """One simulated feature phone walking journeys until ``stop`` is set."""
 
-    def __init__(self, url: str, numbers: Numbers, traffic: Traffic, stop: threading.Event):
+    def __init__(self, url: str, numbers: Numbers, traffic: Traffic, stop: threading.Event,
+                 step_pause: float = 0.0):
         self.url, self.numbers, self.traffic, self.stop = url, numbers, traffic, stop
+        self.step_pause = step_pause  # s between steps: bounds the traffic of a long scenario
         self.http = requests.Session()
 
     def run(self) -> None:
@@ -125,6 +127,8 @@ class Caller:
         answers = answers_for(n)
         session = f"f{phone[1:]}-1"
         for index in range(len(answers) + 1):
+            if index and self.step_pause:
+                time.sleep(self.step_pause)
             status, body = self.step(phone, session, "*".join(answers[:index]))
             done = index == len(answers)
             if status != 200 or body.startswith("END ") != done:
@@ -179,12 +183,13 @@ class Phones:
     that stops and joins them on exit."""
 
     def __init__(self, url: str, scenario: int, callers: int = 4, otp: int = 1,
-                 otp_pause: float = 0.3):
+                 otp_pause: float = 0.3, step_pause: float = 0.0):
         self.traffic = Traffic()
         self.stop = threading.Event()
         ussd_numbers, otp_numbers = Numbers(scenario), Numbers(scenario)
         otp_numbers.counter = itertools.count(50_000_000)
-        workers = [Caller(url, ussd_numbers, self.traffic, self.stop) for _ in range(callers)]
+        workers = [Caller(url, ussd_numbers, self.traffic, self.stop, step_pause)
+                   for _ in range(callers)]
         workers += [OtpRequester(url, otp_numbers, self.traffic, self.stop, otp_pause)
                     for _ in range(otp)]
         self.threads = [threading.Thread(target=w.run, daemon=True) for w in workers]

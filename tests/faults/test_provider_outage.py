@@ -27,6 +27,7 @@ pytestmark = [pytest.mark.faults, pytest.mark.timeout(240)]
 OUTAGE_S, OTP_TTL_S = 60, 30
 SLACK_S = 20  # after recovery: breaker probe, RQ retry, sweeper re-enqueue
 PROVIDER_TIMEOUT_S = 2  # sms.providers[*].timeout_seconds in stack.py
+STEP_PAUSE_S = 0.05  # ≈ 1 journey/s: ~150 journeys in the scenario
 
 
 @dataclass
@@ -45,7 +46,12 @@ def run_provider_outage(root: Path) -> OutageRun:
     stack = Stack(root, config={"otp": {"ttl_seconds": OTP_TTL_S}})
     try:
         stack.start()
-        with Phones(stack.url, scenario=4, callers=1, otp=1, otp_pause=1.0) as phones:
+        # The caller pauses between steps so the backlog that must drain after recovery (a
+        # confirmation SMS and two upstream events per journey, on one RQ worker) does not
+        # grow with the gateway's speed: flat out, a faster gateway made more than the worker
+        # could send within the settle timeout.
+        with Phones(stack.url, scenario=4, callers=1, otp=1, otp_pause=1.0,
+                    step_pause=STEP_PAUSE_S) as phones:
             phones.wait_for("booking", 2, timeout=30)
             stack.fake.twilio.mode = stack.fake.africastalking.mode = "5xx"
             failed = time.time()

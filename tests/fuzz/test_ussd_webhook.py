@@ -13,9 +13,13 @@ import itertools
 import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
+from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.test import EnvironBuilder
+from werkzeug.wrappers import Request
 
 from gateway.encoding import screen_length, screen_limit
 from gateway.healthworkers import accounts
+from gateway.ussd_menus.adapter import MAX_BODY_BYTES, read_form
 from tests.fuzz import tally
 
 from .conftest import fuzz_settings
@@ -75,6 +79,31 @@ def test_any_request_gets_a_ussd_screen(sandbox_client, db, error_log, post):
         check_reply(post.send(sandbox_client, PATH))
         error_log.check()
         check_consistent(db, drift)
+
+
+@given(post=posts(ussd_fields()))
+@example(post=Post(BIG_FORM.encode(), "application/x-www-form-urlencoded"))
+@example(post=Post(b"text=%ff%fe&text=2&sessionId=\xff", "application/x-www-form-urlencoded"))
+@example(post=Post(b"a=1&a=2", "Application/X-WWW-Form-Urlencoded; charset=latin-1"))
+@fuzz_settings(examples=60)
+def test_the_fast_path_reads_a_form_as_werkzeug_does(post):
+    """The USSD webhook parses plain urlencoded bodies itself (adapter.read_form); whatever
+    the body, it must read the same fields as werkzeug (Flask's ``request.form``) would."""
+    with tally.case("USSD form parse = werkzeug's"):
+        def environ():
+            return EnvironBuilder(method="POST", path=PATH, data=post.body,
+                                  content_type=post.content_type).get_environ()
+        request = Request(environ())
+        request.max_content_length = MAX_BODY_BYTES
+        try:
+            expected = request.form.to_dict()
+        except RequestEntityTooLarge:
+            expected = "413"
+        try:
+            found = read_form(environ())
+        except RequestEntityTooLarge:
+            found = "413"
+        assert found == expected
 
 
 answer = st.one_of(st.sampled_from(ANSWERS), st.sampled_from(ANSWERS), typed_text)
