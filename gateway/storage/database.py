@@ -2,7 +2,9 @@
 
 SQLite notes: WAL mode lets readers run beside one writer; every write transaction starts
 with ``BEGIN IMMEDIATE`` so two writers queue on the busy timeout instead of failing on a
-read-to-write lock upgrade. PostgreSQL needs none of this.
+read-to-write lock upgrade, and writers of all processes first queue on a lock file
+(gateway/storage/sqlite_writers.py) so the next one starts as soon as the last one ends.
+PostgreSQL needs none of this.
 """
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from sqlalchemy import Engine, create_engine, event, inspect, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from . import pg_deadline
+from .sqlite_writers import WriterLock
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 SQLITE_BUSY_TIMEOUT_S = 30
@@ -39,6 +42,8 @@ class Database:
         self.replica = _create_engine(replica_url, echo, SQLITE_BUSY_TIMEOUT_S) \
             if replica_url else None
         self._reporter = sessionmaker(self.replica or self.engine, expire_on_commit=False)
+        path = url.split("///", 1)[-1] if self.is_sqlite else ""
+        self._writers = WriterLock(path, timeout_s) if path and path != ":memory:" else None
 
     @contextmanager
     def read(self) -> Iterator[Session]:
@@ -57,7 +62,11 @@ class Database:
     @contextmanager
     def write(self) -> Iterator[Session]:
         """A session whose work is committed on success and rolled back on any error."""
-        with self._writer() as session, session.begin():
+        if self._writers is None:
+            with self._writer() as session, session.begin():
+                yield session
+            return
+        with self._writers.held(), self._writer() as session, session.begin():
             yield session
 
     def ping(self) -> bool:
