@@ -42,7 +42,7 @@ except ImportError:  # pragma: no cover - aiohttp comes with twilio, a gateway d
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from gateway.launcher import WEB_THREADS  # noqa: E402
+from gateway.launcher import WEB_THREADS, web_server_flags  # noqa: E402
 
 SERVICE_CODE = "*384*1234#"
 REQUEST_TIMEOUT_S = 10.0  # what an aggregator waits before giving up on a step
@@ -77,7 +77,7 @@ class Server:
         self.env = env
         self.log = log_dir / f"{name}.log"
         args = [sys.executable, "-m", "gunicorn", module, "--workers", str(workers),
-                "--threads", str(threads), "--bind", f"127.0.0.1:{self.port}",
+                *web_server_flags(threads), "--bind", f"127.0.0.1:{self.port}",
                 "--graceful-timeout", "5"]
         with open(self.log, "wb") as log:
             self.process = subprocess.Popen(args, cwd=cwd, env=env, stdout=log, stderr=log)
@@ -323,14 +323,21 @@ def run_level(servers: dict[str, Server], phones: int, args: argparse.Namespace,
     """Journeys on the gateway, then the minimal endpoint, at ``phones`` concurrency."""
     ussd_url = servers["gateway"].base + "/ussd/africastalking"
     hello_url = servers["minimal"].base + "/ussd/africastalking"
-    callers.stagger(phones)
-    with profiled(servers["gateway"], args.py_spy, phones):
-        gateway = measure(servers["gateway"], phones, args,
-                          lambda http, st: journey(http, ussd_url, callers, st, args.think))
-    minimal = measure(servers["minimal"], phones, args,
-                      lambda http, st: hello(http, hello_url, st, args.think))
-    ratio = gateway["requests_per_s"] / max(minimal["requests_per_s"], 0.1)
-    return {"phones": phones, "gateway": gateway, "minimal": minimal, "ratio": round(ratio, 2)}
+    rounds = []
+    for number in range(args.rounds):
+        callers.stagger(phones)
+        with profiled(servers["gateway"], args.py_spy if number == 0 else None, phones):
+            gateway = measure(servers["gateway"], phones, args,
+                              lambda http, st: journey(http, ussd_url, callers, st, args.think))
+        minimal = measure(servers["minimal"], phones, args,
+                          lambda http, st: hello(http, hello_url, st, args.think))
+        ratio = gateway["requests_per_s"] / max(minimal["requests_per_s"], 0.1)
+        rounds.append({"gateway": gateway, "minimal": minimal, "ratio": round(ratio, 2)})
+    # --rounds: the row is the round with the median ratio (its figures belong together)
+    rounds.sort(key=lambda r: r["ratio"])
+    return {"phones": phones, **rounds[len(rounds) // 2],
+            "round_ratios": [r["ratio"] for r in rounds],
+            "round_p99_ms": sorted(r["gateway"]["p99_ms"] for r in rounds)}
 
 
 def knee(results: list[dict[str, Any]]) -> dict[str, Any] | None:
@@ -362,6 +369,11 @@ def print_table(results: list[dict[str, Any]], think: float = 0.0) -> None:
               f"{g['client_cpu_pct']:>6}% {g.get('server_cpu_ms_per_request', '-'):>6} | "
               f"{m['requests_per_s']:>9.1f} {m['p50_ms']:>6.1f} {m['p99_ms']:>6.1f} "
               f"{m.get('server_cpu_ms_per_request', '-'):>6} | {r['ratio']:>5.2f}")
+    for r in (r for r in results if len(r["round_ratios"]) > 1):
+        print(f"  {r['phones']} phones, {len(r['round_ratios'])} rounds (gateway then minimal "
+              f"each): ratio {' '.join(f'{x:.2f}' for x in r['round_ratios'])}; p99 ms "
+              f"{' '.join(f'{x:.0f}' for x in r['round_p99_ms'])}; the row is the median-ratio "
+              "round")
     for r, name in ((r, name) for r in results for name in ("gateway", "minimal")):
         if r[name]["first_error"]:
             print(f"  {r['phones']} phones, {name}: {r[name]['error_kinds']}; first: "
@@ -386,8 +398,9 @@ def add_stack_options(parser: argparse.ArgumentParser, redis_env: bool = True) -
     ``redis_env``: ``VAXGATE_REDIS_URL`` is the default Redis (else a private one)."""
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
     parser.add_argument("--threads", type=int, default=WEB_THREADS,
-                        help="threads per gunicorn worker (gthread), for every server; "
-                             "the default is what `vaxgate run` uses")
+                        help="threads per gunicorn worker (gthread), for every server, with "
+                             "as many connections per worker (gateway.launcher."
+                             "web_server_flags); the default is what `vaxgate run` uses")
     parser.add_argument("--redis-url", default=os.environ.get("VAXGATE_REDIS_URL", "")
                         if redis_env else "", help="empty: a private redis-server")
     parser.add_argument("--database-url", default="", help="empty: fresh SQLite in a temp dir")
@@ -421,6 +434,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="seconds each phone reads a screen before answering (0.5-1.5x "
                         "at random; real callers take 5-20 s): p99 at an offered load "
                         "instead of flat out; the ratio then compares offered loads")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="measure gateway then minimal endpoint this many times per level "
+                        "and report the round with the median ratio (figures here drift by "
+                        "25-50 %% within minutes: alternating rounds compares like with like)")
     add_stack_options(parser)
     parser.add_argument("--py-spy", metavar="FILE",
                         help="profile the gateway workers into FILE (.svg flame graph, "
@@ -431,9 +448,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args.levels = [int(p) for p in args.phones.split(",") if p.strip().isdigit()]
     if not args.levels or not all(1 <= n <= 1000 for n in args.levels) \
             or not 1 <= args.seconds <= 600 or not 0 <= args.warmup <= 60 \
-            or not 0 <= args.think <= 30:
+            or not 0 <= args.think <= 30 or not 1 <= args.rounds <= 20:
         parser.error("--phones takes levels 1..1000 (e.g. 8,32,128); --seconds 1..600; "
-                     "--warmup 0..60; --think 0..30")
+                     "--warmup 0..60; --think 0..30; --rounds 1..20")
     return args
 
 
@@ -453,7 +470,7 @@ def main(argv: list[str] | None = None) -> int:
         results = [run_level(servers, phones, args, callers) for phones in args.levels]
     meta = {"cpus": os.cpu_count(), "load_before": round(load_before, 2),
             "workers": args.workers, "threads": args.threads, "seconds": args.seconds,
-            "warmup": args.warmup, "think": args.think,
+            "warmup": args.warmup, "think": args.think, "rounds": args.rounds,
             "database": (args.database_url or "sqlite").split(":")[0].split("+")[0],
             "command": " ".join([Path(sys.executable).name, *sys.argv])}
     if args.json:

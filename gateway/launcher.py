@@ -30,6 +30,18 @@ VAR_DIR = Path(os.environ.get("VAXGATE_VAR_DIR") or PROJECT_DIR / "var")
 WEB_THREADS = 4
 
 
+def web_server_flags(threads: int = WEB_THREADS) -> list[str]:
+    """gunicorn flags of the web server (``vaxgate run`` and the benches). Each gthread worker
+    accepts only as many connections as it has threads, so callers wait in the kernel's one
+    accept queue and the first worker with a free thread takes the next: by default a worker
+    accepts up to 1,000 and queues them behind its own threads while the other may be idle.
+    p99 at 32 phones 105-123 -> 80-106 ms (docs/performance.md, session 4). With no spare
+    connection there is no keep-alive (gunicorn would warn), so it is off: each request on
+    its own connection, as the aggregators' callbacks come."""
+    return ["--threads", str(threads), "--worker-connections", str(threads),
+            "--keep-alive", "0"]
+
+
 class Launcher:
     def __init__(self, settings: Settings, *, host: str, port: int, web_workers: int,
                  sms_workers: int, config_path: str | None = None):
@@ -48,7 +60,7 @@ class Launcher:
         env = self._child_env(redis_url)
         self._spawn("web", [sys.executable, "-m", "gunicorn", "wsgi:app",
                             "--workers", str(self.web_workers),
-                            "--threads", str(WEB_THREADS), "--bind",
+                            *web_server_flags(), "--bind",
                             f"{self.host}:{self.port}", "--access-logfile", "-",
                             # the path without its query: AT callbacks carry ?secret=
                             "--access-logformat", ACCESS_LOG_FORMAT,

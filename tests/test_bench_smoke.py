@@ -26,7 +26,8 @@ pytestmark = [
 
 
 BENCHES = {
-    "ussd": ["ussd_bench.py", "--curve", "2,4", "--seconds", "1", "--warmup", "0"],
+    "ussd": ["ussd_bench.py", "--curve", "2,4", "--seconds", "1", "--warmup", "0",
+             "--rounds", "2"],
     "contention": ["booking_contention.py", "--phones", "30", "--places", "5",
                    "--concurrency", "10", "--direct-processes", "2", "--direct-places", "8"],
     "overload": ["overload.py", "--seconds", "4", "--callers", "8", "--ceiling", "2",
@@ -67,6 +68,7 @@ def test_ussd_bench_prints_the_curve_with_its_knee_line(benches):
     assert [row[0] for row in rows] == ["2", "4"]
     assert all(row[6] == "0" for row in rows), out  # errors column
     assert any(line.startswith("knee: ") for line in lines), out
+    assert sum("2 rounds (gateway then minimal each)" in line for line in lines) == 2, out
 
 
 def test_booking_contention_books_every_place_once(benches):
