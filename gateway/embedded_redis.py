@@ -48,8 +48,11 @@ class EmbeddedRedis:
             return f"redis://{auth}127.0.0.1:{self.port}/0"
         return f"unix://{auth}{self.socket}?db=0"
 
-    def start(self, timeout: float = 10.0) -> EmbeddedRedis:
-        """Start the server and wait until it answers PING."""
+    def start(self, timeout: float = 10.0, own_session: bool = False) -> EmbeddedRedis:
+        """Start the server and wait until it answers PING. ``own_session``: out of the
+        terminal's process group, so Ctrl-C reaches the processes that use it but not the
+        server itself, which the owner stops last (``vaxgate run``: else the RQ worker,
+        still finishing its job, lost Redis under it and printed tracebacks)."""
         self.directory.mkdir(parents=True, exist_ok=True)
         self.socket.unlink(missing_ok=True)
         args = [redis_server_binary(), "--port", str(self.port), "--bind", "127.0.0.1",
@@ -60,7 +63,7 @@ class EmbeddedRedis:
         if self.password:
             args += ["--requirepass", self.password]
         self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL,
-                                        stderr=subprocess.DEVNULL)
+                                        stderr=subprocess.DEVNULL, start_new_session=own_session)
         atexit.register(self.stop)
         self._wait_until_ready(timeout)
         return self
