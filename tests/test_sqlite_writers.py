@@ -83,3 +83,36 @@ def test_no_lock_file_to_be_had_means_no_lock(tmp_path):
     """A database in a folder the process cannot write to: SQLite's handler alone."""
     with WriterLock(str(tmp_path / "missing" / "vaxgate.db"), timeout_s=1).held() as got:
         assert not got
+
+
+def test_a_database_write_holds_the_lock_from_its_begin_to_its_commit_or_rollback(tmp_path):
+    """Taken at ``BEGIN IMMEDIATE`` (not when the session opens), given back when the
+    connection returns to the pool; an error inside gives it back too."""
+    from sqlalchemy import text
+
+    from gateway.storage import Database
+
+    path = str(tmp_path / "vaxgate.db")
+    db, other = Database(f"sqlite:///{path}", timeout_s=5), WriterLock(path, timeout_s=0.2)
+    try:
+        with db.write() as outer:
+            with db.write() as inner:  # opened inside, but the outer has not begun: no wait
+                inner.execute(text("CREATE TABLE t (n INTEGER)"))
+            with other.held():  # nothing holds it between transactions
+                pass
+            outer.execute(text("INSERT INTO t VALUES (1)"))
+            with pytest.raises(OperationalError, match="database is locked"):
+                with other.held():
+                    pass
+        with other.held():
+            pass
+        with pytest.raises(RuntimeError, match="the work failed"):
+            with db.write() as session:
+                session.execute(text("INSERT INTO t VALUES (2)"))
+                raise RuntimeError("the work failed")
+        with other.held():
+            pass
+        with db.read() as session:
+            assert session.execute(text("SELECT n FROM t")).scalars().all() == [1]
+    finally:
+        db.dispose()

@@ -20,6 +20,7 @@ from .sqlite_writers import WriterLock
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 SQLITE_BUSY_TIMEOUT_S = 30
+WRITERS_KEY = "vaxgate_sqlite_writers"  # record_info: the writer lock this connection holds
 # the client gives up this long after the server's statement_timeout would have fired
 PG_DEADLINE_MARGIN_S = 0.5
 
@@ -35,15 +36,16 @@ class Database:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
         self.engine = _create_engine(url, echo, timeout_s)
-        writer = self.engine.execution_options(sqlite_begin="IMMEDIATE") if self.is_sqlite \
+        path = url.split("///", 1)[-1] if self.is_sqlite else ""
+        writers = WriterLock(path, timeout_s) if path and path != ":memory:" else None
+        writer = self.engine.execution_options(sqlite_begin="IMMEDIATE",
+                                               sqlite_writers=writers) if self.is_sqlite \
             else self.engine
         self._reader = sessionmaker(self.engine, expire_on_commit=False)
         self._writer = sessionmaker(writer, expire_on_commit=False)
         self.replica = _create_engine(replica_url, echo, SQLITE_BUSY_TIMEOUT_S) \
             if replica_url else None
         self._reporter = sessionmaker(self.replica or self.engine, expire_on_commit=False)
-        path = url.split("///", 1)[-1] if self.is_sqlite else ""
-        self._writers = WriterLock(path, timeout_s) if path and path != ":memory:" else None
 
     @contextmanager
     def read(self) -> Iterator[Session]:
@@ -62,11 +64,7 @@ class Database:
     @contextmanager
     def write(self) -> Iterator[Session]:
         """A session whose work is committed on success and rolled back on any error."""
-        if self._writers is None:
-            with self._writer() as session, session.begin():
-                yield session
-            return
-        with self._writers.held(), self._writer() as session, session.begin():
+        with self._writer() as session, session.begin():
             yield session
 
     def ping(self) -> bool:
@@ -102,6 +100,7 @@ def _create_engine(url: str, echo: bool, timeout_s: float) -> Engine:
                            hide_parameters=True)
     event.listen(engine, "connect", _sqlite_on_connect)
     event.listen(engine, "begin", _sqlite_on_begin)
+    event.listen(engine, "checkin", _sqlite_on_checkin)
     return engine
 
 
@@ -124,8 +123,27 @@ def _sqlite_on_connect(dbapi_connection, _record) -> None:
 
 
 def _sqlite_on_begin(conn) -> None:
-    mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
-    conn.exec_driver_sql(f"BEGIN {mode}")
+    options = conn.get_execution_options()
+    writers = options.get("sqlite_writers")
+    if writers is not None:  # a write transaction: queue with the other writers first
+        conn.connection.record_info[WRITERS_KEY] = (writers, writers.acquire())
+    try:
+        conn.exec_driver_sql(f"BEGIN {options.get('sqlite_begin', 'DEFERRED')}")
+    except BaseException:
+        _release_writers(conn.connection.record_info)
+        raise
+
+
+def _sqlite_on_checkin(_dbapi_connection, record) -> None:
+    """The connection is back in the pool: its transaction has committed or rolled back."""
+    _release_writers(record.record_info)
+
+
+def _release_writers(info: dict) -> None:
+    held = info.pop(WRITERS_KEY, None)
+    if held is not None:
+        writers, flocked = held
+        writers.release(flocked)
 
 
 def alembic_config(url: str):

@@ -32,7 +32,12 @@ POLL_S = 0.0005
 
 
 class WriterLock:
-    """One per Database (per process): writers of all processes on the file queue here."""
+    """One per Database (per process): writers of all processes on the file queue here.
+
+    gateway/storage/database.py takes it when a write transaction begins (the ``BEGIN
+    IMMEDIATE`` of the connection, not the opening of the session: a write session opened
+    around another that runs first must not wait for itself) and gives it back when the
+    connection returns to the pool, after the commit or rollback."""
 
     def __init__(self, path: str, timeout_s: float):
         self.path = f"{path}-writers"
@@ -41,22 +46,31 @@ class WriterLock:
         self._fd: int | None = None
         self._pid = 0
 
-    @contextmanager
-    def held(self) -> Iterator[bool]:
-        """Hold the lock for a write transaction; yields whether there is a lock file (False:
-        SQLite's handler alone). Raises OperationalError after the busy timeout."""
+    def acquire(self) -> bool:
+        """Wait for the lock (raises OperationalError after the busy timeout); returns whether
+        the lock file is held too (False: no lock file to be had, SQLite's handler alone)."""
         deadline = time.monotonic() + self.timeout_s
         if not self._thread_lock.acquire(timeout=self.timeout_s):
             raise _locked()
         try:
-            fd = self._flock(deadline)
-            try:
-                yield fd is not None
-            finally:
-                if fd is not None:
-                    fcntl.flock(fd, fcntl.LOCK_UN)
-        finally:
+            return self._flock(deadline) is not None
+        except BaseException:
             self._thread_lock.release()
+            raise
+
+    def release(self, flocked: bool) -> None:
+        if flocked:
+            fcntl.flock(self._file(), fcntl.LOCK_UN)
+        self._thread_lock.release()
+
+    @contextmanager
+    def held(self) -> Iterator[bool]:
+        """The lock around a block; yields whether the lock file is held too."""
+        flocked = self.acquire()
+        try:
+            yield flocked
+        finally:
+            self.release(flocked)
 
     def _flock(self, deadline: float) -> int | None:
         """The locked descriptor, or None when there is no lock file to be had."""
