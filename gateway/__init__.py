@@ -13,7 +13,7 @@ from gateway import security_headers
 from gateway.config import ConfigError, Settings, load_settings
 from gateway.runtime import Runtime, connect_redis_pair
 from gateway.storage import SQL_INTEGER_MAX, Database
-from gateway.webhook_security import require_webhook_security
+from gateway.webhook_security import MAX_REQUEST_BYTES, require_webhook_security
 
 MENU_DIR = Path(__file__).resolve().parent / "ussd_menus"
 log = logging.getLogger("vaxgate")
@@ -29,7 +29,7 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
     app = Flask(__name__)
     app.url_map.converters["int"] = SqlIntegerConverter  # before any route is added
     app.config.update(SECRET_KEY=settings.secret_key, TESTING=settings.testing,
-                      MAX_CONTENT_LENGTH=64 * 1024)
+                      MAX_CONTENT_LENGTH=MAX_REQUEST_BYTES)
     db = Database(settings.database_url, timeout_s=settings.ussd.step_budget_seconds,
                   replica_url=settings.database_replica_url)
     redis_client, queue_client = connect_redis_pair(settings)

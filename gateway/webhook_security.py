@@ -18,6 +18,9 @@ from collections.abc import Mapping
 from gateway.config import ConfigError, Settings
 from gateway.sms.secrets import read_secret
 
+# The largest request body a webhook or form takes (Flask's MAX_CONTENT_LENGTH, and the USSD
+# webhook's own cap); CSV uploads have theirs (gateway/admin/csvio.MAX_UPLOAD_BYTES).
+MAX_REQUEST_BYTES = 64 * 1024
 REAL_SMS_KINDS = frozenset({"twilio", "africastalking"})
 IVR_SECRETS = {"twilio": ("twilio_auth_token_env", "Twilio signs voice callbacks with it"),
                "africastalking": ("africastalking_secret_env",

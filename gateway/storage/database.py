@@ -36,8 +36,8 @@ class Database:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
         self.engine = _create_engine(url, echo, timeout_s)
-        path = url.split("///", 1)[-1] if self.is_sqlite else ""
-        writers = WriterLock(path, timeout_s) if path and path != ":memory:" else None
+        path = _sqlite_file(url)
+        writers = WriterLock(path, timeout_s) if path else None
         writer = self.engine.execution_options(sqlite_begin="IMMEDIATE",
                                                sqlite_writers=writers) if self.is_sqlite \
             else self.engine
@@ -104,10 +104,18 @@ def _create_engine(url: str, echo: bool, timeout_s: float) -> Engine:
     return engine
 
 
+def _sqlite_file(url: str) -> str:
+    """The file of a SQLite URL; "" for an in-memory database or another kind of URL."""
+    if not url.startswith("sqlite") or "///" not in url:  # sqlite:// is in memory too
+        return ""
+    path = url.split("///", 1)[1]
+    return "" if path in ("", ":memory:") else path
+
+
 def _ensure_sqlite_folder(url: str) -> None:
     """SQLite creates the file but not its folder (e.g. var/ on a fresh checkout)."""
-    path = url.split("///", 1)[-1]
-    if url.startswith("sqlite") and path and path != ":memory:":
+    path = _sqlite_file(url)
+    if path:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
 
 

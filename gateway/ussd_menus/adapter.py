@@ -33,12 +33,11 @@ from gateway.runtime import Runtime
 from gateway.sessions import SessionStore
 from gateway.storage import pg_deadline
 from gateway.ussd_menus.protocol import StepResult, UssdProtocol, UssdReply
-from gateway.webhook_security import ussd_source_refusal
+from gateway.webhook_security import MAX_REQUEST_BYTES, ussd_source_refusal
 
 log = logging.getLogger(__name__)
 
 USSD_PATH = "/ussd/africastalking"
-MAX_BODY_BYTES = 64 * 1024  # as Flask's MAX_CONTENT_LENGTH for every other route
 USSD_STEPS = Counter("vaxgate_ussd_steps_total", "USSD requests answered, by result",
                      ["result"])
 USSD_STEP_SECONDS = Histogram("vaxgate_ussd_step_seconds", "Time to answer one USSD step",
@@ -73,8 +72,8 @@ class UssdRequest(BaseModel):
 
 
 class FastPath:
-    """Sends ``POST``s (and any other method) to :data:`USSD_PATH` to ``endpoint``,
-    everything else to ``app`` (Flask's WSGI app)."""
+    """Sends requests for :data:`USSD_PATH` to ``endpoint``, everything else to ``app``
+    (Flask's WSGI app)."""
 
     def __init__(self, app: WsgiApp, endpoint: WsgiApp):
         self.app, self.endpoint = app, endpoint
@@ -99,51 +98,51 @@ class UssdEndpoint:
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         with USSD_STEP_SECONDS.time():
-            status, reply, result = self._handle(environ)
+            code, reply, result = self._handle(environ)
         USSD_STEPS.labels(result).inc()
         body = reply.body.encode()
         headers = [("Content-Type", "text/plain; charset=utf-8"),
                    ("Content-Length", str(len(body))),
                    *self.headers[environ.get("wsgi.url_scheme") == "https"]]
-        if status == _status(405):
+        if code == 405:
             headers.append(("Allow", "POST"))
-        start_response(status, headers)
+        start_response(f"{code} {HTTP_STATUS_CODES[code]}", headers)
         return [body]
 
-    def _handle(self, environ: dict) -> tuple[str, UssdReply, str]:
-        """(HTTP status line, the screen, the result label of USSD_STEPS)."""
+    def _handle(self, environ: dict) -> tuple[int, UssdReply, str]:
+        """(HTTP status, the screen, the result label of USSD_STEPS)."""
         if environ.get("REQUEST_METHOD") != "POST":
-            return _status(405), _end("Invalid request: use POST."), "bad_request"
+            return 405, _end("Invalid request: use POST."), "bad_request"
         query = _first_values(environ.get("QUERY_STRING", ""))
         why = ussd_source_refusal(self.runtime.settings, environ.get("REMOTE_ADDR"),
                                   query.get("secret", ""))
         if why is not None:
             log.warning("USSD callback refused: %s", why)
-            return _status(403), _end("Forbidden."), "refused"
+            return 403, _end("Forbidden."), "refused"
         try:
             fields = read_form(environ)
         except HTTPException as exc:  # a body too large, or one werkzeug cannot read
-            return _status(exc.code or 400), _end(f"Invalid request: {exc.name}."), "bad_request"
+            return exc.code or 400, _end(f"Invalid request: {exc.name}."), "bad_request"
         try:
             form = UssdRequest.model_validate(fields)
         except ValidationError as exc:
             field = ".".join(str(p) for p in exc.errors()[0]["loc"]) or "form"
             log.info("rejected USSD request: %s: %s", field, exc.errors()[0]["msg"])
-            return _status(400), _end(f"Invalid request: field '{field}' is missing or "
-                                           "malformed."), "bad_request"
+            return 400, _end(f"Invalid request: field '{field}' is missing or "
+                                  "malformed."), "bad_request"
         reply = _answer(self.runtime, self.store, form)
-        return _status(200), reply, "end" if reply.final else "continue"
+        return 200, reply, "end" if reply.final else "continue"
 
 
 def read_form(environ: dict) -> dict[str, str]:
     """The posted fields (the first value of each name), as Flask's ``request.form`` gives
     them. A plain urlencoded body with a length (what aggregators send) is parsed here, as
     werkzeug's own form parser does; anything else (multipart, chunked) by werkzeug.
-    Raises RequestEntityTooLarge past MAX_BODY_BYTES."""
+    Raises RequestEntityTooLarge past MAX_REQUEST_BYTES."""
     mimetype = environ.get("CONTENT_TYPE", "").partition(";")[0].strip().lower()
     length = environ.get("CONTENT_LENGTH", "")
     if mimetype == URLENCODED and length.isdigit():
-        if int(length) > MAX_BODY_BYTES:
+        if int(length) > MAX_REQUEST_BYTES:
             raise RequestEntityTooLarge()
         try:
             text = environ["wsgi.input"].read(int(length)).decode()
@@ -151,7 +150,7 @@ def read_form(environ: dict) -> dict[str, str]:
             return {}
         return _first_values(text)
     request = Request(environ)
-    request.max_content_length = MAX_BODY_BYTES
+    request.max_content_length = MAX_REQUEST_BYTES
     return request.form.to_dict()
 
 
@@ -161,10 +160,6 @@ def _first_values(text: str) -> dict[str, str]:
     for name, value in parse_qsl(text, keep_blank_values=True, errors="werkzeug.url_quote"):
         fields.setdefault(name, value)
     return fields
-
-
-def _status(code: int) -> str:
-    return f"{code} {HTTP_STATUS_CODES[code]}"
 
 
 def _end(text: str) -> UssdReply:

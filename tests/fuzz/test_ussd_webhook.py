@@ -19,7 +19,8 @@ from werkzeug.wrappers import Request
 
 from gateway.encoding import screen_length, screen_limit
 from gateway.healthworkers import accounts
-from gateway.ussd_menus.adapter import MAX_BODY_BYTES, read_form
+from gateway.ussd_menus.adapter import read_form
+from gateway.webhook_security import MAX_REQUEST_BYTES
 from tests.fuzz import tally
 
 from .conftest import fuzz_settings
@@ -94,7 +95,7 @@ def test_the_fast_path_reads_a_form_as_werkzeug_does(post):
             return EnvironBuilder(method="POST", path=PATH, data=post.body,
                                   content_type=post.content_type).get_environ()
         request = Request(environ())
-        request.max_content_length = MAX_BODY_BYTES
+        request.max_content_length = MAX_REQUEST_BYTES
         try:
             expected = request.form.to_dict()
         except RequestEntityTooLarge:
