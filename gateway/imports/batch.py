@@ -15,7 +15,8 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from gateway.imports.rows import PaperRow, RowError
-from gateway.registry.beneficiaries import _dialect_insert, name_key
+from gateway.registry.beneficiaries import name_key
+from gateway.storage import dialect_insert
 from gateway.storage.models import Beneficiary, Center, PhoneProfile, utcnow
 from gateway.upstream.events import beneficiary_data, event_row
 from gateway.upstream.models import UpstreamEvent
@@ -73,7 +74,7 @@ def _centers(session: Session, batch: list[tuple[int, PaperRow]]) -> dict[str, C
 
 def _lock_phones(session: Session, phones: list[str]) -> None:
     """Create missing profile rows, then hold their row locks until commit."""
-    upsert = _dialect_insert(session)
+    upsert = dialect_insert(session)
     session.execute(upsert(PhoneProfile).on_conflict_do_nothing(index_elements=["phone"]),
                     [{"phone": p, "language": "en"} for p in phones])
     session.execute(select(PhoneProfile.phone).where(PhoneProfile.phone.in_(phones))

@@ -11,8 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 
-from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -25,7 +24,10 @@ from gateway.storage import (
     AppointmentStatus,
     Beneficiary,
     Slot,
+    attach,
+    prepared,
 )
+from gateway.storage.models import utcnow
 from gateway.upstream import events as upstream_events
 
 # No 0/O, 1/I/L, 5/S or 8/B: read aloud or copied from a small screen without mistakes.
@@ -128,18 +130,29 @@ def _take_place(session: Session, slot_id: int) -> int:
 
 def _insert_appointment(session: Session, beneficiary_id: int, slot_id: int,
                         channel: str) -> Appointment:
+    """Insert the appointment and its first status row with Core statements (the ORM's unit
+    of work and a savepoint cost more than the SQL). ``ON CONFLICT DO NOTHING`` answers both
+    unique rules without aborting the transaction: a reference already taken (draw again)
+    and an active booking of the same person (AlreadyBooked)."""
+    connection, now = session.connection(), utcnow()
     for _ in range(5):
-        appointment = Appointment(reference=new_reference(), beneficiary_id=beneficiary_id,
-                                  slot_id=slot_id, status=BOOKED, channel=channel)
-        try:
-            with session.begin_nested():
-                session.add(appointment)
-                session.add(AppointmentEvent(appointment=appointment, status=BOOKED,
-                                             channel=channel))
-                session.flush()
-            return appointment
-        except IntegrityError as exc:
-            clash = active_appointment(session, beneficiary_id)
-            if clash:  # a concurrent request booked this person first
-                raise AlreadyBooked(clash.reference) from exc
+        row = {"reference": new_reference(), "beneficiary_id": beneficiary_id,
+               "slot_id": slot_id, "status": BOOKED, "dose": 1, "channel": channel,
+               "created_at": now, "updated_at": now}
+        row["id"] = connection.execute(prepared(session, _add_appointment), row).scalar()
+        if row["id"] is not None:
+            connection.execute(_INSERT_EVENT, {"appointment_id": row["id"], "status": BOOKED,
+                                               "note": "", "channel": channel, "at": now})
+            return attach(session, Appointment(**row))
+        clash = active_appointment(session, beneficiary_id)
+        if clash:  # a concurrent request booked this person first
+            raise AlreadyBooked(clash.reference)
     raise RuntimeError("could not find a free appointment reference")
+
+
+def _add_appointment(insert):
+    table = Appointment.__table__
+    return insert(table).on_conflict_do_nothing().returning(table.c.id)
+
+
+_INSERT_EVENT = insert(AppointmentEvent.__table__)

@@ -6,11 +6,12 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from gateway.registry.errors import BeneficiaryCapReached, InvalidField, NotEligible
-from gateway.storage import Beneficiary, PhoneProfile
+from gateway.storage import Beneficiary, PhoneProfile, attach, prepared
+from gateway.storage.models import utcnow
 from gateway.upstream import events as upstream_events
 
 GENDERS = {"M", "F", "O"}
@@ -81,16 +82,20 @@ def register(session: Session, person: NewBeneficiary, *, today: dt.date, min_ag
             return existing, False
     if len(on_phone) >= cap:
         raise BeneficiaryCapReached(len(on_phone), cap)
-    beneficiary = Beneficiary(
-        phone=person.phone, name=" ".join(person.name.split()), name_key=key,
-        birth_year=person.birth_year, gender=person.gender, id_type=person.id_type,
-        id_last4=person.id_last4, pincode=person.pincode, language=person.language,
-        channel=person.channel, name_recording_url=person.name_recording_url,
-        name_confirmed=person.name_recording_url is None)
-    session.add(beneficiary)
-    session.flush()
+    row = {"phone": person.phone, "name": " ".join(person.name.split()), "name_key": key,
+           "birth_year": person.birth_year, "gender": person.gender,
+           "id_type": person.id_type, "id_last4": person.id_last4,
+           "pincode": person.pincode, "language": person.language, "channel": person.channel,
+           "name_recording_url": person.name_recording_url,
+           "name_confirmed": person.name_recording_url is None, "created_at": utcnow()}
+    # Core, not the ORM's unit of work: a third of the registration's CPU (performance.md)
+    row["id"] = session.connection().execute(_INSERT_BENEFICIARY, row).scalar_one()
+    beneficiary = attach(session, Beneficiary(**row))
     upstream_events.record_registration(session, beneficiary)
     return beneficiary, True
+
+
+_INSERT_BENEFICIARY = insert(Beneficiary.__table__).returning(Beneficiary.__table__.c.id)
 
 
 def count_for_phone(session: Session, phone: str) -> int:
@@ -108,20 +113,23 @@ def _lock_phone(session: Session, phone: str, language: str) -> None:
 
     On SQLite the INSERT has already taken the database's single write lock (held until
     commit), so only PostgreSQL needs the row lock."""
-    insert = _dialect_insert(session)
-    session.execute(insert(PhoneProfile).values(phone=phone, language=language)
-                    .on_conflict_do_nothing(index_elements=["phone"]))
+    now = utcnow()
+    session.connection().execute(prepared(session, _add_profile), {
+        "phone": phone, "language": language, "created_at": now, "updated_at": now})
     if session.get_bind().dialect.name != "sqlite":
         session.execute(select(PhoneProfile.phone).where(PhoneProfile.phone == phone)
                         .with_for_update())
 
 
-def _dialect_insert(session: Session):
-    if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert
+def _add_profile(insert):
+    return insert(PhoneProfile.__table__).on_conflict_do_nothing(index_elements=["phone"])
+
+
+def _set_profile_language(insert):
+    statement = insert(PhoneProfile.__table__)
+    return statement.on_conflict_do_update(
+        index_elements=["phone"], set_={"language": statement.excluded.language,
+                                        "updated_at": statement.excluded.updated_at})
 
 
 def get_language(session: Session, phone: str) -> str | None:
@@ -131,7 +139,6 @@ def get_language(session: Session, phone: str) -> str | None:
 
 def set_language(session: Session, phone: str, language: str) -> None:
     """Remember the phone's language (insert or update)."""
-    insert = _dialect_insert(session)
-    session.execute(insert(PhoneProfile).values(phone=phone, language=language)
-                    .on_conflict_do_update(index_elements=["phone"],
-                                           set_={"language": language}))
+    now = utcnow()
+    session.connection().execute(prepared(session, _set_profile_language), {
+        "phone": phone, "language": language, "created_at": now, "updated_at": now})

@@ -12,13 +12,14 @@ from collections.abc import Iterable
 
 import redis
 from rq import Queue, Retry
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from gateway.config import SmsSettings
 from gateway.encoding import sms_segments
 from gateway.sms.templates import gsm7_if_possible
+from gateway.storage.database import attach
 from gateway.storage.ledger import Message, MessageKind, MessageStatus
 from gateway.storage.models import utcnow
 
@@ -46,20 +47,25 @@ def record_message(session: Session, *, phone: str, kind: str | MessageKind, bod
         return existing
     body = gsm7_if_possible(body)
     encoding, segments = sms_segments(body)
-    message = Message(phone=phone, kind=MessageKind(kind).value, body=body, lang=lang,
-                      dedupe_key=dedupe_key, encoding=encoding, segments=segments,
-                      status=MessageStatus.QUEUED.value, expires_at=expires_at,
-                      status_reason="", resends=0)
-    if fresh:  # no savepoint: a clash here is a bug, and fails the caller's transaction
-        session.add(message)
-        session.flush()
-        return message
+    now = utcnow()
+    row = {"phone": phone, "kind": MessageKind(kind).value, "body": body, "lang": lang,
+           "dedupe_key": dedupe_key, "encoding": encoding, "segments": segments,
+           "status": MessageStatus.QUEUED.value, "expires_at": expires_at,
+           "status_reason": "", "resends": 0, "provider": None, "provider_message_id": None,
+           "created_at": now, "updated_at": now, "sent_at": None, "delivered_at": None}
+    if fresh:  # a Core insert, no savepoint: a clash here is a bug and fails the transaction
+        row["id"] = session.connection().execute(_INSERT_MESSAGE, row).scalar_one()
+        return attach(session, Message(**row))
+    message = Message(**row)
     try:
         with session.begin_nested():
             session.add(message)
     except IntegrityError:  # a concurrent transaction recorded the same key first
         return _by_dedupe_key(session, dedupe_key)  # type: ignore[return-value]
     return message
+
+
+_INSERT_MESSAGE = insert(Message.__table__).returning(Message.__table__.c.id)
 
 
 def _by_dedupe_key(session: Session, key: str) -> Message | None:

@@ -3,7 +3,13 @@
 from gateway.admin.models import AdminUser, ApiKey, AuditEntry, MenuVersion  # noqa: E402,F401
 from gateway.healthworkers.models import HealthWorker, HealthWorkerAction  # noqa: E402
 from gateway.reminders.models import OptOut, ReminderWatermark, WaitlistEntry  # noqa: E402
-from gateway.storage.database import Database, upgrade_database
+from gateway.storage.database import (
+    Database,
+    attach,
+    dialect_insert,
+    prepared,
+    upgrade_database,
+)
 from gateway.storage.ledger import (
     AttemptOutcome,
     Message,
@@ -41,6 +47,9 @@ __all__ = [
     "Beneficiary",
     "Center",
     "Database",
+    "attach",
+    "dialect_insert",
+    "prepared",
     "HealthWorker",
     "HealthWorkerAction",
     "PhoneProfile",

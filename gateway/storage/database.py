@@ -8,12 +8,13 @@ PostgreSQL needs none of this.
 """
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine, create_engine, event, inspect, make_url
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, make_transient_to_detached, sessionmaker
 
 from . import pg_deadline
 from .sqlite_writers import WriterLock
@@ -23,6 +24,7 @@ SQLITE_BUSY_TIMEOUT_S = 30
 WRITERS_KEY = "vaxgate_sqlite_writers"  # record_info: the writer lock this connection holds
 # the client gives up this long after the server's statement_timeout would have fired
 PG_DEADLINE_MARGIN_S = 0.5
+T = TypeVar("T")
 
 
 class Database:
@@ -136,7 +138,10 @@ def _sqlite_on_begin(conn) -> None:
     if writers is not None:  # a write transaction: queue with the other writers first
         conn.connection.record_info[WRITERS_KEY] = (writers, writers.acquire())
     try:
-        conn.exec_driver_sql(f"BEGIN {options.get('sqlite_begin', 'DEFERRED')}")
+        # Straight to the driver: through SQLAlchemy's execution path (exec_driver_sql) the
+        # BEGIN cost ≈ 40 µs, 10 % of a USSD step (docs/performance.md, session 5).
+        begin = f"BEGIN {options.get('sqlite_begin', 'DEFERRED')}"
+        conn.connection.driver_connection.execute(begin)
     except BaseException:
         _release_writers(conn.connection.record_info)
         raise
@@ -152,6 +157,40 @@ def _release_writers(info: dict) -> None:
     if held is not None:
         writers, flocked = held
         writers.release(flocked)
+
+
+def dialect_insert(session: Session) -> Callable:
+    """The ``insert`` of the session's dialect (PostgreSQL's or SQLite's), for ON CONFLICT."""
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert
+
+
+def prepared(session: Session, build: Callable[[Callable], T]) -> T:
+    """``build(insert)`` for the session's dialect, built once per process: a statement run
+    on every step must not pay for its construction each time (values go in as
+    parameters, never with ``.values()``)."""
+    key = (build, session.get_bind().dialect.name)
+    statement = _PREPARED.get(key)
+    if statement is None:
+        statement = _PREPARED[key] = build(dialect_insert(session))
+    return statement
+
+
+_PREPARED: dict[tuple[Callable, str], Any] = {}
+
+
+def attach(session: Session, instance: T) -> T:
+    """``instance``, built from a row a Core statement just inserted (every column set, the
+    primary key included), made a persistent object of ``session`` without a SELECT or a
+    flush: the hot paths insert with Core (the ORM's unit of work cost more than the SQL) and
+    still hand callers the model objects they expect. A column left unset would be loaded
+    on first access."""
+    make_transient_to_detached(instance)
+    session.add(instance)
+    return instance
 
 
 def alembic_config(url: str):

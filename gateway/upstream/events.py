@@ -10,6 +10,7 @@ import json
 import uuid
 from typing import Any
 
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from gateway.storage.models import Appointment, Beneficiary, utcnow
@@ -17,11 +18,15 @@ from gateway.upstream.models import EventStatus, UpstreamEvent
 
 
 def record_event(session: Session, kind: str, beneficiary_id: int,
-                 data: dict[str, Any]) -> UpstreamEvent:
-    """Add one pending event for ``beneficiary_id``; its idempotency key is fixed here."""
-    event = UpstreamEvent(**event_row(kind, beneficiary_id, data))
-    session.add(event)
-    return event
+                 data: dict[str, Any]) -> int:
+    """Insert one pending event for ``beneficiary_id`` now (a Core statement, not an ORM
+    object flushed later: it is on every booking's path); return its id. The idempotency
+    key is fixed here."""
+    return session.connection().execute(_INSERT_EVENT, event_row(kind, beneficiary_id, data)
+                                        ).scalar_one()
+
+
+_INSERT_EVENT = insert(UpstreamEvent.__table__).returning(UpstreamEvent.__table__.c.id)
 
 
 def event_row(kind: str, beneficiary_id: int, data: dict[str, Any]) -> dict[str, Any]:
@@ -43,13 +48,13 @@ def beneficiary_data(person: Beneficiary) -> dict[str, Any]:
             "id_last4": person.id_last4, "channel": person.channel}
 
 
-def record_registration(session: Session, person: Beneficiary) -> UpstreamEvent:
+def record_registration(session: Session, person: Beneficiary) -> int:
     """``beneficiary.registered`` (call after the row is flushed, so it has an id)."""
     return record_event(session, "beneficiary.registered", person.id, beneficiary_data(person))
 
 
 def record_appointment(session: Session, appointment: Appointment, kind: str,
-                       **extra: Any) -> UpstreamEvent:
+                       **extra: Any) -> int:
     """``appointment.<kind>``: booked, cancelled, rescheduled, vaccinated, no_show."""
     slot = appointment.slot
     data = {"reference": appointment.reference, "status": appointment.status,

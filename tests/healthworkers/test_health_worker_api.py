@@ -140,10 +140,9 @@ def test_a_parked_event_is_listed_and_resent_by_admins(client, db, keys):
     from gateway.upstream.events import record_event
 
     with db.write() as session:
-        event = record_event(session, "beneficiary.registered", 1, {})
+        event_id = record_event(session, "beneficiary.registered", 1, {})
+        event = session.get(UpstreamEvent, event_id)
         event.status, event.last_error = "parked", "HTTP 422: bad pincode"
-        session.flush()
-        event_id = event.id
 
     parked = call(client, "get", "/api/v1/upstream/events?status=parked", keys["admin"])
     resent = call(client, "post", f"/api/v1/upstream/events/{event_id}/resend", keys["admin"])
