@@ -6,7 +6,7 @@ import pytest
 
 from gateway.encoding import screen_length
 from gateway.flows import Option, Screen
-from gateway.ussd_menus.render import render, turn_page
+from gateway.ussd_menus.render import _render, render, turn_page
 
 
 def screen_with(options, lang="en", text="Choose a center:", **extra):
@@ -75,6 +75,23 @@ def test_long_variable_values_are_cut_before_the_prompt_text(flows):
     assert page.needed > 80 and page.length <= 80
     assert "…" in page.text and "जन्म 1948, पिन 800001?" in page.text
     assert page.option_keys_on_page == ("1", "2")
+
+
+def test_a_remembered_page_is_the_page_render_would_compute_for_that_screen(flows):
+    """Pages are cached; two screens with the same text but other prompt values (what a cut
+    re-fills the prompt from) must not share one."""
+    text = flows.messages.text("registration.confirm", "hi", {
+        "name": "Venkata Lakshmi Narasimha Subrahmanya Sastry Garu", "birth_year": "1948",
+        "pincode": "800001"})
+    screens = [Screen("registration.confirm", "registration.confirm", text,
+                      (Option("1", "हाँ"), Option("2", "नहीं")), lang="hi",
+                      variables={"name": name, "birth_year": "1948", "pincode": "800001"})
+               for name in ("Venkata Lakshmi Narasimha Subrahmanya Sastry Garu",
+                            "Sita Devi Kumari Ramaswamy Venkatachalapathy Iyer")]
+    pages = [render(screen, 0, flows.messages) for screen in screens * 2]
+
+    assert pages[:2] == pages[2:] == [_render(screen, 0, flows.messages) for screen in screens]
+    assert pages[0].text != pages[1].text
 
 
 def test_gsm7_screen_is_cut_with_three_dots_and_stays_gsm7(flows):
