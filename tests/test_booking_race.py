@@ -102,3 +102,49 @@ def test_a_full_slot_refuses_the_next_booking(db):
     slot_id, (person,) = _seed(db, 1, capacity=3, booked=3)
     with pytest.raises(SlotFull), db.write() as session:
         appointments.book(session, person, slot_id, today=TODAY)
+
+
+def test_a_reference_already_taken_is_drawn_again(db, monkeypatch):
+    slot_id, (first, second) = _seed(db, 2, capacity=10, booked=0)
+    with db.write() as session:
+        taken = appointments.book(session, first, slot_id, today=TODAY).reference
+    draws = iter([taken, "K7QP3M"])
+    monkeypatch.setattr(appointments, "new_reference", lambda: next(draws))
+
+    with db.write() as session:
+        booked = appointments.book(session, second, slot_id, today=TODAY)
+        reference, status = booked.reference, booked.status
+
+    assert (reference, status) == ("K7QP3M", "booked")
+    with db.read() as session:
+        assert session.get(Slot, slot_id).booked == 2
+        assert session.scalar(select(Appointment.beneficiary_id)
+                              .where(Appointment.reference == "K7QP3M")) == second
+
+
+def test_booking_a_booked_person_again_names_the_booking_and_returns_the_place(db):
+    slot_id, (person,) = _seed(db, 1, capacity=10, booked=0)
+    with db.write() as session:
+        reference = appointments.book(session, person, slot_id, today=TODAY).reference
+
+    with pytest.raises(appointments.AlreadyBooked) as refused, db.write() as session:
+        appointments.book(session, person, slot_id, today=TODAY)
+
+    assert refused.value.reference == reference
+    with db.read() as session:
+        assert session.get(Slot, slot_id).booked == 1
+        assert session.scalar(select(func.count()).select_from(Appointment)) == 1
+
+
+def test_a_booking_hands_back_a_complete_appointment_with_its_history(db):
+    slot_id, (person,) = _seed(db, 1, capacity=10, booked=0)
+    with db.write() as session:
+        booked = appointments.book(session, person, slot_id, today=TODAY, channel="ivr")
+        seen = (booked.status, booked.dose, booked.channel, booked.slot.booked,
+                booked.beneficiary.name, booked.created_at is not None)
+        appointment_id = booked.id
+
+    assert seen == ("booked", 1, "ivr", 1, "Person 0", True)
+    with db.read() as session:
+        history = session.get(Appointment, appointment_id).events
+        assert [(e.status, e.channel) for e in history] == [("booked", "ivr")]
