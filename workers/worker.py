@@ -1,12 +1,12 @@
 """Worker and cron entry points: ``main(settings)`` and ``cron_main(settings)``.
 
-``main`` runs an RQ ``SimpleWorker`` on the queues ``otp``, ``notify``, ``bulk`` (drained in
-that order, so an OTP never waits behind bulk reminders), with RQ's scheduler (for
-``Retry`` back-off) and, unless ``cron=False``, a thread that enqueues each scheduled job
-(sweepers, reminders, waitlist, admission turns) once per its own interval across all
-nodes (``workers/cron.py``). SimpleWorker runs jobs in-process: one SmsContext (DB pool,
-SDK clients) per worker instead of one per forked job; every provider call has its own
-timeout and RQ's job timeout bounds the rest. Scale out by starting more workers.
+``main`` runs an RQ ``SimpleWorker`` (:class:`Worker`) on the queues ``otp``, ``notify``,
+``bulk`` (drained in that order, so an OTP never waits behind bulk reminders), with RQ's
+scheduler (for ``Retry`` back-off) and, unless ``cron=False``, a thread that enqueues each
+scheduled job (sweepers, reminders, waitlist, admission turns) once per its own interval
+across all nodes (``workers/cron.py``). SimpleWorker runs jobs in-process: one SmsContext
+(DB pool, SDK clients) per worker instead of one per forked job; every provider call has its
+own timeout and RQ's job timeout bounds the rest. Scale out by starting more workers.
 
 ``cron_main`` runs the same schedule alone (``vaxgate cron``, for a dedicated cron
 process); running it on two nodes is safe. ``workers/cron_config.py`` has the schedule for
@@ -64,6 +64,21 @@ def build_context(settings: Settings, redis_conn: redis.Redis | None = None,
     return ctx
 
 
+class Worker(SimpleWorker):
+    """RQ's SimpleWorker, stopping promptly on SIGTERM.
+
+    At a warm shutdown RQ sends UNSUBSCRIBE and then stops its pubsub thread, which joins it
+    with no timeout. When Redis' reply woke the thread before the stop flag was down, the
+    thread went back to a 60 s blocking read and the worker hung that long (seen in a
+    full test run: the two-workers cron test gave up after 30 s; rq/rq#1613). Here the flag
+    goes down first, so the reply to the UNSUBSCRIBE is the thread's last read."""
+
+    def unsubscribe(self) -> None:
+        if self.pubsub_thread:
+            self.pubsub_thread.stop(timeout=0)  # only lowers the flag: no wait here
+        super().unsubscribe()
+
+
 def main(settings: Settings, *, burst: bool = False, cron: bool = True,
          redis_conn: redis.Redis | None = None, logging_level: str = "INFO") -> None:
     """Run one SMS worker until stopped (or until the queues are empty with ``burst``)."""
@@ -74,7 +89,7 @@ def main(settings: Settings, *, burst: bool = False, cron: bool = True,
         threading.Thread(target=run_cron, daemon=True, name="vaxgate-cron",
                          args=(schedule, ctx.queue_redis, stop)).start()
     try:
-        SimpleWorker(list(QUEUES), connection=ctx.queue_redis).work(
+        Worker(list(QUEUES), connection=ctx.queue_redis).work(
             burst=burst, with_scheduler=True, logging_level=logging_level)
     finally:
         stop.set()
