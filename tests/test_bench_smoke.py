@@ -103,3 +103,16 @@ def test_overload_bench_queues_callers_without_cutting_anyone_off(benches):
     assert int(row[2]) > 0, out  # 8 callers for 2 places: some were queued
     assert row[-2:] == ["0", "0"], out  # no 5xx, nobody cut off
     assert "passes handed out in queue order: yes" in out
+
+
+def test_sql_overhead_times_each_layer_of_a_read_and_a_registration():
+    """bench/sql_overhead.py runs in-process on its own SQLite file, nothing timed."""
+    done = subprocess.run([sys.executable, str(ROOT / "bench" / "sql_overhead.py"),
+                           "--operations", "20", "--rounds", "1"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=120,
+                          env={k: v for k, v in os.environ.items() if k != "VAXGATE_CONFIG"})
+    assert done.returncode == 0, done.stdout + done.stderr[-3000:]
+    names = [line.rsplit(None, 1)[0] for line in done.stdout.splitlines()[2:]]
+    assert names == ["read: sqlite3", "read: Core connection", "read: ORM session",
+                     "register: sqlite3", "register: Core on the session",
+                     "register: ORM unit of work"], done.stdout
