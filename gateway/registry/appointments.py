@@ -141,7 +141,7 @@ def _insert_appointment(session: Session, beneficiary_id: int, slot_id: int,
                "created_at": now, "updated_at": now}
         row["id"] = connection.execute(prepared(session, _add_appointment), row).scalar()
         if row["id"] is not None:
-            connection.execute(_INSERT_EVENT, {"appointment_id": row["id"], "status": BOOKED,
+            connection.execute(_INSERT_STATUS_ROW, {"appointment_id": row["id"], "status": BOOKED,
                                                "note": "", "channel": channel, "at": now})
             return attach(session, Appointment(**row))
         clash = active_appointment(session, beneficiary_id)
@@ -155,4 +155,4 @@ def _add_appointment(insert):
     return insert(table).on_conflict_do_nothing().returning(table.c.id)
 
 
-_INSERT_EVENT = insert(AppointmentEvent.__table__)
+_INSERT_STATUS_ROW = insert(AppointmentEvent.__table__)
