@@ -141,8 +141,9 @@ def _insert_appointment(session: Session, beneficiary_id: int, slot_id: int,
                "created_at": now, "updated_at": now}
         row["id"] = connection.execute(prepared(session, _add_appointment), row).scalar()
         if row["id"] is not None:
-            connection.execute(_INSERT_STATUS_ROW, {"appointment_id": row["id"], "status": BOOKED,
-                                               "note": "", "channel": channel, "at": now})
+            connection.execute(_INSERT_STATUS_ROW, {"appointment_id": row["id"],
+                                                    "status": BOOKED, "note": "",
+                                                    "channel": channel, "at": now})
             return attach(session, Appointment(**row))
         clash = active_appointment(session, beneficiary_id)
         if clash:  # a concurrent request booked this person first
