@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: audit browser-deps run test test-postgres lint bench clean
+.PHONY: audit browser-deps run test test-postgres lint bench golden clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,9 +23,11 @@ browser-deps:
 ## test: the whole suite on SQLite, then the database-facing tests again on PostgreSQL
 ## when TEST_DATABASE_URL is set or a server answers on 127.0.0.1:5432 (database `test`).
 ## The PostgreSQL pass leaves out what does not touch SQL differently: the pure engine,
-## the voice channel (same registry calls as USSD), the browser tests and the fault tests
+## the voice channel (same registry calls as USSD), the golden transcripts (what a caller
+## sees, fixed on SQLite), the browser tests and the fault tests
 ## (each fault test owns its whole stack, including a SQLite file: tests/faults/stack.py).
-PG_SKIP := --ignore=tests/flows --ignore=tests/browser --ignore=tests/ivr --ignore=tests/faults
+PG_SKIP := --ignore=tests/flows --ignore=tests/browser --ignore=tests/ivr --ignore=tests/faults \
+           --ignore=tests/golden
 test: $(STAMP) browser-deps
 	$(BIN)/ruff check gateway workers tests bench
 	$(BIN)/python .ci/audit_deps.py --allow-unreachable
@@ -53,6 +55,10 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/ussd_bench.py
+
+## golden: re-record tests/golden/testdata after an intended menu change; review its git diff
+golden: $(STAMP)
+	$(BIN)/python -m tests.golden.record
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

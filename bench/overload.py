@@ -4,7 +4,7 @@ One command, bounded in time, on 127.0.0.1 only. It starts a redis-server, a fre
 database with the demo centers (or ``--database-url``) and the gateway under gunicorn, as
 bench/ussd_bench.py does, with the repository's config.yaml except a small session ceiling
 (``--ceiling``, 50). The worker's cron job that hands out turn passes
-(gateway/admission_turns.py ``release_turns``: pass + SMS in the ledger) runs in this
+(gateway/sessions/turns.py ``release_turns``: pass + SMS in the ledger) runs in this
 process every ``admission.release_interval_seconds`` (1 s here); no SMS is sent.
 
 ``--callers`` (200 = 4 x 50) simulated callers dial for ``--seconds`` (60), each a new
@@ -75,8 +75,8 @@ class Bench:
     """The callers, the turn releaser and the sampler, sharing one deadline."""
 
     def __init__(self, url: str, redis_client, args: argparse.Namespace, budget: float):
-        from gateway.admission import PREFIX
         from gateway.registry.demo_data import DEMO_CENTERS
+        from gateway.sessions.admission import PREFIX
 
         self.url, self.redis, self.args, self.budget = url, redis_client, args, budget
         self.passes_key, self.active_key = PREFIX + "passes", PREFIX + "active"
@@ -174,7 +174,7 @@ class TurnReleaser(threading.Thread):
     """The worker's cron job, here: hand out passes every interval, in queue order."""
 
     def __init__(self, ctx, interval: float):
-        from gateway.admission import PREFIX
+        from gateway.sessions.admission import PREFIX
 
         super().__init__(daemon=True)
         self.ctx, self.interval = ctx, interval
@@ -185,7 +185,7 @@ class TurnReleaser(threading.Thread):
         self.errors = 0
 
     def run(self) -> None:
-        from gateway.admission_turns import release_turns
+        from gateway.sessions.turns import release_turns
 
         while not self.stopped.wait(self.interval):
             try:
@@ -214,7 +214,7 @@ def bench_config(tmp: Path, ceiling: int) -> Path:
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     from gateway.config import load_settings
-    from gateway.runtime import connect_redis
+    from gateway.infra.redis_clients import connect_redis
     from gateway.storage import Database
 
     with contextlib.ExitStack() as stack:

@@ -28,7 +28,7 @@ import redis  # noqa: E402
 from sqlalchemy import insert, select  # noqa: E402
 
 from gateway.config import load_settings  # noqa: E402
-from gateway.embedded_redis import EmbeddedRedis  # noqa: E402
+from gateway.infra.embedded_redis import EmbeddedRedis  # noqa: E402
 from gateway.reminders import daylists, sweeper  # noqa: E402
 from gateway.sms import outbox  # noqa: E402
 from gateway.storage import (  # noqa: E402

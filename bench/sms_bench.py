@@ -30,10 +30,11 @@ import redis  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 
 from gateway.config import load_settings  # noqa: E402
-from gateway.embedded_redis import EmbeddedRedis  # noqa: E402
+from gateway.infra.embedded_redis import EmbeddedRedis  # noqa: E402
 from gateway.sms import outbox  # noqa: E402
 from gateway.storage import Database, upgrade_database  # noqa: E402
 from gateway.storage.ledger import Message, SendAttempt  # noqa: E402
+from gateway.text.times import as_utc  # noqa: E402
 from tests.sms.fake_provider import FakeProvider  # noqa: E402
 from tests.sms.support import provider_config  # noqa: E402
 
@@ -98,9 +99,7 @@ def _figures(db: Database, ids: list[int], started: float, elapsed: float) -> di
 
 
 def _epoch(value) -> float:
-    import datetime as dt
-
-    return (value if value.tzinfo else value.replace(tzinfo=dt.UTC)).timestamp()
+    return as_utc(value).timestamp()
 
 
 def main() -> None:

@@ -46,8 +46,8 @@ def cpu_us(operation: Callable[[], object], count: int) -> float:
 def operations(db) -> dict[str, Callable[[], object]]:
     from sqlalchemy import insert, select
 
+    from gateway.registry.outbox import event_row
     from gateway.storage import Beneficiary, PhoneProfile, UpstreamEvent
-    from gateway.upstream.events import event_row
 
     numbers = itertools.count()
     people, events = Beneficiary.__table__, UpstreamEvent.__table__

@@ -128,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
                         "printed, comma-separated; default all)")
     args = parser.parse_args(argv)
 
-    from gateway.embedded_redis import EmbeddedRedis
+    from gateway.infra.embedded_redis import EmbeddedRedis
 
     with tempfile.TemporaryDirectory(prefix="vaxgate-profile-") as tmp:
         redis = EmbeddedRedis(Path(tmp) / "redis").start()

@@ -42,7 +42,7 @@ except ImportError:  # pragma: no cover - aiohttp comes with twilio, a gateway d
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from gateway.launcher import WEB_THREADS, web_server_flags  # noqa: E402
+from gateway.cli.launcher import WEB_THREADS, web_server_flags  # noqa: E402
 
 SERVICE_CODE = "*384*1234#"
 REQUEST_TIMEOUT_S = 10.0  # what an aggregator waits before giving up on a step
@@ -118,7 +118,7 @@ def start_stack(stack: contextlib.ExitStack, args: argparse.Namespace,
                 minimal: bool = True) -> dict[str, Server]:
     """Redis, database, gateway and (``minimal``) the minimal app; each registered on
     ``stack`` for shutdown. The gateway's ``env`` names the database and Redis URLs."""
-    from gateway.embedded_redis import EmbeddedRedis
+    from gateway.infra.embedded_redis import EmbeddedRedis
 
     tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="vaxgate-bench-")))
     redis_url = args.redis_url
@@ -399,7 +399,7 @@ def add_stack_options(parser: argparse.ArgumentParser, redis_env: bool = True) -
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
     parser.add_argument("--threads", type=int, default=WEB_THREADS,
                         help="threads per gunicorn worker (gthread), for every server, with "
-                             "as many connections per worker (gateway.launcher."
+                             "as many connections per worker (gateway.cli.launcher."
                              "web_server_flags); the default is what `vaxgate run` uses")
     parser.add_argument("--redis-url", default=os.environ.get("VAXGATE_REDIS_URL", "")
                         if redis_env else "", help="empty: a private redis-server")

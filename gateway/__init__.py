@@ -9,11 +9,12 @@ from typing import Any
 from flask import Flask
 from werkzeug.routing import IntegerConverter
 
-from gateway import security_headers
 from gateway.config import ConfigError, Settings, load_settings
-from gateway.runtime import Runtime, connect_redis_pair
+from gateway.infra.redis_clients import connect_redis_pair
 from gateway.storage import SQL_INTEGER_MAX, Database
-from gateway.webhook_security import MAX_REQUEST_BYTES, require_webhook_security
+from gateway.web import security_headers
+from gateway.web.runtime import Runtime
+from gateway.web.webhook_security import MAX_REQUEST_BYTES, require_webhook_security
 
 MENU_DIR = Path(__file__).resolve().parent / "ussd_menus"
 log = logging.getLogger("vaxgate")
@@ -21,6 +22,7 @@ log = logging.getLogger("vaxgate")
 
 def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
     """Build the WSGI app. ``config`` is a Settings object, or overrides for config.yaml."""
+    from gateway import wiring  # noqa: F401 - the features plug in once per process
     settings = config if isinstance(config, Settings) else load_settings(overrides=config)
     if not (settings.redis_url_for("session") and settings.redis_url_for("queue")):
         raise ConfigError("redis_url is empty: start the gateway with `vaxgate run` (which "
@@ -71,18 +73,18 @@ def _menu_store(db: Database, redis_client: Any):
 
 
 def _admission(settings: Settings, redis_client: Any):
-    """The shared ceiling on concurrent USSD/IVR sessions (see gateway/admission.py)."""
-    from gateway.admission import Admission
+    """The shared ceiling on concurrent USSD/IVR sessions (see gateway/sessions/admission.py)."""
+    from gateway.sessions.admission import Admission
 
     return Admission.from_settings(redis_client, settings)
 
 
 def _register_blueprints(app: Flask) -> None:
-    from gateway import health
     from gateway.healthworkers import api as health_workers_api
     from gateway.ivr import webhooks as ivr_webhooks
     from gateway.reminders import api as reminders_api
     from gateway.sms import webhooks as sms_webhooks
+    from gateway.web import health
 
     app.register_blueprint(health.bp)
     app.register_blueprint(sms_webhooks.bp)

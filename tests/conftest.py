@@ -14,9 +14,10 @@ import pytest
 import redis
 from sqlalchemy import text
 
+import gateway.wiring  # noqa: F401
 from gateway import create_app
 from gateway.config import load_settings
-from gateway.embedded_redis import EmbeddedRedis
+from gateway.infra.embedded_redis import EmbeddedRedis
 from gateway.storage import Base, Database, upgrade_database
 
 

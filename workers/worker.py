@@ -26,19 +26,16 @@ from rq import SimpleWorker
 from rq.cron import CronScheduler
 
 from gateway.config import Settings
-from gateway.redis_urls import redis_from_url
-from gateway.reminders import jobs as reminder_jobs
-from gateway.runtime import connect_redis
+from gateway.infra.redis_clients import connect_redis
+from gateway.infra.redis_urls import redis_from_url
 from gateway.sms.dispatch import SmsContext
 from gateway.sms.outbox import QUEUES
 from gateway.storage import Database
-from gateway.upstream import jobs as upstream_jobs
-from workers import jobs
+from workers import jobs, schedule
 from workers.cron import check as check_schedule
 from workers.cron import run as run_cron
 
 log = logging.getLogger("vaxgate.worker")
-SWEEP_QUEUE = "otp"
 
 
 def worker_connections(settings: Settings) -> tuple[redis.Redis, redis.Redis]:
@@ -69,9 +66,8 @@ class Worker(SimpleWorker):
 
     At a warm shutdown RQ sends UNSUBSCRIBE and then stops its pubsub thread, which joins it
     with no timeout. When Redis' reply woke the thread before the stop flag was down, the
-    thread went back to a 60 s blocking read and the worker hung that long (seen in a
-    full test run: the two-workers cron test gave up after 30 s; rq/rq#1613). Here the flag
-    goes down first, so the reply to the UNSUBSCRIBE is the thread's last read."""
+    thread went back to a 60 s blocking read and the worker hung that long (rq/rq#1613).
+    Here the flag goes down first, so the reply to the UNSUBSCRIBE is the thread's last read."""
 
     def unsubscribe(self) -> None:
         if self.pubsub_thread:
@@ -96,19 +92,8 @@ def main(settings: Settings, *, burst: bool = False, cron: bool = True,
 
 
 def cron_scheduler(settings: Settings, redis_conn: redis.Redis) -> CronScheduler:
-    """RQ's CronScheduler holding the schedule: every scheduled job, its queue and interval."""
-    scheduler = CronScheduler(connection=redis_conn, name="vaxgate-sms")
-    scheduler.register(jobs.sweep, SWEEP_QUEUE, interval=settings.sms.sweep_interval_seconds,
-                       result_ttl=60)
-    if settings.admission.max_active_sessions:
-        scheduler.register(jobs.release_turns, "otp",
-                           interval=settings.admission.release_interval_seconds, result_ttl=60)
-    scheduler.register(upstream_jobs.sweep, settings.upstream.queue,
-                       interval=settings.upstream.sweep_interval_seconds, result_ttl=60)
-    reminder_jobs.register(scheduler, settings.sms.sweep_interval_seconds)
-    scheduler.register(jobs.apply_retention, "bulk",
-                       interval=settings.retention.interval_minutes * 60, result_ttl=3600)
-    return scheduler
+    """RQ's CronScheduler holding the one schedule (workers/schedule.py)."""
+    return schedule.register(CronScheduler(connection=redis_conn, name="vaxgate-sms"), settings)
 
 
 def cron_main(settings: Settings) -> None:

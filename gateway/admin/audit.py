@@ -8,7 +8,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from gateway.storage.retention import Rule
+
 from .models import AuditEntry
+
+RETENTION = Rule("audit_entries", AuditEntry, lambda: AuditEntry.at, "audit_days",
+                 lambda: AuditEntry.id.is_not(None))
 
 
 def record(session: Session, actor: str, action: str, target: str = "",

@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from gateway.config import AdminSettings
+from gateway.text.times import as_utc
 
 from .models import AdminUser, Role
 
@@ -98,7 +99,7 @@ def authenticate(session: Session, username: str, password: str, settings: Admin
     if user is None or not user.active:
         _verify(_DUMMY_HASH, password)
         return None, "invalid"
-    if user.locked_until and _aware(user.locked_until) > now:
+    if user.locked_until and as_utc(user.locked_until) > now:
         return None, "locked"
     if not _verify(user.password_hash, password):
         user.failed_logins += 1
@@ -125,8 +126,3 @@ def _verify(password_hash: str, password: str) -> bool:
         return HASHER.verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
-
-
-def _aware(value: dt.datetime) -> dt.datetime:
-    """SQLite returns naive datetimes; they are stored in UTC."""
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)

@@ -9,11 +9,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from gateway.phones import InvalidPhone, mask_phone, parse_phone
+from gateway.registry.appointments import district_phones
 from gateway.storage import Appointment, Beneficiary, Message
+from gateway.text.phones import InvalidPhone, mask_phone, parse_phone
 
 from .auth import Principal
-from .stats import district_phones, scope_messages
+from .stats import scope_messages
 
 REFERENCE = re.compile(r"^[A-Z0-9]{6,10}$")
 EXPORT_COLUMNS = ["id", "created_at", "phone", "kind", "status", "provider", "lang",

@@ -7,14 +7,14 @@ from zoneinfo import ZoneInfo
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 
 from gateway.api import keys as api_keys
-from gateway.runtime import get_runtime
+from gateway.web.runtime import get_runtime
 
 from . import audit as audit_log
 from . import auth, charts, stats
 from . import inventory as inv
 from . import messages as ledger
+from .access import admin_required, audit, audit_export, bp, login_required, principal
 from .models import AdminUser
-from .web import admin_required, audit, audit_export, bp, login_required, principal
 
 
 @bp.get("/")

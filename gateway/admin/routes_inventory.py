@@ -8,11 +8,11 @@ from typing import Any
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 
-from gateway.runtime import get_runtime
+from gateway.web.runtime import get_runtime
 
 from . import csvio
 from . import inventory as inv
-from .web import audit, audit_export, bp, login_required, principal, writer_required
+from .access import audit, audit_export, bp, login_required, principal, writer_required
 
 
 def parse_windows(text: str) -> list[tuple[str, str]]:

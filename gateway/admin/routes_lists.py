@@ -1,4 +1,4 @@
-"""Lists: a center's day list (from the reminders issue) and the district reach report,
+"""Lists: a center's day list and the district reach report,
 printable. District users see only their own centers and district."""
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ from zoneinfo import ZoneInfo
 from flask import abort, render_template, request
 
 from gateway.reminders import daylists, reach
-from gateway.runtime import get_runtime
 from gateway.storage.models import utcnow
+from gateway.web.runtime import get_runtime
 
 from . import inventory as inv
-from .web import bp, login_required, principal
+from .access import bp, login_required, principal
 
 
 @bp.get("/lists")

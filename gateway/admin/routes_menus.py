@@ -8,15 +8,15 @@ from typing import Any
 from flask import abort, flash, redirect, render_template, request, url_for
 
 from gateway.flows import FlowSet, build_screen
-from gateway.i18n import LANGUAGES
-from gateway.runtime import get_runtime
+from gateway.text.i18n import LANGUAGES
 from gateway.ussd_menus.check import sample_items, sample_vars
 from gateway.ussd_menus.render import render
+from gateway.web.runtime import get_runtime
 
 from . import inventory as inv
+from .access import admin_required, audit, bp, current_user, login_required
 from .models import MenuVersion
 from .publishing import check_files, list_versions, parse_files
-from .web import admin_required, audit, bp, current_user, login_required
 
 MAX_FILE_CHARS = 200_000
 

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from gateway.config import Settings
+from gateway.registry.appointments import district_phones
 from gateway.storage import Appointment, Beneficiary, Center, Message, Slot
 
 from .auth import Principal
@@ -93,15 +94,6 @@ def scope_messages(query, who: Principal):
     if not who.scope:
         return query
     return query.where(Message.phone.in_(district_phones(who.scope)))
-
-
-def district_phones(district: str):
-    """A subquery: the phones of people with an appointment at a center in ``district``."""
-    return (select(Beneficiary.phone).join(Appointment, Appointment.beneficiary_id ==
-                                           Beneficiary.id)
-            .join(Slot, Slot.id == Appointment.slot_id)
-            .join(Center, Center.id == Slot.center_id)
-            .where(Center.district == district))
 
 
 def queue_depths(conn: redis.Redis) -> dict[str, int | None]:

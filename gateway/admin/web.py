@@ -9,42 +9,29 @@ a page of this site: its posts carry no CSRF token, so their Origin is checked).
 from __future__ import annotations
 
 import datetime as dt
-import functools
-import hmac
 import logging
-import secrets
 from collections.abc import Callable
-from typing import Any
 from urllib.parse import urlsplit
 
 from flask import (
-    Blueprint,
     Flask,
     abort,
-    current_app,
     flash,
-    g,
     redirect,
     render_template,
     request,
-    session,
     url_for,
 )
-from markupsafe import Markup
 from redis.exceptions import RedisError
 
-from gateway.attempts import FailureCounter
-from gateway.runtime import get_runtime
+from gateway.infra.attempts import FailureCounter
+from gateway.web.runtime import get_runtime
 
 from . import auth
-from .audit import record, record_export
-from .csvio import MAX_UPLOAD_BYTES
-from .models import AdminUser
+from .access import bp, current_user, sign_in, sign_out
+from .audit import record
 
-bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="templates",
-               static_folder="static")
 log = logging.getLogger(__name__)
-SESSION_USER, SESSION_CSRF = "admin_uid", "admin_csrf"
 
 
 def install(app: Flask) -> None:
@@ -96,118 +83,6 @@ def _same_origin() -> bool:
     carries no CSRF token; browsers send Origin, or at least Referer, on a POST)."""
     sender = request.headers.get("Origin") or request.headers.get("Referer") or ""
     return urlsplit(sender).netloc == request.host
-
-
-# ---- who is signed in --------------------------------------------------------------
-
-def current_user() -> AdminUser | None:
-    """The signed-in, active user of this request (cached on ``g``)."""
-    if "admin_user" not in g:
-        uid = session.get(SESSION_USER)
-        user = None
-        if uid:
-            with get_runtime().db.read() as db_session:
-                user = db_session.get(AdminUser, uid)
-        g.admin_user = user if user is not None and user.active else None
-    return g.admin_user
-
-
-def principal() -> auth.Principal:
-    user = current_user()
-    assert user is not None
-    return auth.principal_of(user)
-
-
-def sign_in(user: AdminUser) -> None:
-    session.clear()
-    session.permanent = True
-    session[SESSION_USER] = user.id
-    session[SESSION_CSRF] = secrets.token_urlsafe(24)
-
-
-def sign_out() -> None:
-    session.clear()
-
-
-def login_required(view: Callable) -> Callable:
-    @functools.wraps(view)
-    def wrapped(*args: Any, **kwargs: Any):
-        if current_user() is None:
-            return redirect(url_for("admin.login", next=request.full_path.rstrip("?")))
-        return view(*args, **kwargs)
-    return wrapped
-
-
-def role_required(*roles: str) -> Callable:
-    """Only users whose role is in ``roles`` (others get 403)."""
-    def decorate(view: Callable) -> Callable:
-        @functools.wraps(view)
-        @login_required
-        def wrapped(*args: Any, **kwargs: Any):
-            if current_user().role not in roles:
-                abort(403)
-            return view(*args, **kwargs)
-        return wrapped
-    return decorate
-
-
-writer_required = role_required("admin", "district")
-admin_required = role_required("admin")
-
-
-def audit(db_session, action: str, target: str = "", before: Any = None,
-          after: Any = None) -> None:
-    """Record an admin change in the audit log, in the change's transaction."""
-    record(db_session, current_user().username, action, target, before, after)
-
-
-def audit_export(target: str, **detail: Any) -> None:
-    """Record in the audit log that the signed-in user exported ``target``."""
-    with get_runtime().db.write() as db_session:
-        record_export(db_session, current_user().username, target, **detail)
-
-
-# ---- CSRF ----------------------------------------------------------------------------
-
-def csrf_token() -> str:
-    if SESSION_CSRF not in session:
-        session[SESSION_CSRF] = secrets.token_urlsafe(24)
-    return session[SESSION_CSRF]
-
-
-@bp.before_request
-def _check_csrf():
-    if request.method in ("GET", "HEAD", "OPTIONS"):
-        return None
-    if request.endpoint == "admin.import_csv":  # the one form that carries a CSV file
-        request.max_content_length = MAX_UPLOAD_BYTES
-    given = request.form.get("csrf_token") or request.headers.get("X-CSRF-Token", "")
-    expected = session.get(SESSION_CSRF, "")
-    if not (given and expected and hmac.compare_digest(given, expected)):
-        return render_template("admin/error.html", code=400,
-                               message="The form expired or was not sent from this site. "
-                                       "Go back, reload the page and try again."), 400
-    return None
-
-
-@bp.app_context_processor
-def _template_helpers() -> dict[str, Any]:
-    def csrf_field() -> Markup:
-        return Markup(f'<input type="hidden" name="csrf_token" value="{csrf_token()}">')
-    def has_page(endpoint: str) -> bool:
-        return endpoint in current_app.view_functions
-    return {"csrf_field": csrf_field, "admin_user": current_user, "has_page": has_page}
-
-
-@bp.errorhandler(403)
-def _forbidden(_exc):
-    return render_template("admin/error.html", code=403,
-                           message="Your role does not allow this."), 403
-
-
-@bp.errorhandler(404)
-def _not_found(_exc):
-    return render_template("admin/error.html", code=404, message="Not found."), 404
 
 
 # ---- sign-in ------------------------------------------------------------------------

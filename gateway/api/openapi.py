@@ -9,6 +9,7 @@ from typing import Any
 
 from gateway.healthworkers.openapi import PATHS as HEALTH_WORKER_PATHS
 from gateway.storage.models import SQL_INTEGER_MAX
+from gateway.text.i18n import LANGUAGES
 
 _STR, _INT, _BOOL = {"type": "string"}, {"type": "integer"}, {"type": "boolean"}
 _NSTR = {"type": "string", "nullable": True}
@@ -204,7 +205,7 @@ PATHS: dict[str, Any] = {
                        extra={"429": _json(_ref("Error"), "too many requests")}),
                  "requestBody": {"required": True, "content": {"application/json": {
                      "schema": _obj({"phone": _STR, "lang": {"type": "string",
-                                                             "enum": ["en", "hi", "bn"]}},
+                                                             "enum": list(LANGUAGES)}},
                                     ["phone"])}}}}},
     "/api/v1/otp/verify": {
         "post": {**_op("Verify a one-time password", _obj({"verified": _BOOL}),

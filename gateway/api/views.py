@@ -7,9 +7,7 @@ The OpenAPI document at /api/v1/openapi.json lists exactly these routes.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import json
-from collections.abc import Callable
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -20,64 +18,17 @@ from gateway.admin import csvio, stats
 from gateway.admin import inventory as inv
 from gateway.admin import messages as ledger
 from gateway.admin.audit import recent, record, record_export
-from gateway.admin.auth import Principal, UserError, create_user
+from gateway.admin.auth import UserError, create_user
 from gateway.admin.models import AdminUser, MenuVersion
 from gateway.admin.publishing import check_files, list_versions
-from gateway.runtime import get_runtime
+from gateway.web.runtime import get_runtime
 
-from .keys import create_key, list_keys, principal_for_key, revoke_key
+from .auth import WRITERS, api
+from .errors import error
+from .keys import create_key, list_keys, revoke_key
 from .openapi import document
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
-
-
-def presented_key() -> str:
-    """The API key of this request (X-API-Key header or a Bearer token)."""
-    given = request.headers.get("X-API-Key", "")
-    auth = request.headers.get("Authorization", "")
-    return given or (auth[7:] if auth.startswith("Bearer ") else "")
-
-
-def key_principal() -> Principal | None:
-    """The principal of the presented SQL API key, or None."""
-    key = presented_key()
-    if not key:
-        return None
-    with get_runtime().db.read() as session:
-        return principal_for_key(session, key)
-
-
-def error(status: int, code: str, message: str, **extra: Any) -> Response:
-    response = jsonify({"error": code, "message": message, **extra})
-    response.status_code = status
-    return response
-
-
-def api(roles: tuple[str, ...] = ("admin", "district", "viewer")) -> Callable:
-    """Require a key whose role is in ``roles``; map domain errors to JSON answers."""
-    def decorate(view: Callable) -> Callable:
-        @functools.wraps(view)
-        def wrapped(*args: Any, **kwargs: Any) -> Response:
-            who = key_principal()
-            if who is None:
-                return error(401, "unauthorized", "a valid API key is required (X-API-Key)")
-            if who.role not in roles:
-                return error(403, "forbidden", f"the {who.role} role cannot do this")
-            g.api_principal = who
-            try:
-                return view(*args, **kwargs)
-            except inv.CapacityBelowBooked as exc:
-                return error(409, "capacity_below_booked", str(exc), field="capacity",
-                             capacity=exc.capacity, booked=exc.booked)
-            except inv.InventoryError as exc:
-                return error(400, "invalid", str(exc), field=exc.field)
-            except inv.NotFound as exc:
-                return error(404, "not_found", f"{exc} not found")
-        return wrapped
-    return decorate
-
-
-WRITERS = ("admin", "district")
 
 
 def _body() -> dict[str, Any]:

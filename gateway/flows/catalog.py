@@ -6,7 +6,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from gateway.i18n import DEFAULT_LANGUAGE, LANGUAGES
+from gateway.text.i18n import DEFAULT_LANGUAGE, LANGUAGES
 
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
 

@@ -25,7 +25,7 @@ from gateway.flows.errors import ServiceUnavailable
 from gateway.flows.flowset import ANY_OUTCOME, FlowSet, ScreenDef
 from gateway.flows.model import ActionResult, Context, Effect, Option, Screen, Services
 from gateway.flows.validators import VALIDATORS
-from gateway.i18n import DEFAULT_LANGUAGE, LANGUAGES
+from gateway.text.i18n import DEFAULT_LANGUAGE, LANGUAGES
 
 logger = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ from gateway.flows.catalog import Catalog, Translations
 from gateway.flows.errors import MenuError
 from gateway.flows.flowset import ANY_OUTCOME, SCREEN_TYPES, FlowSet, OptionDef, ScreenDef
 from gateway.flows.validators import VALIDATORS
-from gateway.i18n import LANGUAGES
+from gateway.text.i18n import LANGUAGES
 
 MAIN = "main"
 MESSAGES = "messages"

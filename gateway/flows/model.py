@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from gateway.text.i18n import DEFAULT_LANGUAGE
+
 
 @dataclass(frozen=True)
 class Item:
@@ -74,7 +76,7 @@ class Screen:
     input: InputSpec | None = None
     error: str | None = None
     final: bool = False
-    lang: str = "en"
+    lang: str = DEFAULT_LANGUAGE
     variables: dict[str, Any] = field(default_factory=dict)
     can_go_back: bool = False  # "0" returns to the previous screen
     can_go_home: bool = False  # "00" returns to the main menu

@@ -20,13 +20,14 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gateway.attempts import FailureCounter
 from gateway.config import HealthWorkerSettings
 from gateway.flows.validators import VALIDATORS
 from gateway.healthworkers.models import HealthWorker
-from gateway.phones import InvalidPhone, parse_phone
+from gateway.infra.attempts import FailureCounter
 from gateway.registry.errors import InvalidField, NotFound
 from gateway.storage.models import Center, utcnow
+from gateway.text.phones import InvalidPhone, parse_phone
+from gateway.text.times import as_utc
 
 PIN = re.compile(r"^\d{4,6}$")
 _hasher = PasswordHasher()
@@ -80,7 +81,7 @@ def get(session: Session, worker_id: int) -> HealthWorker:
 
 def locked_until(worker: HealthWorker, now: dt.datetime | None = None) -> dt.datetime | None:
     """When the lock ends, or None if the account is not locked now."""
-    until = _aware(worker.locked_until)
+    until = as_utc(worker.locked_until)
     return until if until and until > (now or utcnow()) else None
 
 
@@ -155,10 +156,3 @@ def _matches(pin_hash: str, pin: str) -> bool:
         return _hasher.verify(pin_hash, pin or "")
     except (VerificationError, InvalidHashError):
         return False
-
-
-def _aware(value: dt.datetime | None) -> dt.datetime | None:
-    """SQLite returns naive UTC datetimes; make them comparable."""
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=dt.UTC)
-    return value

@@ -25,14 +25,15 @@ from prometheus_client import Gauge
 from sqlalchemy import select
 
 from gateway.admin.audit import record as admin_audit
-from gateway.api.views import WRITERS, api, error
+from gateway.api.auth import WRITERS, api
+from gateway.api.errors import error
 from gateway.healthworkers import accounts, audit
 from gateway.imports.registrations import ImportRefused, import_registrations
 from gateway.registry.errors import InvalidField, NotFound
-from gateway.runtime import get_runtime
 from gateway.storage.models import Center
+from gateway.storage.outbox import EventStatus, UpstreamEvent
 from gateway.upstream import delivery, sweeper
-from gateway.upstream.models import EventStatus, UpstreamEvent
+from gateway.web.runtime import get_runtime
 
 bp = Blueprint("healthworkers_api", __name__, url_prefix="/api/v1")
 ADMIN = ("admin",)

@@ -5,6 +5,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gateway.healthworkers.models import HealthWorker, HealthWorkerAction
+from gateway.storage.retention import Rule
+
+RETENTION = Rule("health_worker_audit", HealthWorkerAction, lambda: HealthWorkerAction.at,
+                 "audit_days", lambda: HealthWorkerAction.id.is_not(None))
 
 
 def record(session: Session, worker: HealthWorker, *, channel: str, action: str,

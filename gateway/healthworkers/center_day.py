@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from gateway.healthworkers import texts
 from gateway.registry import appointments
+from gateway.registry import outbox as upstream_events
 from gateway.registry.beneficiaries import age_group
 from gateway.registry.errors import NotFound, SlotFull
 from gateway.sms import outbox
@@ -23,7 +24,6 @@ from gateway.storage.models import (
     Beneficiary,
     Slot,
 )
-from gateway.upstream import events as upstream_events
 
 BOOKED = AppointmentStatus.BOOKED.value
 MARKABLE = {AppointmentStatus.VACCINATED, AppointmentStatus.NO_SHOW}

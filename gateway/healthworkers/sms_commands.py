@@ -21,13 +21,13 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from gateway import i18n
 from gateway.config import Settings
 from gateway.healthworkers import accounts, audit, center_day
 from gateway.imports.rows import RowError, parse_row
 from gateway.registry import appointments, beneficiaries
 from gateway.registry.errors import AlreadyBooked, BeneficiaryCapReached, NotFound, SlotFull
 from gateway.storage.models import AppointmentStatus, Center
+from gateway.text import i18n
 
 REG_WORDS = {"REG", "REGISTER", "रजिस्टर", "पंजीकरण", "রেজিস্টার"}
 VAX_WORDS = {"VAX", "VACCINATED", "टीका", "টিকা"}

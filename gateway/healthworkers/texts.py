@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from gateway import i18n
 from gateway.sms.templates import gsm7_if_possible
+from gateway.text import i18n
 
 CERTIFICATE = {
     "en": "vaxgate: {name} is vaccinated ({center}, {date}, ref {reference}). "
@@ -18,6 +18,6 @@ CERTIFICATE = {
 
 def certificate(lang: str, *, name: str, reference: str, date: dt.date, center: str) -> str:
     """The vaccination notice in ``lang`` (English if unsupported)."""
-    text = CERTIFICATE.get(lang, CERTIFICATE["en"])
+    text = CERTIFICATE.get(lang, CERTIFICATE[i18n.DEFAULT_LANGUAGE])
     return gsm7_if_possible(text.format(name=name, reference=reference, center=center,
                                         date=i18n.format_date(date, lang)))

@@ -10,10 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from gateway import i18n
 from gateway.flows import ActionResult, Item
 from gateway.healthworkers import accounts, audit, center_day
-from gateway.phones import InvalidPhone, parse_phone
 from gateway.registry import appointments, beneficiaries, notifications
 from gateway.registry.errors import (
     AlreadyBooked,
@@ -26,6 +24,8 @@ from gateway.registry.errors import (
 from gateway.sms.errors import OtpError, OtpMismatch, OtpRateLimited
 from gateway.sms.otp import OtpService
 from gateway.storage.models import AppointmentStatus, Beneficiary, Center
+from gateway.text import i18n
+from gateway.text.phones import InvalidPhone, parse_phone
 from gateway.upstream import sweeper as upstream
 
 if TYPE_CHECKING:
@@ -69,7 +69,7 @@ def recognise_caller(svc: RegistryActions, vars: Vars) -> ActionResult:
         worker = accounts.by_phone(session, vars["phone"])
         if worker is None:
             return ActionResult("citizen")
-        lang = beneficiaries.get_language(session, vars["phone"]) or "en"
+        lang = beneficiaries.get_language(session, vars["phone"]) or i18n.DEFAULT_LANGUAGE
         center = session.get(Center, worker.center_id)
         return ActionResult("health_worker", {"lang": lang, "hw_name": worker.name,
                                               "hw_center_name": center.name})
@@ -136,7 +136,7 @@ def hw_check_phone(svc: RegistryActions, vars: Vars) -> ActionResult:
 def hw_send_otp(svc: RegistryActions, vars: Vars) -> ActionResult:
     """Send the consent code to the person's own phone; ``ok`` or ``wait``."""
     try:
-        sent = _otp(svc).request(vars["benef_phone"], vars.get("lang") or "en")
+        sent = _otp(svc).request(vars["benef_phone"], vars.get("lang") or i18n.DEFAULT_LANGUAGE)
     except OtpRateLimited as exc:
         return ActionResult("wait", {"retry_after": exc.retry_after})
     return ActionResult("ok", {"consent_txn": sent.transaction_id, "consent": ""})
@@ -163,7 +163,7 @@ def hw_register(svc: RegistryActions, vars: Vars) -> ActionResult:
         phone=vars["benef_phone"], name=str(vars.get("name", "")),
         birth_year=int(vars.get("birth_year") or 0), gender=str(vars.get("gender", "")),
         id_type=str(vars.get("id_type", "")), id_last4=str(vars.get("id_last4", "")),
-        pincode=str(vars.get("pincode", "")), language=vars.get("lang") or "en",
+        pincode=str(vars.get("pincode", "")), language=vars.get("lang") or i18n.DEFAULT_LANGUAGE,
         channel=HW_CHANNEL)
     try:
         with svc.db.write() as session:

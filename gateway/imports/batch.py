@@ -16,10 +16,11 @@ from sqlalchemy.orm import Session
 
 from gateway.imports.rows import PaperRow, RowError
 from gateway.registry.beneficiaries import name_key
+from gateway.registry.outbox import beneficiary_data, event_row
 from gateway.storage import dialect_insert
 from gateway.storage.models import Beneficiary, Center, PhoneProfile, utcnow
-from gateway.upstream.events import beneficiary_data, event_row
-from gateway.upstream.models import UpstreamEvent
+from gateway.storage.outbox import UpstreamEvent
+from gateway.text.i18n import DEFAULT_LANGUAGE
 
 Key = tuple[str, str, int]
 
@@ -76,7 +77,7 @@ def _lock_phones(session: Session, phones: list[str]) -> None:
     """Create missing profile rows, then hold their row locks until commit."""
     upsert = dialect_insert(session)
     session.execute(upsert(PhoneProfile).on_conflict_do_nothing(index_elements=["phone"]),
-                    [{"phone": p, "language": "en"} for p in phones])
+                    [{"phone": p, "language": DEFAULT_LANGUAGE} for p in phones])
     session.execute(select(PhoneProfile.phone).where(PhoneProfile.phone.in_(phones))
                     .with_for_update())
 
@@ -91,7 +92,7 @@ def _existing(session: Session, phones: list[str]) -> tuple[dict[Key, int], Coun
 def _values(row: PaperRow, key: Key, channel: str) -> dict:
     return {"phone": row.phone, "name": " ".join(row.name.split()), "name_key": key[1],
             "birth_year": row.birth_year, "gender": row.gender, "id_type": row.id_type,
-            "id_last4": row.id_last4, "pincode": row.pincode, "language": "en",
+            "id_last4": row.id_last4, "pincode": row.pincode, "language": DEFAULT_LANGUAGE,
             "channel": channel, "created_at": utcnow()}
 
 

@@ -12,6 +12,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from gateway.registry import outbox as upstream_events
 from gateway.registry.appointments import new_reference
 from gateway.registry.beneficiaries import age_group
 from gateway.storage.models import (
@@ -22,7 +23,6 @@ from gateway.storage.models import (
     Center,
     Slot,
 )
-from gateway.upstream import events as upstream_events
 
 VACCINATED = AppointmentStatus.VACCINATED.value
 PAPER_START, PAPER_END = dt.time(0, 0), dt.time(23, 59)

@@ -12,8 +12,8 @@ import re
 from dataclasses import dataclass
 
 from gateway.flows.validators import VALIDATORS
-from gateway.phones import InvalidPhone, parse_phone
 from gateway.registry.beneficiaries import ID_TYPES, NO_ID
+from gateway.text.phones import InvalidPhone, parse_phone
 
 REQUIRED = ("name", "birth_year", "gender", "phone", "pincode")
 CENTER_CODE = re.compile(r"[A-Za-z0-9_-]{2,16}")  # as gateway.admin.inventory.CenterIn

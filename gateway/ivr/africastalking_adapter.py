@@ -9,6 +9,7 @@ from xml.etree import ElementTree as ET
 from gateway.config import IvrSettings, IvrVoiceSettings
 from gateway.ivr.twilio_adapter import ActionUrls
 from gateway.ivr.voice import Speech, VoicePrompt
+from gateway.text.i18n import DEFAULT_LANGUAGE
 
 
 def render_at_xml(prompt: VoicePrompt, urls: ActionUrls, settings: IvrSettings) -> str:
@@ -50,7 +51,7 @@ def _speak(parent: ET.Element, speech: tuple[Speech, ...],
         if part.audio_url:
             ET.SubElement(parent, "Play", {"url": part.audio_url})
             continue
-        voice = voices.get(part.lang) or voices.get("en")
+        voice = voices.get(part.lang) or voices.get(DEFAULT_LANGUAGE)
         attrs = {"voice": voice.africastalking_voice if voice else "woman", "playBeep": "false"}
         ET.SubElement(parent, "Say", attrs).text = part.text
 

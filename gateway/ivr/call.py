@@ -29,8 +29,9 @@ from typing import Any
 from gateway.flows import Context, FlowSet, current_screen, resume, start
 from gateway.ivr.voice import MAX_UNPAGED, MORE, REPEAT, Speaker, VoicePrompt, option_for_key
 from gateway.ivr.voice import page_count as count_pages
-from gateway.phones import mask_phone
-from gateway.sessions import Record
+from gateway.sessions.store import Record
+from gateway.text.i18n import DEFAULT_LANGUAGE
+from gateway.text.phones import mask_phone
 
 log = logging.getLogger(__name__)
 
@@ -174,4 +175,4 @@ class CallProtocol:
 
 
 def _lang(record: Record) -> str:
-    return record["state"]["vars"].get("lang") or "en"
+    return record["state"]["vars"].get("lang") or DEFAULT_LANGUAGE

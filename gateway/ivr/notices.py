@@ -6,9 +6,9 @@ is down at that moment the SMS sweeper sends it later.
 from __future__ import annotations
 
 from gateway.registry.notifications import enqueue_after_commit
-from gateway.runtime import Runtime
 from gateway.sms.outbox import enqueue_messages, record_message
 from gateway.storage.ledger import MessageKind
+from gateway.web.runtime import Runtime
 
 
 def send_finish_sms(runtime: Runtime, call_id: str, phone: str, lang: str) -> None:

@@ -10,6 +10,7 @@ from twilio.twiml.voice_response import Gather, VoiceResponse
 
 from gateway.config import IvrSettings, IvrVoiceSettings
 from gateway.ivr.voice import Speech, VoicePrompt
+from gateway.text.i18n import DEFAULT_LANGUAGE
 
 
 @dataclass(frozen=True)
@@ -55,7 +56,7 @@ def _speak(target, speech: tuple[Speech, ...], voices: Mapping[str, IvrVoiceSett
         if part.audio_url:
             target.play(part.audio_url)
             continue
-        voice = voices.get(part.lang) or voices.get("en")
+        voice = voices.get(part.lang) or voices.get(DEFAULT_LANGUAGE)
         if voice is None:
             target.say(part.text)
         elif voice.twilio_voice:

@@ -21,7 +21,7 @@ from typing import Any
 from gateway.flows import FlowSet, Screen
 from gateway.flows.catalog import fill, pick
 from gateway.flows.flowset import ScreenDef
-from gateway.i18n import DEFAULT_LANGUAGE, MONTHS, WEEKDAYS
+from gateway.text.i18n import DEFAULT_LANGUAGE, MONTHS, WEEKDAYS
 
 PAGE_SIZE = 8  # options per spoken page when a list is paged (9 = more)
 MAX_UNPAGED = 9  # up to 9 options are read at once, keys 1-9

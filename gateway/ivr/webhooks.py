@@ -4,7 +4,7 @@
 Twilio requests must carry a valid ``X-Twilio-Signature`` when the auth token named by
 ``ivr.twilio_auth_token_env`` is set; Africa's Talking requests must carry the secret named
 by ``ivr.africastalking_secret_env`` (``?secret=``, which our callback URLs repeat). Without
-one, unsigned requests pass only in a sandbox (gateway/webhook_security.py). A request
+one, unsigned requests pass only in a sandbox (gateway/web/webhook_security.py). A request
 failing that gets 403 and is logged. A malformed request gets 400 with a spoken sentence
 naming the field; a failure inside gets a polite goodbye — never a 500.
 """
@@ -17,7 +17,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 from flask import Blueprint, Response, abort, request, send_from_directory
-from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic import BaseModel, Field, ValidationError
 from redis.exceptions import LockError, RedisError
 from twilio.request_validator import RequestValidator
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -29,12 +29,13 @@ from gateway.ivr.call import CallProtocol
 from gateway.ivr.notices import send_finish_sms
 from gateway.ivr.twilio_adapter import ActionUrls
 from gateway.ivr.voice import AudioLibrary, Speaker, VoicePrompt
-from gateway.phones import InvalidPhone, mask_phone, parse_phone
-from gateway.runtime import Runtime, get_runtime
-from gateway.sessions import Record, SessionStore
+from gateway.sessions.store import Record, SessionStore
 from gateway.sms.secrets import read_secret
 from gateway.storage import pg_deadline
-from gateway.webhook_security import is_sandbox, signed_form_fields
+from gateway.text.i18n import DEFAULT_LANGUAGE
+from gateway.text.phones import E164, mask_phone
+from gateway.web.runtime import Runtime, get_runtime
+from gateway.web.webhook_security import is_sandbox, signed_form_fields
 
 log = logging.getLogger(__name__)
 bp = Blueprint("ivr", __name__)
@@ -47,19 +48,11 @@ class CallRequest(BaseModel):
     """The fields we use from either provider, under neutral names."""
 
     call_id: str = Field(pattern=CALL_ID)
-    phone: str = Field(min_length=1, max_length=32)
+    phone: E164 = Field(min_length=1, max_length=32)
     digits: str | None = Field(default=None, max_length=4096)
     recording_url: str | None = Field(default=None, max_length=500,
                                       pattern=r"^(https?://\S+)?$")
     active: bool = True
-
-    @field_validator("phone")
-    @classmethod
-    def _e164(cls, value: str) -> str:
-        try:
-            return parse_phone(value)
-        except InvalidPhone as exc:
-            raise ValueError(f"not a phone number ({exc})") from None
 
 
 TWILIO_FIELDS = {"CallSid": "call_id", "From": "phone", "Digits": "digits",
@@ -121,13 +114,13 @@ def _answer(provider: str, step: str, form: CallRequest) -> str:
         return render(prompt, _action_urls(provider), settings)
     except (ServiceUnavailable, RedisError, LockError) as exc:
         log.warning("IVR step for %s could not be served: %s", mask_phone(form.phone), exc)
-        return _message(provider, runtime.flows.messages.text("voice.try_again_later", "en"),
-                        "en")
+        text = runtime.flows.messages.text("voice.try_again_later", DEFAULT_LANGUAGE)
+        return _message(provider, text, DEFAULT_LANGUAGE)
     except Exception:  # noqa: BLE001 - the caller hears a polite goodbye, the log the rest
         log.exception("IVR step failed for %s", mask_phone(form.phone))
-        text = runtime.flows.messages.text("session.error_end", "en",
+        text = runtime.flows.messages.text("session.error_end", DEFAULT_LANGUAGE,
                                            {"helpline": runtime.settings.ussd.helpline})
-        return _message(provider, text, "en")
+        return _message(provider, text, DEFAULT_LANGUAGE)
 
 
 def _locked_step(store: SessionStore, protocol: CallProtocol, step: str,

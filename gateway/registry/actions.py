@@ -14,11 +14,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.exc import InterfaceError, OperationalError
 
-from gateway import i18n
 from gateway.config import Settings
 from gateway.flows import ActionResult, Item, ServiceUnavailable
-from gateway.healthworkers.ussd_actions import HEALTH_WORKER_ACTIONS
-from gateway.registry import appointments, beneficiaries, centers, notifications
+from gateway.registry import appointments, beneficiaries, centers, hooks, notifications
 from gateway.registry.availability import AvailabilityCache
 from gateway.registry.errors import (
     AlreadyBooked,
@@ -28,8 +26,8 @@ from gateway.registry.errors import (
     RegistryError,
     SlotFull,
 )
-from gateway.reminders import ussd_actions as waitlist_actions
 from gateway.storage import Beneficiary, Center, Database, Slot
+from gateway.text import i18n
 
 Vars = dict[str, Any]
 LIST_LIMIT = 20  # a USSD list longer than this is not usable anyway
@@ -59,7 +57,7 @@ class RegistryActions:
     def redis(self, role: str = "session") -> Any:
         """The Redis client for ``role`` (session, queue)."""
         if self._redis_clients is None:
-            from gateway.runtime import connect_redis_pair
+            from gateway.infra.redis_clients import connect_redis_pair
 
             self._redis_clients = connect_redis_pair(self.settings)
         return self._redis_clients[0 if role == "session" else 1]
@@ -213,7 +211,7 @@ class RegistryActions:
         self._send(sms)
         if self.availability:
             self.availability.invalidate(circle)
-        waitlist_actions.offer_freed_places(self, circle)  # the freed place, offered now
+        hooks.place_freed(self, circle)  # the waitlist offers the freed place now
         return ActionResult("ok", {"reference": reference})
 
     # --- helpers ------------------------------------------------------------------------
@@ -308,5 +306,11 @@ ACTIONS: dict[str, Callable[[RegistryActions, Vars], ActionResult]] = {
         "list_beneficiaries", "list_dates", "list_centers", "list_windows", "book_slot",
         "list_appointments", "cancel_appointment")
 }
-ACTIONS.update(HEALTH_WORKER_ACTIONS)  # health_worker.yaml (gateway/healthworkers)
-ACTIONS.update(waitlist_actions.WAITLIST_ACTIONS)  # the waitlist screens (gateway/reminders)
+
+
+def register_actions(actions: dict[str, Callable[[RegistryActions, Vars], ActionResult]]) -> None:
+    """Add a feature's actions (health_worker.yaml, the waitlist screens) to ``ACTIONS``."""
+    clash = {name for name in actions if ACTIONS.get(name, actions[name]) is not actions[name]}
+    if clash:
+        raise ValueError(f"actions registered twice: {sorted(clash)}")
+    ACTIONS.update(actions)

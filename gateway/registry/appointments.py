@@ -15,20 +15,21 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
+from gateway.registry import hooks
+from gateway.registry import outbox as upstream_events
 from gateway.registry.beneficiaries import age_group
 from gateway.registry.errors import AlreadyBooked, NotFound, SlotFull, WrongAgeGroup
-from gateway.reminders import keys as reminder_keys
 from gateway.storage import (
     Appointment,
     AppointmentEvent,
     AppointmentStatus,
     Beneficiary,
+    Center,
     Slot,
     attach,
     prepared,
 )
 from gateway.storage.models import utcnow
-from gateway.upstream import events as upstream_events
 
 # No 0/O, 1/I/L, 5/S or 8/B: read aloud or copied from a small screen without mistakes.
 REFERENCE_ALPHABET = "234679ACDEFGHJKMNPQRTUVWXYZ"
@@ -89,7 +90,7 @@ def cancel(session: Session, appointment_id: int, *, phone: str | None = None,
     appointment.status = status.value
     session.add(AppointmentEvent(appointment=appointment, status=status.value, channel=channel))
     session.flush()
-    reminder_keys.withdraw(session, appointment.id)  # no stale reminder for it
+    hooks.appointment_withdrawn(session, appointment.id)  # no stale reminder for it
     upstream_events.record_appointment(session, appointment, status.value)
     return appointment
 
@@ -157,3 +158,12 @@ def _add_appointment(insert):
 
 
 _INSERT_STATUS_ROW = insert(AppointmentEvent.__table__)
+
+
+def district_phones(district: str):
+    """A subquery: the phones of people with an appointment at a center in ``district``."""
+    return (select(Beneficiary.phone).join(Appointment, Appointment.beneficiary_id ==
+                                           Beneficiary.id)
+            .join(Slot, Slot.id == Appointment.slot_id)
+            .join(Center, Center.id == Slot.center_id)
+            .where(Center.district == district))

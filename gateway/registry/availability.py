@@ -7,7 +7,7 @@ a "that time just filled up" bump the circle's version, so the next caller there
 fresh rows: no list keeps offering a full slot. Other bookings leave the entry alone, so the
 number of places shown beside a window may be a few too high for up to ``ttl_seconds`` —
 on a rush day every booking would otherwise empty the cache of its whole circle, and
-nearly every search would miss (the profile in docs/performance.md showed exactly that).
+nearly every search would miss.
 
 A stale answer can only show a place that has just gone; it can never let a booking
 exceed capacity, because booking takes the place with a conditional UPDATE on the slot row
@@ -114,8 +114,8 @@ def _encode(slot: FreeSlot) -> list:
 @functools.lru_cache(maxsize=256)
 def _decode_rows(rows: bytes) -> tuple[FreeSlot, ...]:
     """A cached entry's slots. Every step of a rush reads the same few entries (a circle's
-    list for an age group, for ``ttl_seconds``), so a process decodes each once: ~70 rows of
-    dates and times were ~0.3 ms of each list step. FreeSlot is frozen: safe to share."""
+    list for an age group, for ``ttl_seconds``), so a process decodes each once rather than
+    on every list step. FreeSlot is frozen: safe to share."""
     return tuple(_decode(row) for row in json.loads(rows))
 
 

@@ -17,14 +17,15 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, render_template, request, stream_with_context
 
 from gateway.admin.audit import record_export
-from gateway.api.views import key_principal
+from gateway.api.auth import key_principal
 from gateway.reminders import daylists, reach
-from gateway.runtime import get_runtime
 from gateway.sms import webhooks
 from gateway.sms.outbox import enqueue_messages
 from gateway.sms.secrets import mask_phone
 from gateway.storage import Center
 from gateway.storage.models import utcnow
+from gateway.text.phones import parse_phone
+from gateway.web.runtime import get_runtime
 
 bp = Blueprint("reminders", __name__, template_folder="templates")
 FORMATS = ("json", "csv", "html")
@@ -164,7 +165,7 @@ def phone_history() -> Response:
     """Every message sent to a phone, with every attempt: did this person get the SMS?"""
     raw = str(_body().get("phone", ""))
     try:
-        phone = webhooks.parse_phone(raw)
+        phone = parse_phone(raw)
     except ValueError as exc:
         raise BadField("phone", str(exc)) from None
     with get_runtime().db.read() as session:

@@ -17,12 +17,13 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gateway import i18n
 from gateway.config import Settings
 from gateway.reminders import planner
 from gateway.reminders.keys import MAX_RESENDS, reminder_key, resend_key
 from gateway.storage import Appointment, AppointmentStatus, Beneficiary, Center, Slot
 from gateway.storage.ledger import Message, MessageStatus
+from gateway.text import i18n
+from gateway.text.times import as_utc
 
 BATCH = 500
 LISTED = (AppointmentStatus.BOOKED.value, AppointmentStatus.VACCINATED.value,
@@ -138,7 +139,7 @@ def reminder_states(session: Session, bookings: list[_Booking], settings: Settin
     result = {}
     for b in bookings:
         start = planner.appointment_start(b.date, b.start_time, zone)
-        fates = planner.plan(start, planner.as_utc(b.created_at), offsets, quiet, now)
+        fates = planner.plan(start, as_utc(b.created_at), offsets, quiet, now)
         states = [_state(ledger.get(reminder_key(b.appointment_id, p.offset_minutes)), p, zone)
                   for p in fates]
         states += [_from_ledger(f"resend {n}", ledger[resend_key(b.appointment_id, n)])

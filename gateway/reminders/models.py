@@ -8,6 +8,7 @@ from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from gateway.storage.models import Base, utcnow
+from gateway.text.i18n import DEFAULT_LANGUAGE
 
 
 class OptOut(Base):
@@ -56,7 +57,7 @@ class WaitlistEntry(Base):
     phone: Mapped[str] = mapped_column(String(16), index=True)
     pincode: Mapped[str] = mapped_column(String(6))
     age_group: Mapped[str] = mapped_column(String(8))
-    lang: Mapped[str] = mapped_column(String(5), default="en")
+    lang: Mapped[str] = mapped_column(String(5), default=DEFAULT_LANGUAGE)
     status: Mapped[str] = mapped_column(String(12), default=WaitlistStatus.WAITING.value)
     queued_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     offers: Mapped[int] = mapped_column(Integer, default=0)

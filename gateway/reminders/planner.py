@@ -126,11 +126,6 @@ def _one(start: dt.datetime, booked_at: dt.datetime, offset: int, quiet: QuietHo
     return Planned(offset, send_at, decision)
 
 
-def as_utc(value: dt.datetime) -> dt.datetime:
-    """SQLite returns naive datetimes; every stored time is UTC."""
-    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
-
-
 def quiet_hours(settings) -> QuietHours:
     """The configured quiet hours (``settings``: the app Settings)."""
     window = settings.reminders.quiet_hours

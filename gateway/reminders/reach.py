@@ -16,8 +16,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gateway.admin.stats import district_phones
 from gateway.config import Settings
+from gateway.registry.appointments import district_phones
 from gateway.reminders import planner, texts
 from gateway.reminders.daylists import _batches, _bookings_query, reminder_states
 from gateway.reminders.keys import MAX_RESENDS, resend_key

@@ -21,13 +21,14 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from gateway.config import Settings
-from gateway.encoding import sms_segments
 from gateway.reminders import planner, texts
 from gateway.reminders.keys import reminder_key
 from gateway.reminders.models import OptOut, ReminderWatermark
 from gateway.storage import Appointment, AppointmentStatus, Beneficiary, Center, Database, Slot
 from gateway.storage.ledger import Message, MessageKind, MessageStatus
 from gateway.storage.models import utcnow
+from gateway.text.encoding import sms_segments
+from gateway.text.times import as_utc
 
 log = logging.getLogger("vaxgate.reminders")
 OVERLAP = dt.timedelta(minutes=2)
@@ -109,7 +110,7 @@ def candidates(session: Session, zone: ZoneInfo, after: dt.datetime,
                  .where(Appointment.slot_id.in_(wanted[i:i + CHUNK]),
                         Appointment.status == AppointmentStatus.BOOKED.value))
         for *fields, slot_id in session.execute(query):
-            fields[2] = planner.as_utc(fields[2])
+            fields[2] = as_utc(fields[2])
             yield Candidate(*fields, start=starts[slot_id])
 
 
@@ -152,7 +153,7 @@ def _watermark(session: Session, offset: int, now: dt.datetime) -> dt.datetime:
         session.add(ReminderWatermark(offset_minutes=offset, planned_until=now - FIRST_LOOKBACK))
         session.flush()
         return now - FIRST_LOOKBACK
-    return planner.as_utc(mark.planned_until)
+    return as_utc(mark.planned_until)
 
 
 def _advance(session: Session, offset: int, now: dt.datetime) -> None:

@@ -8,12 +8,12 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from gateway import i18n
 from gateway.flows import ActionResult
 from gateway.registry import notifications
 from gateway.registry.errors import AlreadyBooked, NotFound
 from gateway.reminders import waitlist
 from gateway.storage.models import utcnow
+from gateway.text import i18n
 
 if TYPE_CHECKING:
     from gateway.registry.actions import RegistryActions
@@ -26,8 +26,9 @@ def join_waitlist(svc: RegistryActions, vars: Vars) -> ActionResult:
     """"Notify me when a slot opens": queue the chosen person (once)."""
     try:
         with svc.db.write() as session:
+            lang = vars.get("lang") or i18n.DEFAULT_LANGUAGE
             _, created = waitlist.join(session, int(vars.get("beneficiary_id") or 0),
-                                       vars["phone"], svc.today, vars.get("lang") or "en")
+                                       vars["phone"], svc.today, lang)
     except AlreadyBooked as exc:
         return ActionResult("has_booking", {"reference": exc.reference})
     return ActionResult("ok" if created else "already")
@@ -44,7 +45,7 @@ def pending_offer(svc: RegistryActions, vars: Vars) -> ActionResult:
 
 def claim_offer(svc: RegistryActions, vars: Vars) -> ActionResult:
     """Book the held place; ``gone`` if the hold ran out or was already claimed."""
-    lang = vars.get("lang") or "en"
+    lang = vars.get("lang") or i18n.DEFAULT_LANGUAGE
     with svc.db.write() as session:
         booked = waitlist.claim(session, int(vars.get("offer_id") or 0), vars["phone"],
                                 utcnow(), svc.today, svc.channel)

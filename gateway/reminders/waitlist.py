@@ -19,7 +19,6 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from gateway import i18n
 from gateway.config import Settings
 from gateway.registry import appointments, beneficiaries, centers
 from gateway.registry.errors import AlreadyBooked, NotFound, RegistryError
@@ -29,6 +28,7 @@ from gateway.sms import outbox
 from gateway.storage import Appointment, Beneficiary, Center, Database, Slot
 from gateway.storage.ledger import MessageKind
 from gateway.storage.models import utcnow
+from gateway.text import i18n
 
 log = logging.getLogger("vaxgate.waitlist")
 BATCH = 500
@@ -52,7 +52,7 @@ class Offer:
 
 
 def join(session: Session, beneficiary_id: int, phone: str, today: dt.date,
-         lang: str = "en") -> tuple[WaitlistEntry, bool]:
+         lang: str = i18n.DEFAULT_LANGUAGE) -> tuple[WaitlistEntry, bool]:
     """Put a person on the waitlist; (entry, created). Raises NotFound / AlreadyBooked."""
     person = session.get(Beneficiary, beneficiary_id)
     if person is None or person.phone != phone:

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, jsonify, render_template, request
 
-from gateway.phones import InvalidPhone, parse_phone
-from gateway.runtime import get_runtime
 from gateway.sms.providers.sandbox import sandbox_inbox
+from gateway.text.phones import InvalidPhone, parse_phone
+from gateway.web.runtime import get_runtime
 
 bp = Blueprint("simulator", __name__, url_prefix="/simulator", template_folder="templates",
                static_folder="static")

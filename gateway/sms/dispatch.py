@@ -34,6 +34,7 @@ from gateway.storage.ledger import (
     SendAttempt,
 )
 from gateway.storage.models import utcnow
+from gateway.text.times import as_utc
 
 log = logging.getLogger("vaxgate.sms")
 
@@ -79,13 +80,6 @@ class Claimed:
     body: str
     expires_at: dt.datetime | None
     tried: frozenset[str]
-
-
-def as_utc(value: dt.datetime | None) -> dt.datetime | None:
-    """SQLite hands back naive datetimes; every stored time is UTC."""
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=dt.UTC)
-    return value
 
 
 def is_expired(expires_at: dt.datetime | None, now: dt.datetime | None = None) -> bool:

@@ -17,13 +17,14 @@ from dataclasses import dataclass
 
 import redis
 
-from gateway.attempts import FailureCounter
 from gateway.config import Settings
+from gateway.infra.attempts import FailureCounter
 from gateway.sms import otp_codes, outbox
 from gateway.sms.errors import OtpLocked, OtpMismatch, OtpNotFound, OtpRateLimited
 from gateway.sms.templates import render
 from gateway.storage import Database
 from gateway.storage.ledger import MessageKind
+from gateway.text.i18n import DEFAULT_LANGUAGE
 
 PREFIX = "vaxgate:otp"
 HOUR_S = 3600
@@ -47,7 +48,7 @@ class OtpService:
         self.redis = redis_conn  # codes and counters (session Redis)
         self.queues = queue_conn or redis_conn  # the SMS job (queue Redis)
 
-    def request(self, phone: str, lang: str = "en") -> OtpRequest:
+    def request(self, phone: str, lang: str = DEFAULT_LANGUAGE) -> OtpRequest:
         """Send a fresh code to the E.164 ``phone``; raises OtpRateLimited when too soon."""
         self._check_limits(phone)
         code = f"{secrets.randbelow(otp_codes.MODULUS):0{otp_codes.DIGITS}d}"

@@ -17,11 +17,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from gateway.config import SmsSettings
-from gateway.encoding import sms_segments
 from gateway.sms.templates import gsm7_if_possible
 from gateway.storage.database import attach
 from gateway.storage.ledger import Message, MessageKind, MessageStatus
 from gateway.storage.models import utcnow
+from gateway.text.encoding import sms_segments
 
 QUEUES = ("otp", "notify", "bulk")  # a worker drains them in this order
 QUEUE_FOR_KIND = {MessageKind.OTP: "otp", MessageKind.CONFIRMATION: "notify",

@@ -5,7 +5,7 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
-from gateway.phones import mask_phone  # noqa: F401 - one masking rule; kept importable here
+from gateway.text.phones import mask_phone  # noqa: F401 - one masking rule; kept importable here
 
 
 def read_secret(var: str, env: Mapping[str, str] | None = None) -> str:

@@ -1,6 +1,6 @@
 """SMS texts in English, Hindi and Bengali, and :func:`render`.
 
-Dates and windows come pre-formatted (``gateway.i18n.format_date`` / ``format_window``) or
+Dates and windows come pre-formatted (``gateway.text.i18n.format_date`` / ``format_window``) or
 as ``datetime.date`` / ``(start, end)`` which are formatted here in the message's language.
 """
 from __future__ import annotations
@@ -9,10 +9,10 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-from gateway import i18n
-from gateway.encoding import is_gsm7, normalize_latin
 from gateway.sms.errors import TemplateError
 from gateway.storage.ledger import MessageKind
+from gateway.text import i18n
+from gateway.text.encoding import is_gsm7, normalize_latin
 
 TEMPLATES: dict[str, dict[str, str]] = {
     "booking_confirmed": {
@@ -76,7 +76,7 @@ def render(kind_name: str, lang: str, *, table: Mapping[str, Mapping[str, str]] 
     texts = (TEMPLATES if table is None else table).get(kind_name)
     if texts is None:
         raise TemplateError(f"unknown SMS template {kind_name!r}")
-    lang = lang if lang in texts else "en"
+    lang = lang if lang in texts else i18n.DEFAULT_LANGUAGE
     try:
         text = texts[lang].format(**_localise(vars, lang))
     except KeyError as exc:

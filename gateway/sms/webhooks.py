@@ -18,12 +18,11 @@ import hmac
 import logging
 from typing import Any, Literal
 
-import phonenumbers
 from flask import Blueprint, Response, jsonify, request
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from twilio.request_validator import RequestValidator
 
-from gateway.runtime import get_runtime
+from gateway.api.auth import key_principal
 from gateway.sms.errors import OtpError, OtpMismatch, OtpRateLimited
 from gateway.sms.inbound import InboundSms
 from gateway.sms.otp import OtpService
@@ -31,7 +30,10 @@ from gateway.sms.outbox import enqueue_messages
 from gateway.sms.reports import AFRICASTALKING_STATUS, TWILIO_STATUS, apply_report
 from gateway.sms.secrets import mask_phone, read_secret
 from gateway.storage import pg_deadline
-from gateway.webhook_security import is_sandbox, signed_form_fields
+from gateway.text.i18n import DEFAULT_LANGUAGE, LANGUAGES
+from gateway.text.phones import E164
+from gateway.web.runtime import get_runtime
+from gateway.web.webhook_security import is_sandbox, signed_form_fields
 
 bp = Blueprint("sms", __name__)
 log = logging.getLogger("vaxgate.sms")
@@ -62,51 +64,25 @@ class AfricasTalkingReport(_Payload):
 
 
 class TwilioInbound(_Payload):
-    From: str = Field(min_length=6, max_length=20)
+    From: E164 = Field(min_length=6, max_length=20)
     Body: str = Field("", max_length=1600)
     MessageSid: str = Field(pattern=PROVIDER_ID)
 
-    @field_validator("From")
-    @classmethod
-    def _e164(cls, value: str) -> str:
-        return parse_phone(value)
-
 
 class AfricasTalkingInbound(_Payload):
-    sender: str = Field(alias="from", min_length=6, max_length=20)
+    sender: E164 = Field(alias="from", min_length=6, max_length=20)
     text: str = Field("", max_length=1600)
     id: str = Field(pattern=PROVIDER_ID)
 
-    @field_validator("sender")
-    @classmethod
-    def _e164(cls, value: str) -> str:
-        return parse_phone(value)
-
 
 class OtpRequestBody(_Payload):
-    phone: str = Field(min_length=6, max_length=20)
-    lang: Literal["en", "hi", "bn"] = "en"
-
-    @field_validator("phone")
-    @classmethod
-    def _e164(cls, value: str) -> str:
-        return parse_phone(value)
+    phone: E164 = Field(min_length=6, max_length=20)
+    lang: Literal[LANGUAGES] = DEFAULT_LANGUAGE  # type: ignore[valid-type]
 
 
 class OtpVerifyBody(_Payload):
     transaction_id: str = Field(pattern=r"^[A-Za-z0-9_-]{8,64}$")
     code: str = Field(pattern=r"^\d{6}$")
-
-
-def parse_phone(raw: str, region: str = "IN") -> str:
-    """E.164 for a number given with or without +91; ValueError if it is not a valid one."""
-    try:
-        number = phonenumbers.parse(raw, region)
-    except phonenumbers.NumberParseException:
-        raise ValueError("not a phone number") from None
-    if not phonenumbers.is_valid_number(number):
-        raise ValueError("not a valid phone number")
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
 def _parse(schema: type[_Payload], data: Any) -> _Payload | Response:
@@ -146,7 +122,7 @@ def twilio_status() -> Response:
 
 def _twilio_signature_ok() -> bool:
     tokens = _twilio_tokens()
-    if not tokens:  # unsigned only in a sandbox (gateway/webhook_security.py)
+    if not tokens:  # unsigned only in a sandbox (gateway/web/webhook_security.py)
         return is_sandbox(get_runtime().settings)
     signature = request.headers.get("X-Twilio-Signature", "")
     url = _public_url()
@@ -311,8 +287,7 @@ def _check_api_key() -> Response | None:
     matches = [hmac.compare_digest(given.encode(), k.encode()) for k in keys if k]
     if given and any(matches):
         return None
-    from gateway.api.views import key_principal  # API keys kept (hashed) in SQL work too
 
-    if given and key_principal() is not None:
+    if given and key_principal() is not None:  # API keys kept (hashed) in SQL work too
         return None
     return _error(401, "unauthorized", "a valid API key is required (X-API-Key header)")

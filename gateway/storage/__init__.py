@@ -1,8 +1,8 @@
-"""SQL storage: the system of record (SQLite in WAL mode by default, PostgreSQL in production)."""
-# Tables defined beside their domain, registered on Base.metadata here.
-from gateway.admin.models import AdminUser, ApiKey, AuditEntry, MenuVersion  # noqa: E402,F401
-from gateway.healthworkers.models import HealthWorker, HealthWorkerAction  # noqa: E402
-from gateway.reminders.models import OptOut, ReminderWatermark, WaitlistEntry  # noqa: E402
+"""SQL storage: the system of record (SQLite in WAL mode by default, PostgreSQL in production).
+
+The core tables live here; features (admin, health workers, reminders) define theirs beside
+their code on the same ``Base.metadata``, and ``gateway.wiring`` imports them.
+"""
 from gateway.storage.database import (
     Database,
     attach,
@@ -29,13 +29,12 @@ from gateway.storage.models import (
     PhoneProfile,
     Slot,
 )
-from gateway.upstream.models import UpstreamEvent  # noqa: E402
+from gateway.storage.outbox import UpstreamEvent
 
 __all__ = [
     "SQL_INTEGER_MAX",
     "AttemptOutcome",
     "Message",
-    "OptOut",
     "MessageKind",
     "MessageStatus",
     "SandboxMessage",
@@ -50,12 +49,8 @@ __all__ = [
     "attach",
     "dialect_insert",
     "prepared",
-    "HealthWorker",
-    "HealthWorkerAction",
     "PhoneProfile",
-    "ReminderWatermark",
     "Slot",
     "UpstreamEvent",
     "upgrade_database",
-    "WaitlistEntry",
 ]

@@ -138,8 +138,8 @@ def _sqlite_on_begin(conn) -> None:
     if writers is not None:  # a write transaction: queue with the other writers first
         conn.connection.record_info[WRITERS_KEY] = (writers, writers.acquire())
     try:
-        # Straight to the driver: through SQLAlchemy's execution path (exec_driver_sql) the
-        # BEGIN cost ≈ 40 µs, 10 % of a USSD step (docs/performance.md, session 5).
+        # Straight to the driver: SQLAlchemy's execution path (exec_driver_sql) makes each
+        # BEGIN a noticeable share of a USSD step.
         begin = f"BEGIN {options.get('sqlite_begin', 'DEFERRED')}"
         conn.connection.driver_connection.execute(begin)
     except BaseException:

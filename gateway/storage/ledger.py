@@ -13,6 +13,7 @@ from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from gateway.storage.models import Base, utcnow
+from gateway.text.i18n import DEFAULT_LANGUAGE
 
 
 class MessageKind(str, Enum):
@@ -53,7 +54,7 @@ class Message(Base):
     phone: Mapped[str] = mapped_column(String(16), index=True)
     kind: Mapped[str] = mapped_column(String(16))
     body: Mapped[str] = mapped_column(Text)
-    lang: Mapped[str] = mapped_column(String(5), default="en")
+    lang: Mapped[str] = mapped_column(String(5), default=DEFAULT_LANGUAGE)
     encoding: Mapped[str] = mapped_column(String(5))
     segments: Mapped[int] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(12), default=MessageStatus.QUEUED.value)

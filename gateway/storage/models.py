@@ -25,6 +25,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from gateway.text.i18n import DEFAULT_LANGUAGE
+
 
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
@@ -74,7 +76,7 @@ class Beneficiary(Base):
     id_type: Mapped[str] = mapped_column(String(16))
     id_last4: Mapped[str] = mapped_column(String(4))
     pincode: Mapped[str] = mapped_column(String(6), index=True)
-    language: Mapped[str] = mapped_column(String(5), default="en")
+    language: Mapped[str] = mapped_column(String(5), default=DEFAULT_LANGUAGE)
     channel: Mapped[str] = mapped_column(String(12), default="ussd")
     # A name spoken on an IVR call: the recording, and False until staff confirm the name.
     name_recording_url: Mapped[str | None] = mapped_column(String(500), nullable=True)

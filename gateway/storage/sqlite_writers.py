@@ -2,8 +2,8 @@
 
 SQLite lets one connection write at a time. A second writer's ``BEGIN IMMEDIATE`` is
 refused and retried by SQLite's busy handler, which sleeps 1, 2, 5, 10, 15, 20, 25 ... ms
-between tries: a write that had to wait 2 ms for the lock waits 3 or 8. Under load the
-gateway's workers spent ≈ 0.75 ms of every request asleep there (strace, 32 phones).
+between tries: a write that had to wait 2 ms for the lock waits 3 or 8, and under load
+every request pays that sleep.
 
 Here a writer first takes a lock shared by every process using the same database file: a
 thread lock (wakes the next thread at release) and then ``flock`` on ``<database>-writers``,
@@ -13,8 +13,6 @@ OperationalError: a USSD step answers "try again"); one that cannot open the loc
 on to SQLite's own handler. The lock only orders writers: SQLite's lock still guards the
 data, and a writer that does not use it (the sqlite3 shell, a migration) still makes the
 others wait in SQLite's handler, for at most the busy timeout more.
-Measured (docs/performance.md, session 4): p99 of a USSD step at 32 phones ≈ 15 % lower,
-steps/s unchanged.
 """
 from __future__ import annotations
 

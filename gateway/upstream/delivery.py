@@ -30,7 +30,7 @@ from sqlalchemy import select, update
 from gateway.config import Settings, UpstreamSettings
 from gateway.sms.secrets import read_secret
 from gateway.storage.models import utcnow
-from gateway.upstream.models import EventStatus, UpstreamEvent
+from gateway.storage.outbox import EventStatus, UpstreamEvent
 
 log = logging.getLogger(__name__)
 PENDING, SENT, PARKED = (EventStatus.PENDING.value, EventStatus.SENT.value,

@@ -1,24 +1,19 @@
 """RQ job functions for upstream sync; they carry a beneficiary id, SQL has the rest.
 
 They run in the SMS worker (``vaxgate worker``, queue ``upstream.queue``) and use its
-process context (settings, database, Redis) from ``workers.jobs``.
+process context (settings, database, Redis; gateway/sms/context.py).
 """
 from __future__ import annotations
 
+from gateway.sms.context import context
 from gateway.upstream import delivery, sweeper
-
-
-def _context():
-    from workers.jobs import context
-
-    return context()
 
 
 def deliver(beneficiary_id: int) -> int:
     """Send one person's pending events in order (raises to make RQ retry)."""
-    return delivery.deliver(_context(), beneficiary_id)
+    return delivery.deliver(context(), beneficiary_id)
 
 
 def sweep() -> dict[str, int]:
     """Enqueue every person with due events; mark events not required without an upstream."""
-    return sweeper.sweep(_context())
+    return sweeper.sweep(context())

@@ -19,8 +19,9 @@ from sqlalchemy import func, select, update
 from gateway.config import Settings
 from gateway.storage import Beneficiary, Center
 from gateway.storage.models import utcnow
+from gateway.storage.outbox import EventStatus, UpstreamEvent
+from gateway.text.times import as_utc
 from gateway.upstream.delivery import PARKED, PENDING, retry_intervals
-from gateway.upstream.models import EventStatus, UpstreamEvent
 
 log = logging.getLogger(__name__)
 BATCH = 2000
@@ -130,6 +131,4 @@ def backlog(db, now: dt.datetime | None = None, district: str | None = None) -> 
 def _age(created: dt.datetime | None, now: dt.datetime) -> int | None:
     if created is None:
         return None
-    if created.tzinfo is None:  # SQLite hands back naive UTC
-        created = created.replace(tzinfo=dt.UTC)
-    return max(int((now - created).total_seconds()), 0)
+    return max(int((now - as_utc(created)).total_seconds()), 0)

@@ -6,11 +6,10 @@ internal failure gets a polite ``END`` (200), and the session's stored state is 
 
 The webhook is a plain WSGI app (:class:`UssdEndpoint`), not a Flask view: it answers every
 keypress of every caller, and Flask's request machinery (request context, routing, hooks,
-form and response objects) cost ≈ 0.35 ms of a ≈ 1.7 ms step (docs/performance.md,
-session 4). ``create_app`` mounts it in front of Flask (:class:`FastPath`); it does what the
-Flask route did: the source check (``ussd.allowed_networks``, ``?secret=``), the 64 KB body
-cap, the form parse (werkzeug's own for anything but a plain urlencoded body), the security
-headers.
+form and response objects) is a large share of a step. ``create_app`` mounts it in front
+of Flask (:class:`FastPath`); it does what the Flask route did: the source check
+(``ussd.allowed_networks``, ``?secret=``), the 64 KB body cap, the form parse (werkzeug's
+own for anything but a plain urlencoded body), the security headers.
 """
 from __future__ import annotations
 
@@ -26,14 +25,15 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.wrappers import Request
 
-from gateway import security_headers
 from gateway.flows import ServiceUnavailable
-from gateway.phones import InvalidPhone, mask_phone, parse_phone
-from gateway.runtime import Runtime
-from gateway.sessions import SessionStore
+from gateway.sessions.store import SessionStore
 from gateway.storage import pg_deadline
+from gateway.text.i18n import DEFAULT_LANGUAGE
+from gateway.text.phones import E164, mask_phone
 from gateway.ussd_menus.protocol import StepResult, UssdProtocol, UssdReply
-from gateway.webhook_security import MAX_REQUEST_BYTES, ussd_source_refusal
+from gateway.web import security_headers
+from gateway.web.runtime import Runtime
+from gateway.web.webhook_security import MAX_REQUEST_BYTES, ussd_source_refusal
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +43,6 @@ USSD_STEPS = Counter("vaxgate_ussd_steps_total", "USSD requests answered, by res
 USSD_STEP_SECONDS = Histogram("vaxgate_ussd_step_seconds", "Time to answer one USSD step",
                               buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5))
 MAX_HISTORY_STEPS = 60  # longer than any journey, with every back and page
-FALLBACK_LANG = "en"
 URLENCODED = "application/x-www-form-urlencoded"
 WsgiApp = Callable[[dict, Callable], Iterable[bytes]]
 
@@ -53,17 +52,9 @@ class UssdRequest(BaseModel):
 
     sessionId: str = Field(min_length=1, max_length=128, pattern=r"^[\w\-.:]+$")
     serviceCode: str = Field(min_length=1, max_length=40)
-    phoneNumber: str = Field(min_length=1, max_length=32)
+    phoneNumber: E164 = Field(min_length=1, max_length=32)
     networkCode: str | None = Field(default=None, max_length=16)
     text: str = ""
-
-    @field_validator("phoneNumber")
-    @classmethod
-    def _e164(cls, value: str) -> str:
-        try:
-            return parse_phone(value)
-        except InvalidPhone as exc:
-            raise ValueError(f"not a phone number ({exc})") from None
 
     @field_validator("text")
     @classmethod
@@ -170,9 +161,9 @@ def _answer(runtime: Runtime, store: SessionStore, form: UssdRequest) -> UssdRep
     settings = runtime.settings.ussd
     messages = runtime.flows.messages
     if form.serviceCode not in settings.service_codes:
-        return UssdReply(messages.text("session.unknown_code", FALLBACK_LANG), final=True)
+        return UssdReply(messages.text("session.unknown_code", DEFAULT_LANGUAGE), final=True)
     if len(form.text) > settings.max_text_length or form.text.count("*") >= MAX_HISTORY_STEPS:
-        return UssdReply(messages.text("session.too_long", FALLBACK_LANG), final=True)
+        return UssdReply(messages.text("session.too_long", DEFAULT_LANGUAGE), final=True)
     try:
         with pg_deadline.within(settings.step_budget_seconds):
             return _step(runtime, store, form)
@@ -182,18 +173,18 @@ def _answer(runtime: Runtime, store: SessionStore, form: UssdRequest) -> UssdRep
         return UssdReply(messages.text("session.try_again_later", lang), final=True)
     except Exception:  # noqa: BLE001 - the phone gets a polite END, the log gets the rest
         log.exception("USSD step failed for %s", mask_phone(form.phoneNumber))
-        text = messages.text("session.error_end", FALLBACK_LANG, {"helpline": settings.helpline})
+        text = messages.text("session.error_end", DEFAULT_LANGUAGE, {"helpline": settings.helpline})
         return UssdReply(text, final=True)
 
 
 def _step(runtime: Runtime, store: SessionStore, form: UssdRequest) -> UssdReply:
     """One step in two Redis round trips: open (rate count + lock + load), close (save +
-    resume copy + admission + unlock). The profile showed Redis waits dominate a step."""
+    resume copy + admission + unlock), because Redis waits dominate a step."""
     count, window = runtime.settings.admission.rate_limit()
     step = store.begin_step(form.sessionId, form.phoneNumber, count, window)
     if step.status == "limited":
         USSD_STEPS.labels("rate_limited").inc()
-        return UssdReply(runtime.flows.messages.text("session.rate_limited", FALLBACK_LANG),
+        return UssdReply(runtime.flows.messages.text("session.rate_limited", DEFAULT_LANGUAGE),
                          final=True)
     if step.status == "busy":
         raise LockError("another request of this session is still being answered")
@@ -220,9 +211,9 @@ def _session_lang(store: SessionStore, session_id: str) -> str:
     """The language of a stored session, for error screens; English if unknown."""
     try:
         record = store.load(session_id)
-        return (record or {})["state"]["vars"].get("lang") or FALLBACK_LANG
+        return (record or {})["state"]["vars"].get("lang") or DEFAULT_LANGUAGE
     except (RedisError, KeyError, TypeError, ValueError):
-        return FALLBACK_LANG
+        return DEFAULT_LANGUAGE
 
 
 def _protocol(runtime: Runtime) -> UssdProtocol:

@@ -22,7 +22,7 @@ from typing import Any
 from gateway.flows import FlowSet, Screen, build_screen, load_flows, parse_flows
 from gateway.flows.flowset import ScreenDef, screen_path
 from gateway.flows.validators import VALIDATORS
-from gateway.i18n import LANGUAGES, format_date
+from gateway.text.i18n import LANGUAGES, format_date
 from gateway.ussd_menus.render import render
 
 SAMPLE_NAME = "Sita Devi Kumari Rao"  # 20 characters

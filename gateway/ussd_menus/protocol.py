@@ -24,10 +24,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from gateway.admission import Admission
 from gateway.flows import Context, FlowSet, Screen, current_screen, resume, start
-from gateway.phones import mask_phone
-from gateway.sessions import Record
+from gateway.sessions.admission import Admission
+from gateway.sessions.store import Record
+from gateway.text.i18n import DEFAULT_LANGUAGE
+from gateway.text.phones import mask_phone
 from gateway.ussd_menus.render import BACK, MORE, render, turn_page
 
 log = logging.getLogger(__name__)
@@ -88,7 +89,8 @@ class UssdProtocol:
 
     def _queued(self, phone: str, position: int) -> UssdReply:
         """Past the session ceiling: the caller's place in the queue (SMS when it is their turn)."""
-        lang = self.services.call("load_profile", {"phone": phone}).vars.get("lang") or "en"
+        profile = self.services.call("load_profile", {"phone": phone})
+        lang = profile.vars.get("lang") or DEFAULT_LANGUAGE
         text = self.flows.messages.text("session.queued", lang, {"position": position})
         return UssdReply(text, final=True)
 
@@ -152,7 +154,7 @@ class UssdProtocol:
         return current_screen(self.flows, record["state"])
 
     def _resume_screen(self, record: Record) -> Screen:
-        lang = record["state"]["vars"].get("lang", "en")
+        lang = record["state"]["vars"].get("lang", DEFAULT_LANGUAGE)
         text = self.flows.messages.text("session.resume", lang)
         return Screen(screen_id="session.resume", prompt_key="session.resume", text=text,
                       options=(), lang=lang)

@@ -8,7 +8,7 @@ fit, then navigation: "98 More" (more options follow), "0 Back" (previous page o
 previous screen on the first page), "00 Menu". "98 More" and the previous-page "0 Back" are
 always shown when they apply; the other two only when they fit, since "0" and "00" work anyway.
 
-Limits: 182 characters when the whole screen is GSM-7, else 80 (see gateway.encoding). If the
+Limits: 182 characters when the whole screen is GSM-7, else 80 (see gateway.text.encoding). If the
 first page cannot fit even with one option (long runtime values), variable values are cut
 first, then the prompt, then option labels, with an ellipsis ("..." in GSM-7 text so the
 screen stays GSM-7, "…" otherwise). `needed` reports the length before cutting.
@@ -22,9 +22,9 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
-from gateway.encoding import USSD_GSM7_LIMIT, normalize_latin, screen_length, screen_limit
 from gateway.flows import Catalog, Screen
 from gateway.flows.catalog import fill, placeholders
+from gateway.text.encoding import USSD_GSM7_LIMIT, normalize_latin, screen_length, screen_limit
 
 MORE = "98"
 BACK = "0"
@@ -74,7 +74,7 @@ def render(screen: Screen, page: int, messages: Catalog) -> RenderedPage:
     """Render page `page` (0-based, clamped) of a screen within the USSD limit.
 
     Most screens are the same for every caller (a prompt, a fixed menu), and fitting one
-    measured ≈ 15 % of a USSD step's CPU, so pages are remembered by everything that
+    is a large share of a USSD step's CPU, so pages are remembered by everything that
     shapes them (for a screen cut to fit, also the prompt's variable values)."""
     key = _cache_key(screen, page, messages)
     found = _RENDERED.get(key)

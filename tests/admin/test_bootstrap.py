@@ -9,7 +9,7 @@ from sqlalchemy import select
 from gateway.admin.auth import authenticate
 from gateway.admin.bootstrap import ensure_demo_admin
 from gateway.admin.models import AdminUser
-from gateway.cli import main
+from gateway.cli.commands import main
 
 
 def invoke(database_url, tmp_path, *args):

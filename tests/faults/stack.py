@@ -27,7 +27,7 @@ import requests
 import yaml
 from sqlalchemy import create_engine, make_url
 
-from gateway.embedded_redis import EmbeddedRedis
+from gateway.infra.embedded_redis import EmbeddedRedis
 from gateway.storage import Database
 from tests.sms.fake_provider import FakeProvider
 from tests.sms.support import API_KEY, AT_KEY, AT_SECRET, TWILIO_SID, TWILIO_TOKEN, provider_config

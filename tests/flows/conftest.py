@@ -27,8 +27,8 @@ from gateway.flows import (
     start,
 )
 from gateway.healthworkers.ussd_actions import HEALTH_WORKER_ACTIONS
-from gateway.i18n import format_date
 from gateway.reminders.ussd_actions import WAITLIST_ACTIONS
+from gateway.text.i18n import format_date
 
 TODAY = "2021-11-20"
 HEALTH_WORKER_ONLY = set(HEALTH_WORKER_ACTIONS)  # tested on a real DB in tests/healthworkers

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from gateway.encoding import is_gsm7, normalize_latin, screen_length, screen_limit, sms_segments
+from gateway.text.encoding import (
+    is_gsm7,
+    normalize_latin,
+    screen_length,
+    screen_limit,
+    sms_segments,
+)
 
 
 @pytest.mark.parametrize("text, gsm7", [

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from gateway.i18n import format_date, format_window
+from gateway.text.i18n import format_date, format_window
 
 
 @pytest.mark.parametrize("day, lang, label", [

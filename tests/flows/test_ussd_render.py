@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from gateway.encoding import screen_length
 from gateway.flows import Option, Screen
+from gateway.text.encoding import screen_length
 from gateway.ussd_menus.render import _render, render, turn_page
 
 

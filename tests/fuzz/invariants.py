@@ -18,7 +18,7 @@ from gateway.reminders.models import WaitlistEntry
 from gateway.storage import Appointment, Beneficiary, Database, PhoneProfile, Slot
 from gateway.storage.ledger import Message
 from gateway.storage.models import AppointmentEvent
-from gateway.upstream.models import UpstreamEvent
+from gateway.storage.outbox import UpstreamEvent
 
 PLACE_TAKING = ("booked", "vaccinated", "no_show")
 E164 = re.compile(r"^\+[1-9]\d{6,14}$")

@@ -25,7 +25,7 @@ from sqlalchemy import func, select
 
 from gateway.api.keys import create_key
 from gateway.storage import Center, Slot
-from gateway.upstream.models import UpstreamEvent
+from gateway.storage.outbox import UpstreamEvent
 from tests.fuzz import tally
 
 from .conftest import fuzz_settings

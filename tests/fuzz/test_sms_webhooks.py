@@ -24,7 +24,7 @@ from werkzeug.wrappers import Request
 from gateway.healthworkers import accounts
 from gateway.sms import outbox
 from gateway.storage.ledger import SendAttempt
-from gateway.webhook_security import signed_form_fields
+from gateway.web.webhook_security import signed_form_fields
 from tests.fuzz import tally
 
 from .conftest import SECRETS, fuzz_settings

@@ -17,10 +17,10 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
-from gateway.encoding import screen_length, screen_limit
 from gateway.healthworkers import accounts
+from gateway.text.encoding import screen_length, screen_limit
 from gateway.ussd_menus.adapter import read_form
-from gateway.webhook_security import MAX_REQUEST_BYTES
+from gateway.web.webhook_security import MAX_REQUEST_BYTES
 from tests.fuzz import tally
 
 from .conftest import fuzz_settings

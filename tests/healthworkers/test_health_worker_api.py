@@ -136,8 +136,8 @@ def test_the_backlog_is_in_the_api_and_in_metrics(client, db, keys):
 
 
 def test_a_parked_event_is_listed_and_resent_by_admins(client, db, keys):
+    from gateway.registry.outbox import record_event
     from gateway.storage import UpstreamEvent
-    from gateway.upstream.events import record_event
 
     with db.write() as session:
         event_id = record_event(session, "beneficiary.registered", 1, {})

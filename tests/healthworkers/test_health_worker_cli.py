@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 
-from gateway.cli import main
+from gateway.cli.commands import main
 from gateway.healthworkers import accounts
 
 from .conftest import CENTER_CODE

@@ -1,5 +1,5 @@
 """Logs never hold a whole phone number, an OTP or a PIN: every record of a full journey is
-captured at DEBUG (pytest's caplog, and the gateway's own handler from gateway/logs.py) while
+captured at DEBUG (pytest's caplog, and the gateway's own handler from gateway/infra/logs.py) while
 a citizen registers and books over USSD, a portal requests and verifies an OTP (the worker
 sends it), and a health worker signs in with her PIN."""
 from __future__ import annotations
@@ -13,7 +13,7 @@ from rq import SimpleWorker
 
 from gateway import create_app
 from gateway.healthworkers import accounts
-from gateway.logs import QUIET, configure_logging, mask_numbers
+from gateway.infra.logs import QUIET, configure_logging, mask_numbers
 from gateway.sms import otp_codes
 from gateway.sms.outbox import QUEUES
 from tests.conftest import UssdPhone
@@ -27,7 +27,7 @@ API_KEY = "log-test-key"
 
 @pytest.fixture
 def gateway_logs():
-    """The gateway's own log handler (gateway/logs.py) writing to a string, undone after."""
+    """The gateway's own log handler (gateway/infra/logs.py) writing to a string, undone after."""
     names = ["", *QUIET]
     levels = {name: logging.getLogger(name).level for name in names}
     stream = io.StringIO()

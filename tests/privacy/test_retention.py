@@ -11,19 +11,15 @@ from click.testing import CliRunner
 from rq import SimpleWorker
 from sqlalchemy import func, select
 
-from gateway.cli import main as cli
+from gateway.admin.models import AuditEntry
+from gateway.cli.commands import main as cli
 from gateway.healthworkers import accounts, audit
+from gateway.healthworkers.models import HealthWorkerAction
 from gateway.registry import beneficiaries
-from gateway.retention import REMOVED, apply_retention
 from gateway.sms import outbox
-from gateway.storage import (
-    AuditEntry,
-    Beneficiary,
-    HealthWorkerAction,
-    Message,
-    SandboxMessage,
-)
+from gateway.storage import Beneficiary, Message, SandboxMessage
 from gateway.storage.models import utcnow
+from gateway.storage.retention import REMOVED, apply_retention
 from workers import jobs
 from workers.cron import enqueue_due
 from workers.worker import build_context, cron_scheduler

@@ -9,7 +9,7 @@ from click.testing import CliRunner
 from twilio.request_validator import RequestValidator
 
 from gateway import create_app
-from gateway.cli import main as cli
+from gateway.cli.commands import main as cli
 from gateway.config import ConfigError
 
 from .support import with_changes

@@ -10,7 +10,7 @@ from gateway.reminders import waitlist
 from gateway.reminders.models import WaitlistEntry
 from gateway.storage import Appointment
 from gateway.storage.ledger import Message
-from tests.test_ussd_journeys import BOOK, ENGLISH, REFERENCE, YES, register
+from tests.ussd_menus.test_ussd_journeys import BOOK, ENGLISH, REFERENCE, YES, register
 
 from .support import center, slot
 
@@ -70,7 +70,7 @@ def test_declining_a_held_place_goes_to_the_main_menu(phone, db, settings):
 
 def test_a_ussd_cancellation_offers_the_freed_place_at_once(client, db, settings):
     from tests.conftest import UssdPhone
-    from tests.test_ussd_journeys import MY_APPOINTMENTS, book_first_choices
+    from tests.ussd_menus.test_ussd_journeys import MY_APPOINTMENTS, book_first_choices
 
     tomorrow = dt.datetime.now(ZoneInfo(settings.timezone)).date() + dt.timedelta(days=1)
     slot(db, center(db), tomorrow, dt.time(14), dt.time(16), capacity=1, age_group="45+")

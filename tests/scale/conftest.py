@@ -16,11 +16,11 @@ import redis
 import yaml
 
 from gateway.config import PROJECT_DIR
-from gateway.embedded_redis import EmbeddedRedis, redis_server_binary
+from gateway.infra.embedded_redis import EmbeddedRedis, redis_server_binary
 from tests.conftest import UssdPhone
 from tests.sms.conftest import fake, fake_server, provider_env  # noqa: F401 - fixtures
 from tests.sms.support import provider_config
-from tests.test_ussd_journeys import ENGLISH, REFERENCE, book_first_choices, register
+from tests.ussd_menus.test_ussd_journeys import ENGLISH, REFERENCE, book_first_choices, register
 
 PASSWORD = "s3cret-pass"
 

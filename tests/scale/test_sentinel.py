@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from gateway import create_app
-from gateway.redis_urls import redis_from_url
+from gateway.infra.redis_urls import redis_from_url
 
 from .conftest import book_on_ussd, scale_settings, vaxgate, worker_env
 

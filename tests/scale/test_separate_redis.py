@@ -7,7 +7,7 @@ import re
 import pytest
 
 from gateway import create_app
-from gateway.launcher import Launcher
+from gateway.cli.launcher import Launcher
 from tests.sms.support import API_KEY
 
 from .conftest import book_on_ussd, scale_settings, vaxgate, worker_env
@@ -52,7 +52,7 @@ def test_sessions_and_queues_each_stay_on_their_own_redis(settings, db, two_serv
 
 def test_vaxgate_run_starts_one_embedded_server_for_both_roles(settings, tmp_path,
                                                                monkeypatch):
-    monkeypatch.setattr("gateway.launcher.VAR_DIR", tmp_path)
+    monkeypatch.setattr("gateway.cli.launcher.VAR_DIR", tmp_path)
     launcher = Launcher(settings.model_copy(update={"redis_url": ""}), host="127.0.0.1",
                         port=0, web_workers=1, sms_workers=1)
     try:
@@ -66,7 +66,7 @@ def test_vaxgate_run_starts_one_embedded_server_for_both_roles(settings, tmp_pat
 
 def test_vaxgate_run_starts_no_server_when_both_roles_have_a_url(settings, two_servers,
                                                                  tmp_path, monkeypatch):
-    monkeypatch.setattr("gateway.launcher.VAR_DIR", tmp_path)
+    monkeypatch.setattr("gateway.cli.launcher.VAR_DIR", tmp_path)
     session_url, queue_url = two_servers
     launcher = Launcher(settings.model_copy(update={
         "redis_url": "", "session_redis_url": session_url, "queue_redis_url": queue_url}),

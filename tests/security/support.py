@@ -8,10 +8,10 @@ from sqlalchemy import select
 
 from gateway.admin.auth import create_user
 from gateway.healthworkers import accounts
-from gateway.phones import mask_phone
 from gateway.registry import appointments, beneficiaries
 from gateway.registry.notifications import record_appointment_sms
 from gateway.storage import Center, Slot
+from gateway.text.phones import mask_phone
 from tests.admin.conftest import PASSWORD
 
 OWN, OTHER = "Patna", "Lucknow"

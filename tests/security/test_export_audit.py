@@ -8,7 +8,7 @@ import json
 from sqlalchemy import select
 
 from gateway.admin.models import AuditEntry
-from gateway.phones import mask_phone
+from gateway.text.phones import mask_phone
 from tests.security.support import OWN, PEOPLE
 
 PHONE = PEOPLE[OWN][1]

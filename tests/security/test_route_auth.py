@@ -121,9 +121,9 @@ OUTSIDE = {
     "/healthz": "process probe for the load balancer; says only ok",
     "/readyz": "readiness probe; names which dependency is down, no data",
     "/metrics": "Prometheus scrape; counts only (keep it on the internal network)",
-    "/ussd/": "the aggregator's callback: source networks / secret (gateway.webhook_security)",
+    "/ussd/": "the aggregator's callback: source networks / secret (gateway.web.webhook_security)",
     "/ivr/": "voice callbacks (signature or secret) and recorded menu prompts (no one's data)",
-    "/sms/": "delivery reports and inbound SMS: signature or secret (gateway.webhook_security)",
+    "/sms/": "delivery reports and inbound SMS: signature or secret (gateway.web.webhook_security)",
     "/simulator/": "the demo phone; 404 unless simulator.enabled; sandbox messages only",
     "/static/": "files shipped with the code",
 }

@@ -5,10 +5,10 @@ import datetime as dt
 
 import pytest
 
-from gateway.encoding import GSM7, UCS2
 from gateway.sms import dispatch, outbox, templates
 from gateway.sms.errors import AllProvidersFailed, TemplateError
 from gateway.storage.models import utcnow
+from gateway.text.encoding import GSM7, UCS2
 
 from .support import PHONE, attempts, message, record, run_worker
 

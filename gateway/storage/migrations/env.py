@@ -2,6 +2,7 @@
 from alembic import context
 from sqlalchemy import create_engine, pool
 
+import gateway.wiring  # noqa: F401 - every feature's tables on Base.metadata
 from gateway.storage.models import Base
 
 target_metadata = Base.metadata

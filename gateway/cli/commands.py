@@ -1,0 +1,225 @@
+"""The ``vaxgate`` command line: run, worker, db upgrade, menus check, demo-data, dial."""
+from __future__ import annotations
+
+import sys
+
+import click
+
+from gateway.cli.common import load_demo_if_empty, safe_url, settings_from
+from gateway.config import ConfigError, Settings
+
+
+@click.group()
+@click.option("--config", "config_path", type=click.Path(dir_okay=False),
+              help="Settings file (default: $VAXGATE_CONFIG or ./config.yaml).")
+@click.pass_context
+def main(ctx: click.Context, config_path: str | None) -> None:
+    """vaxgate: vaccination registration and booking over USSD, IVR and SMS."""
+    ctx.obj = {"config": config_path}
+    from gateway import wiring  # noqa: F401 - the features plug in (actions, commands)
+
+
+@main.group()
+def db() -> None:
+    """Database schema commands."""
+
+
+@db.command("upgrade")
+@click.pass_context
+def db_upgrade(ctx: click.Context) -> None:
+    """Apply all database migrations (safe to run again)."""
+    from gateway.storage import upgrade_database
+
+    settings = settings_from(ctx)
+    upgrade_database(settings.database_url)
+    click.echo(f"database is at the newest schema: {safe_url(settings.database_url)}")
+
+
+@main.command("demo-data")
+@click.option("--force", is_flag=True, help="Load even if centers already exist.")
+@click.pass_context
+def demo_data(ctx: click.Context, force: bool) -> None:
+    """Load demo centers and 7 days of slots (only into an empty database unless --force)."""
+    click.echo(load_demo_if_empty(settings_from(ctx), force=force))
+
+
+@main.group()
+def menus() -> None:
+    """Menu (YAML) commands."""
+
+
+@menus.command("check")
+@click.option("--dir", "menu_dir", type=click.Path(file_okay=False, exists=True),
+              help="Menu folder (default: the built-in gateway/ussd_menus).")
+@click.option("--verbose", "-v", is_flag=True, help="List every voice prompt without audio.")
+@click.pass_context
+def menus_check(ctx: click.Context, menu_dir: str | None, verbose: bool) -> None:
+    """Validate every menu: targets, translations, reachability, screen length limits; list
+    voice prompts with neither a TTS voice nor a recording (warnings)."""
+    from gateway import MENU_DIR
+    from gateway.registry.actions import ACTIONS
+    from gateway.ussd_menus.check import check_menus
+
+    errors = check_menus(menu_dir or MENU_DIR, set(ACTIONS))
+    for error in errors:
+        click.echo(error, err=True)
+    if errors:
+        raise click.ClickException(f"{len(errors)} problem(s) in the menus")
+    _voice_warnings(ctx, menu_dir or MENU_DIR, verbose)
+    click.echo("menus OK: every screen of every journey fits in en, hi and bn")
+
+
+def _voice_warnings(ctx: click.Context, menu_dir, verbose: bool) -> None:
+    """Warn about IVR prompts that would be spoken in English for want of a voice/recording."""
+    from pathlib import Path
+
+    from gateway.config import PROJECT_DIR
+    from gateway.flows import load_flows
+    from gateway.ussd_menus.check import voice_gaps
+
+    ivr = settings_from(ctx).ivr
+    folder = Path(ivr.audio_dir) if Path(ivr.audio_dir).is_absolute() \
+        else PROJECT_DIR / ivr.audio_dir
+    gaps = voice_gaps(load_flows(menu_dir), set(ivr.voices), folder)
+    for gap in gaps if verbose else gaps[:3]:
+        click.echo(f"warning: {gap}", err=True)
+    if gaps:
+        more = "" if verbose else "; `vaxgate menus check -v` lists them all"
+        click.echo(f"warning: {len(gaps)} voice prompt(s) have no TTS voice and no recording "
+                   f"and will be spoken in English (see docs/ivr.md){more}", err=True)
+
+
+@main.group()
+def admin() -> None:
+    """Admin console (/admin/) users."""
+
+
+@admin.command("create-user")
+@click.option("--username", prompt=True, help="Sign-in name (lower case).")
+@click.option("--role", type=click.Choice(["admin", "district", "viewer"]), default="admin",
+              show_default=True)
+@click.option("--district", default=None, help="The district a district user manages.")
+@click.password_option(envvar="VAXGATE_ADMIN_PASSWORD",
+                       help="At least 10 characters (or $VAXGATE_ADMIN_PASSWORD).")
+@click.pass_context
+def admin_create_user(ctx: click.Context, username: str, role: str, district: str | None,
+                      password: str) -> None:
+    """Create a user who can sign in to the admin console."""
+    from gateway.admin.auth import UserError
+    from gateway.admin.bootstrap import add_user
+
+    try:
+        click.echo(add_user(settings_from(ctx), username, password, role, district))
+    except UserError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@main.command()
+@click.option("--port", type=int, envvar="PORT", default=8000, show_default=True)
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--web-workers", type=int, default=2, show_default=True)
+@click.option("--sms-workers", type=int, default=1, show_default=True)
+@click.pass_context
+def run(ctx: click.Context, port: int, host: str, web_workers: int, sms_workers: int) -> None:
+    """Migrate, load demo data if empty, and run web + worker (embedded Redis if none set)."""
+    from gateway.cli.launcher import Launcher
+    from gateway.web.webhook_security import require_webhook_security
+
+    settings = settings_from(ctx)
+    try:
+        require_webhook_security(settings)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+    Launcher(settings, host=host, port=port, web_workers=web_workers,
+             sms_workers=sms_workers, config_path=ctx.obj.get("config")).run()
+
+
+@main.command()
+@click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
+@click.option("--cron/--no-cron", default=True, show_default=True,
+              help="Also enqueue the scheduled jobs (safe on every node: one run per slot).")
+@click.pass_context
+def worker(ctx: click.Context, burst: bool, cron: bool) -> None:
+    """Run an RQ worker on the otp, notify and bulk queues (in that priority)."""
+    settings = _redissettings_from(ctx, "a worker")
+    from gateway.infra.logs import configure_logging
+    from workers.worker import main as run_worker
+
+    configure_logging()
+    run_worker(settings, burst=burst, cron=cron)
+
+
+@main.command()
+@click.pass_context
+def cron(ctx: click.Context) -> None:
+    """Enqueue the scheduled jobs (sweepers, reminders, waitlist, turns) until stopped."""
+    settings = _redissettings_from(ctx, "cron")
+    from workers.worker import cron_main
+
+    cron_main(settings)
+
+
+def _redissettings_from(ctx: click.Context, what: str) -> Settings:
+    """Settings whose session and queue Redis both answer; else a one-line error naming the
+    setting (a wrong password, an unreachable host...)."""
+    from gateway.infra.redis_clients import redis_problems
+
+    settings = settings_from(ctx)
+    if not (settings.redis_url_for("session") and settings.redis_url_for("queue")):
+        raise click.ClickException(f"set VAXGATE_REDIS_URL (or redis_url) to run {what} "
+                                   "on its own; `vaxgate run` starts one for you")
+    problems = redis_problems(settings)
+    if problems:
+        raise click.ClickException("Redis does not answer: " + "; ".join(map(str, problems)))
+    return settings
+
+
+@main.command()
+@click.option("--url", default="http://127.0.0.1:8000", show_default=True,
+              help="The running gateway.")
+@click.option("--phone", default="+919876543210", show_default=True)
+@click.option("--code", "service_code", default=None, help="Short code (default: config's first).")
+@click.pass_context
+def dial(ctx: click.Context, url: str, phone: str, service_code: str | None) -> None:
+    """Walk a USSD session against a running gateway from this terminal."""
+    from gateway.cli.dialer import Dialer
+
+    code = service_code or settings_from(ctx).ussd.service_codes[0]
+    sys.exit(Dialer(url, phone, code).run_interactive())
+
+
+@main.group()
+def retention() -> None:
+    """Personal data past its retention (settings: retention.* in config.yaml)."""
+
+
+@retention.command("run")
+@click.option("--dry-run", is_flag=True, help="Count what would be removed; change nothing.")
+@click.pass_context
+def retention_run(ctx: click.Context, dry_run: bool) -> None:
+    """Remove old SMS texts, recordings, audit rows and stray session keys; print counts."""
+    from gateway.infra.redis_clients import connect_redis
+    from gateway.storage import Database
+    from gateway.storage.retention import apply_retention
+
+    settings = settings_from(ctx)
+    url = settings.redis_url_for("session")
+    counts = apply_retention(Database(settings.database_url),
+                             connect_redis(url) if url else None, settings.retention,
+                             dry_run=dry_run)
+    verb = "would remove" if dry_run else "removed"
+    for kind, count in counts.items():
+        click.echo(f"{kind}: {verb} {count}")
+    if "sessions" not in counts:
+        click.echo("sessions: skipped (no redis_url; sessions expire on their own)")
+
+
+
+from gateway.cli.healthworkers import healthworker, import_group  # noqa: E402
+
+main.add_command(healthworker)
+main.add_command(import_group)
+
+
+if __name__ == "__main__":
+    main()

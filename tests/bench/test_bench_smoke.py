@@ -1,0 +1,118 @@
+"""The benchmarks still run: each bench/ script with tiny numbers, checking what it prints.
+
+No timing is asserted (figures come from real runs on a quiet machine, docs/performance.md):
+only that every script starts and stops its stack, completes, prints its table, and that
+the correctness figures among them hold (no errors, overbookings, 5xx or cut-off callers).
+Each bench starts its own redis-server, SQLite database and gunicorn, on 127.0.0.1.
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SMALL = ["--workers", "1", "--threads", "2"]
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(bool(os.environ.get("TEST_DATABASE_URL")),
+                       reason="the benches bring their own SQLite; one pass is enough"),
+]
+
+
+BENCHES = {
+    "ussd": ["ussd_bench.py", "--curve", "2,4", "--seconds", "1", "--warmup", "0",
+             "--rounds", "2"],
+    "contention": ["booking_contention.py", "--phones", "30", "--places", "5",
+                   "--concurrency", "10", "--direct-processes", "2", "--direct-places", "8"],
+    "overload": ["overload.py", "--seconds", "4", "--callers", "8", "--ceiling", "2",
+                 "--think", "0.05"],
+}
+
+
+@pytest.fixture(scope="module")
+def benches() -> Iterator[dict[str, subprocess.Popen]]:
+    """All three started at once (each with its own Redis and database), to keep this short."""
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("VAXGATE_REDIS_URL", "REDIS_URL", "VAXGATE_CONFIG")}
+    running = {name: subprocess.Popen([sys.executable, str(ROOT / "bench" / script), *args,
+                                       *SMALL], cwd=ROOT, env=env, text=True,
+                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+               for name, (script, *args) in BENCHES.items()}
+    yield running
+    for process in running.values():
+        if process.poll() is None:
+            process.terminate()  # the benches stop their servers on SIGTERM
+            process.communicate(timeout=30)
+
+
+def output(benches: dict[str, subprocess.Popen], name: str) -> str:
+    """What the bench printed, once it has finished with exit status 0."""
+    out, err = benches[name].communicate(timeout=150)
+    assert benches[name].returncode == 0, out + err[-3000:]
+    return out
+
+
+def test_ussd_bench_prints_the_curve_with_its_knee_line(benches):
+    out = output(benches, "ussd")
+    lines = out.splitlines()
+    header = next(i for i, line in enumerate(lines) if line.split()[:3] == ["phones",
+                                                                            "journeys/s",
+                                                                            "steps/s"])
+    rows = [line.split() for line in lines[header + 2:header + 4]]
+    assert [row[0] for row in rows] == ["2", "4"]
+    assert all(row[6] == "0" for row in rows), out  # errors column
+    assert any(line.startswith("knee: ") for line in lines), out
+    assert sum("2 rounds (gateway then minimal each)" in line for line in lines) == 2, out
+
+
+def test_booking_contention_books_every_place_once(benches):
+    out = output(benches, "contention")
+    assert "overbookings" in out.splitlines()[1]
+    row = out.splitlines()[3].split()
+    assert row[0] == "5" and row[-1] == "0", out  # 5 bookings for 5 places, 0 overbookings
+    assert "'Booked!' answers match the rows" in out and "overbookings 0" in out
+    direct = next(line for line in out.splitlines() if line.startswith("without HTTP"))
+    assert "8 bookings" in direct and "overbookings 0" in direct, out
+
+
+def test_step_profile_times_every_step_and_profiles_by_package():
+    """bench/step_profile.py runs in-process (its own Redis and SQLite), nothing timed."""
+    done = subprocess.run([sys.executable, str(ROOT / "bench" / "step_profile.py"),
+                           "--journeys", "2", "--warmup", "1", "--steps", "14", "--top", "5"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=120,
+                          env={k: v for k, v in os.environ.items()
+                               if k not in ("VAXGATE_REDIS_URL", "VAXGATE_CONFIG")})
+    assert done.returncode == 0, done.stdout + done.stderr[-3000:]
+    lines = done.stdout.splitlines()
+    assert [line.split()[0] for line in lines[1:16]] == [str(n) for n in range(15)]
+    assert "confirm booking" in lines[15] and "Own CPU by package" in done.stdout
+    assert any(line.split()[0] == "SQLAlchemy" for line in lines if line.strip())
+
+
+def test_overload_bench_queues_callers_without_cutting_anyone_off(benches):
+    out = output(benches, "overload")
+    lines = out.splitlines()
+    assert lines[1].split()[:3] == ["dials", "admitted", "queued"]
+    row = lines[3].split()
+    assert int(row[2]) > 0, out  # 8 callers for 2 places: some were queued
+    assert row[-2:] == ["0", "0"], out  # no 5xx, nobody cut off
+    assert "passes handed out in queue order: yes" in out
+
+
+def test_sql_overhead_times_each_layer_of_a_read_and_a_registration():
+    """bench/sql_overhead.py runs in-process on its own SQLite file, nothing timed."""
+    done = subprocess.run([sys.executable, str(ROOT / "bench" / "sql_overhead.py"),
+                           "--operations", "20", "--rounds", "1"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=120,
+                          env={k: v for k, v in os.environ.items() if k != "VAXGATE_CONFIG"})
+    assert done.returncode == 0, done.stdout + done.stderr[-3000:]
+    names = [line.rsplit(None, 1)[0] for line in done.stdout.splitlines()[2:]]
+    assert names == ["read: sqlite3", "read: Core connection", "read: ORM session",
+                     "register: sqlite3", "register: Core on the session",
+                     "register: ORM unit of work"], done.stdout
