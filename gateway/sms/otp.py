@@ -28,6 +28,24 @@ from gateway.text.i18n import DEFAULT_LANGUAGE
 
 PREFIX = "vaxgate:otp"
 HOUR_S = 3600
+# Check, count and consume in one step, so concurrent verifies of one code succeed at most
+# once and never create a key without its expiry. KEYS: the transaction. ARGV: the MAC of
+# the code given, max attempts. Comparing MACs with == leaks nothing: the attacker cannot
+# compute the stored MAC without the secret key.
+_VERIFY = """
+local mac = redis.call('HGET', KEYS[1], 'mac')
+if not mac then return {'missing'} end
+local tries = redis.call('HINCRBY', KEYS[1], 'tries', 1)
+local phone = redis.call('HGET', KEYS[1], 'phone')
+if tries <= tonumber(ARGV[2]) and mac == ARGV[1] then
+  local message_id = redis.call('HGET', KEYS[1], 'message_id')
+  redis.call('DEL', KEYS[1])
+  return {'ok', phone, message_id}
+end
+local left = tonumber(ARGV[2]) - tries
+if left <= 0 then redis.call('DEL', KEYS[1]) end
+return {'wrong', phone, left}
+"""
 
 
 @dataclass(frozen=True)
@@ -47,6 +65,7 @@ class OtpService:
         self.db = db
         self.redis = redis_conn  # codes and counters (session Redis)
         self.queues = queue_conn or redis_conn  # the SMS job (queue Redis)
+        self._verify_script = redis_conn.register_script(_VERIFY)
 
     def request(self, phone: str, lang: str = DEFAULT_LANGUAGE) -> OtpRequest:
         """Send a fresh code to the E.164 ``phone``; raises OtpRateLimited when too soon."""
@@ -61,9 +80,11 @@ class OtpService:
                                             body=body, lang=lang, dedupe_key=f"otp:{txn}",
                                             expires_at=expires_at)
             message_id = message.id
-        self.redis.hset(self._key(txn), mapping={"mac": self._mac(txn, code), "phone": phone,
-                                                 "tries": 0, "message_id": message_id})
-        self.redis.expire(self._key(txn), ttl)
+        with self.redis.pipeline() as state:  # MULTI: the hash never exists without its TTL
+            state.hset(self._key(txn), mapping={"mac": self._mac(txn, code), "phone": phone,
+                                                "tries": 0, "message_id": message_id})
+            state.expire(self._key(txn), ttl)
+            state.execute()
         otp_codes.seal(self.redis, self.settings.secret_key, message_id, code, ttl)
         outbox.enqueue_messages(self.queues, [message_id], queue="otp", settings=self.settings.sms)
         return OtpRequest(txn, message_id, expires_at)
@@ -75,24 +96,22 @@ class OtpService:
         codes and per ``source`` (the client's IP, or the caller) in an hour: past those,
         OtpRateLimited even for the right code.
         """
-        key = self._key(txn)
-        state = self.redis.hgetall(key)
-        if not state:
+        phone = self.redis.hget(self._key(txn), "phone")
+        if phone is None:
             raise OtpNotFound("no such code, or it expired: request a new one")
-        phone = state[b"phone"].decode()
-        failures = self._failures(phone, source)
+        failures = self._failures(phone.decode(), source)
         self._check_failures(failures)
-        tries = self.redis.hincrby(key, "tries", 1)
-        if tries <= self.config.max_attempts and hmac.compare_digest(
-                state[b"mac"].decode(), self._mac(txn, code)):
-            self.redis.delete(key)
-            otp_codes.forget(self.redis, int(state[b"message_id"]))
-            return phone
+        reply = self._verify_script(keys=[self._key(txn)],
+                                    args=[self._mac(txn, code), self.config.max_attempts])
+        if reply[0] == b"missing":  # expired, or consumed by a concurrent verify
+            raise OtpNotFound("no such code, or it expired: request a new one")
+        if reply[0] == b"ok":
+            otp_codes.forget(self.redis, int(reply[2]))
+            return reply[1].decode()
         for counter, counted in failures:
             counter.fail(counted)
-        left = self.config.max_attempts - tries
+        left = int(reply[2])
         if left <= 0:
-            self.redis.delete(key)
             raise OtpLocked("too many wrong codes: request a new one")
         raise OtpMismatch(f"wrong code; {left} tries left", attempts_left=left)
 
