@@ -5,13 +5,15 @@ from __future__ import annotations
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
-from tests.sms.test_otp_and_webhooks import (  # noqa: F401 - worker_ctx is a fixture
-    _code_sent,
-    _request_otp,
-    _verify,
-    worker_ctx,
-)
+import pytest
+
 from tests.sms.support import run_worker
+from tests.sms.test_otp_and_webhooks import _code_sent, _request_otp, _verify
+
+
+@pytest.fixture
+def worker_ctx(sms_app, ctx):
+    return ctx
 
 
 def _at_once(app, count, call):
