@@ -4,6 +4,12 @@ A record is plain JSON: the engine state plus what the channel adapter needs (fo
 input history already consumed and the page shown). Records expire on their own; a phone's
 last unfinished record is remembered for ``resume_window`` seconds so a dropped session
 can be continued on redial.
+
+A record belongs to the phone that started it: every key of a step is under that phone's
+hash tag (``vaxgate:ussd:{+919812345678}:session:<id>``), so another number sending the
+same session id opens a fresh session of its own and can neither read nor continue the
+first one (counted in ``vaxgate_session_phone_mismatch_total``). One tag per step also keeps
+each script's keys in one Redis Cluster slot.
 """
 from __future__ import annotations
 
@@ -14,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import redis
+from prometheus_client import Counter
 
 Record = dict[str, Any]
 
@@ -46,6 +53,9 @@ if redis.call('GET', KEYS[3]) == ARGV[4] then redis.call('DEL', KEYS[3]) end
 return 1
 """
 LOCK_MS = 5000
+SESSION_PHONE_MISMATCH = Counter(
+    "vaxgate_session_phone_mismatch_total",
+    "Requests carrying another phone's session id (answered as a fresh session)", ["channel"])
 
 
 @dataclass
@@ -73,15 +83,18 @@ class SessionStore:
         self._begin = client.register_script(_BEGIN_STEP)  # no round trip until first call
         self._end = client.register_script(_END_STEP)
 
-    def _key(self, session_id: str) -> str:
-        return f"vaxgate:{self.channel}:session:{session_id}"
+    def _key(self, phone: str, session_id: str) -> str:
+        return f"vaxgate:{self.channel}:{{{phone}}}:session:{session_id}"
 
     def _resume_key(self, phone: str) -> str:
-        return f"vaxgate:{self.channel}:resume:{phone}"
+        return f"vaxgate:{self.channel}:{{{phone}}}:resume"
 
-    def load(self, session_id: str) -> Record | None:
-        """The record of this session, or None if unknown or expired."""
-        return _decode(self.client.get(self._key(session_id)))
+    def _owner_key(self, session_id: str) -> str:
+        return f"vaxgate:{self.channel}:owner:{session_id}"
+
+    def load(self, session_id: str, phone: str) -> Record | None:
+        """The record of this phone's session, or None if unknown or expired."""
+        return _decode(self.client.get(self._key(phone, session_id)))
 
     def begin_step(self, session_id: str, phone: str, rate_limit: int = 0,
                    rate_window: int = 60, wait: float = 2.0) -> Step:
@@ -91,17 +104,27 @@ class SessionStore:
         lock (an aggregator retry racing the original).
         """
         token = f"{random.getrandbits(64):016x}"  # unique per holder; no secret (no syscall)
-        keys = [f"vaxgate:{self.channel}:rate:{phone}", f"{self._key(session_id)}:lock",
-                self._key(session_id), self._resume_key(phone)]
+        key = self._key(phone, session_id)
+        keys = [f"vaxgate:{self.channel}:{{{phone}}}:rate", f"{key}:lock", key,
+                self._resume_key(phone)]
         deadline = time.monotonic() + wait
         while True:
             reply = self._begin(keys=keys, args=[rate_limit, rate_window, token, LOCK_MS])
             status = reply[0].decode()
             if status != "busy" or time.monotonic() > deadline:
                 raw = [*reply[1:3], None, None]
+                if status == "ok" and not raw[0]:
+                    self._claim(session_id, phone)
                 return Step(status, _decode(raw[0]), token, _decode(raw[1]))
             rate_limit = 0  # this request was counted already
             time.sleep(0.05)
+
+    def _claim(self, session_id: str, phone: str) -> None:
+        """Note which phone opened ``session_id``; count a request from another phone."""
+        owner = self._owner_key(session_id)
+        if not self.client.set(owner, phone, nx=True, ex=self.ttl) and \
+                self.client.get(owner) not in (phone.encode(), None):
+            SESSION_PHONE_MISMATCH.labels(self.channel).inc()
 
     def end_step(self, session_id: str, step: Step, phone: str, record: Record | None,
                  resumable: bool, active: tuple[str, str, str] | None = None) -> None:
@@ -109,10 +132,10 @@ class SessionStore:
         active sessions (``active``: its key, the member, 'touch' or 'leave'), and release
         the lock: one round trip, one command."""
         payload = json.dumps(record, separators=(",", ":")) if record is not None else ""
-        zset, member, op = active or (self._key(session_id), "", "")
+        key = self._key(phone, session_id)
+        zset, member, op = active or (key, "", "")
         keep = self.resume_window if resumable else 0
-        self._end(keys=[self._key(session_id), self._resume_key(phone),
-                        f"{self._key(session_id)}:lock", zset],
+        self._end(keys=[key, self._resume_key(phone), f"{key}:lock", zset],
                   args=[payload, self.ttl, keep, step.token, op, member, time.time()])
 
 def _decode(raw: bytes | None) -> Record | None:

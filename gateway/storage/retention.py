@@ -31,7 +31,7 @@ from gateway.storage.ledger import MessageStatus
 from gateway.storage.models import utcnow
 
 REMOVED = "[removed]"
-SESSION_PATTERNS = ("vaxgate:*:session:*", "vaxgate:*:resume:*")
+SESSION_PATTERNS = ("vaxgate:*:session:*", "vaxgate:*:resume", "vaxgate:*:owner:*")
 IN_FLIGHT = (MessageStatus.QUEUED.value, MessageStatus.SENDING.value)
 
 

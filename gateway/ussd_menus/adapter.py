@@ -169,7 +169,7 @@ def _answer(runtime: Runtime, store: SessionStore, form: UssdRequest) -> UssdRep
             return _step(runtime, store, form)
     except (ServiceUnavailable, RedisError, LockError) as exc:
         log.warning("USSD step for %s could not be served: %s", mask_phone(form.phoneNumber), exc)
-        lang = _session_lang(store, form.sessionId)
+        lang = _session_lang(store, form.sessionId, form.phoneNumber)
         return UssdReply(messages.text("session.try_again_later", lang), final=True)
     except Exception:  # noqa: BLE001 - the phone gets a polite END, the log gets the rest
         log.exception("USSD step failed for %s", mask_phone(form.phoneNumber))
@@ -207,10 +207,10 @@ def _admission_update(runtime: Runtime, session_id: str, result: StepResult | No
     return runtime.admission.activity(f"ussd:{session_id}", result.reply.final)
 
 
-def _session_lang(store: SessionStore, session_id: str) -> str:
+def _session_lang(store: SessionStore, session_id: str, phone: str) -> str:
     """The language of a stored session, for error screens; English if unknown."""
     try:
-        record = store.load(session_id)
+        record = store.load(session_id, phone)
         return (record or {})["state"]["vars"].get("lang") or DEFAULT_LANGUAGE
     except (RedisError, KeyError, TypeError, ValueError):
         return DEFAULT_LANGUAGE

@@ -49,7 +49,8 @@ def test_first_use_sets_a_pin_stored_only_as_a_slow_hash(hw_phone, db, worker):
 
 def test_the_pin_is_not_kept_in_the_session_vars(hw_phone, redis_client, worker_with_pin):
     sign_in(hw_phone)
-    record = json.loads(redis_client.get(f"vaxgate:ussd:session:{hw_phone.session_id}"))
+    record = json.loads(redis_client.get(
+        f"vaxgate:ussd:{{{hw_phone.phone}}}:session:{hw_phone.session_id}"))
     assert PIN not in json.dumps(record["state"]["vars"])
     assert record["state"]["vars"]["hw_ok"] == "1"
 

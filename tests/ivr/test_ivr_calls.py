@@ -107,7 +107,7 @@ def test_a_dropped_call_resumes_when_the_phone_calls_back(caller):
 def test_call_state_lives_in_redis_under_the_call_id_with_a_ttl(caller, redis_client):
     caller.call()
     caller.press("1")
-    key = f"vaxgate:ivr:session:{caller.call_id}"
+    key = f"vaxgate:ivr:{{{caller.phone}}}:session:{caller.call_id}"
     assert redis_client.exists(key)
     assert 0 < redis_client.ttl(key) <= 1800
-    assert redis_client.ttl(f"vaxgate:ivr:resume:{caller.phone}") <= 600
+    assert redis_client.ttl(f"vaxgate:ivr:{{{caller.phone}}}:resume") <= 600

@@ -61,9 +61,9 @@ def aged(db, redis_client, worker):
         session.flush()
         for n, row in enumerate(session.scalars(select(HealthWorkerAction))):
             row.at = [OLD, RECENT, RECENT][n]
-    redis_client.set("vaxgate:ussd:session:stray", "{}")  # no expiry: removed
-    redis_client.set("vaxgate:ivr:resume:+919812388800", "{}", ex=400 * 86400)  # too long
-    redis_client.set("vaxgate:ussd:session:live", "{}", ex=180)  # kept
+    redis_client.set("vaxgate:ussd:{+919812388800}:session:stray", "{}")  # no expiry: removed
+    redis_client.set("vaxgate:ivr:{+919812388800}:resume", "{}", ex=400 * 86400)  # too long
+    redis_client.set("vaxgate:ussd:{+919812388800}:session:live", "{}", ex=180)  # kept
     return db
 
 
@@ -81,7 +81,7 @@ def test_a_dry_run_counts_and_changes_nothing(aged, redis_client, rules):
     before = _bodies(aged)
     assert apply_retention(aged, redis_client, rules, now=NOW, dry_run=True) == EXPECTED
     assert _bodies(aged) == before and REMOVED not in before
-    assert redis_client.exists("vaxgate:ussd:session:stray")
+    assert redis_client.exists("vaxgate:ussd:{+919812388800}:session:stray")
 
 
 def test_old_data_of_every_kind_is_removed_once(aged, redis_client, rules):
@@ -95,9 +95,9 @@ def test_old_data_of_every_kind_is_removed_once(aged, redis_client, rules):
             None, "https://rec.test/1", "https://rec.test/2"]
     assert [_count(aged, m) for m in (SandboxMessage, AuditEntry, HealthWorkerAction)] \
         == [2, 2, 2]
-    assert not redis_client.exists("vaxgate:ussd:session:stray",
-                                   "vaxgate:ivr:resume:+919812388800")
-    assert redis_client.exists("vaxgate:ussd:session:live")
+    assert not redis_client.exists("vaxgate:ussd:{+919812388800}:session:stray",
+                                   "vaxgate:ivr:{+919812388800}:resume")
+    assert redis_client.exists("vaxgate:ussd:{+919812388800}:session:live")
     assert set(apply_retention(aged, redis_client, rules, now=NOW).values()) == {0}
 
 
