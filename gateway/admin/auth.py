@@ -100,6 +100,7 @@ def authenticate(session: Session, username: str, password: str, settings: Admin
         _verify(_DUMMY_HASH, password)
         return None, "invalid"
     if user.locked_until and as_utc(user.locked_until) > now:
+        _verify(user.password_hash, password)  # every path hashes once: timing names no account
         return None, "locked"
     if not _verify(user.password_hash, password):
         user.failed_logins += 1
