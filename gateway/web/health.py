@@ -15,6 +15,7 @@ from gateway.infra.redis_clients import redis_problem
 from gateway.web.runtime import get_runtime
 
 bp = Blueprint("health", __name__)
+READY_KEY = "vaxgate:readyz"  # written by every probe: a Redis that refuses writes is not ready
 log = logging.getLogger(__name__)
 
 
@@ -26,9 +27,10 @@ def healthz():
 
 @bp.get("/readyz")
 def readyz():
-    """The database and Redis both answer; 503 naming the one that does not."""
+    """The database and Redis both accept a write; 503 naming the one that does not."""
     runtime = get_runtime()
-    checks = {"database": _check(runtime.db.ping), "redis": _redis_check(runtime, "session")}
+    checks = {"database": _check(runtime.db.accepts_write),
+              "redis": _redis_check(runtime, "session")}
     if runtime.queue_redis is not runtime.redis:
         checks["queue_redis"] = _redis_check(runtime, "queue")
     ready = all(value == "ok" for value in checks.values())
@@ -40,7 +42,7 @@ def _redis_check(runtime, role: str) -> str:
     client = runtime.redis if role == "session" else runtime.queue_redis
     problem = redis_problem(runtime.settings, role, client)
     if problem is None:
-        return "ok"
+        return _check(lambda: client.set(READY_KEY, 1, ex=60))
     log.warning("readyz: Redis does not answer: %s", problem)
     return f"error: {problem.error} ({problem.setting})"
 

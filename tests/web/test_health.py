@@ -38,3 +38,27 @@ def test_unknown_paths_get_json_404(client):
     response = client.get("/no/such/page")
     assert response.status_code == 404
     assert response.json["error"] == "Not Found"
+
+
+def test_readyz_is_unavailable_when_the_database_refuses_writes(settings, db, redis_client):
+    """A database that answers reads but takes no write (disk full, read-only) is not ready."""
+    path = settings.database_url.removeprefix("sqlite:///")
+    settings.database_url = f"sqlite:///file:{path}?mode=ro&uri=true"
+    response = create_app(settings).test_client().get("/readyz")
+    assert response.status_code == 503
+    assert response.json["checks"]["database"].startswith("error")
+    assert response.json["checks"]["redis"] == "ok"
+
+
+def test_readyz_is_unavailable_when_redis_refuses_writes(client, redis_client):
+    """A Redis out of memory (noeviction) answers PING but refuses every write."""
+    old = redis_client.config_get("maxmemory*")
+    redis_client.config_set("maxmemory-policy", "noeviction")
+    redis_client.config_set("maxmemory", 1)
+    try:
+        response = client.get("/readyz")
+    finally:
+        redis_client.config_set("maxmemory", old["maxmemory"])
+        redis_client.config_set("maxmemory-policy", old["maxmemory-policy"])
+    assert response.status_code == 503
+    assert response.json["checks"]["redis"].startswith("error")
