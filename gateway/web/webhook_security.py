@@ -4,7 +4,8 @@ A deployment is a *sandbox* while no real provider is configured: only the ``san
 provider and no voice provider in ``ivr.providers``. There the phone simulator may call the
 webhooks unsigned. Once a real provider is configured, :func:`require_webhook_security`
 (called by ``create_app`` and ``vaxgate run``) refuses to start unless everything needed to
-check that provider's webhooks is set, and the routes refuse unsigned requests (403).
+check that provider's webhooks is set (and ``sms.public_base_url`` for a provider told its
+status-callback URL with each send), and the routes refuse unsigned requests (403).
 
 USSD callbacks are not signed by Africa's Talking; :func:`ussd_source_refusal` applies the
 optional ``ussd.allowed_networks`` and ``ussd.secret_env``.
@@ -16,12 +17,13 @@ import ipaddress
 from collections.abc import Mapping
 
 from gateway.config import ConfigError, Settings
+from gateway.sms.providers import KINDS
 from gateway.sms.secrets import read_secret
 
 # The largest request body a webhook or form takes (Flask's MAX_CONTENT_LENGTH, and the USSD
 # webhook's own cap); CSV uploads have theirs (gateway/admin/csvio.MAX_UPLOAD_BYTES).
 MAX_REQUEST_BYTES = 64 * 1024
-REAL_SMS_KINDS = frozenset({"twilio", "africastalking"})
+REAL_SMS_KINDS = frozenset({"twilio", "africastalking", "gupshup"})
 IVR_SECRETS = {"twilio": ("twilio_auth_token_env", "Twilio signs voice callbacks with it"),
                "africastalking": ("africastalking_secret_env",
                                   "voice callbacks must carry it as ?secret=")}
@@ -48,6 +50,11 @@ def missing_settings(settings: Settings, env: Mapping[str, str] | None = None) -
             problems += _missing(f"sms.providers[{p.name}].webhook_secret_env",
                                  p.webhook_secret_env, env,
                                  "delivery and inbound webhooks must carry this secret")
+    problems += _missing_callback_url(settings)
+    if not is_sandbox(settings) and "secret_key" not in settings.model_fields_set:
+        problems.append("VAXGATE_SECRET_KEY (secret_key) is not set: each process would draw "
+                        "its own, so a worker could not unseal the web's OTP codes and console "
+                        "sign-ins would hold on one process only")
     if settings.ivr.enabled:
         for provider in settings.ivr.providers:
             key, why = IVR_SECRETS[provider]
@@ -65,6 +72,17 @@ def require_webhook_security(settings: Settings, env: Mapping[str, str] | None =
     if problems:
         raise ConfigError("provider webhooks could not be authenticated; refusing to start:"
                           "\n  " + "\n  ".join(problems))
+
+
+def _missing_callback_url(settings: Settings) -> list[str]:
+    """A provider told our status-callback URL with each send needs ``sms.public_base_url``:
+    without it no delivery report comes, and no message can be re-sent for lack of one."""
+    needing = [p.name for p in settings.sms.providers
+               if p.enabled and getattr(KINDS.get(p.kind), "needs_callback_url", False)]
+    if not needing or settings.sms.public_base_url.strip():
+        return []
+    return [f"sms.public_base_url is empty: sms.providers[{', '.join(needing)}] get their "
+            "delivery-report (status callback) URL from it, e.g. https://sms.example.org"]
 
 
 def _missing(key: str, var: str, env: Mapping[str, str] | None, why: str) -> list[str]:

@@ -10,7 +10,8 @@ from twilio.request_validator import RequestValidator
 
 from gateway import create_app
 from gateway.cli.commands import main as cli
-from gateway.config import ConfigError
+from gateway.config import ConfigError, load_settings
+from gateway.sms import otp_codes
 
 from .support import with_changes
 
@@ -59,6 +60,9 @@ REFUSED = [
      "ivr.africastalking_secret_env (ivr.providers has africastalking) is empty"),
     ({"ussd": {"secret_env": "VAXGATE_USSD_SECRET"}}, {},
      "ussd.secret_env names $VAXGATE_USSD_SECRET, which is not set"),
+    ({"sms": {"providers": [TWILIO_SMS], "public_base_url": ""}},
+     {"TWILIO_AUTH_TOKEN": TOKEN, "TWILIO_ACCOUNT_SID": "AC" + "1" * 32},
+     "sms.public_base_url is empty: sms.providers[twilio] get their delivery-report"),
 ]
 
 
@@ -70,6 +74,13 @@ def test_a_real_provider_without_webhook_validation_refuses_to_start(
         create_app(with_changes(settings, changes))
     assert message in str(refused.value)
     assert "refusing to start" in str(refused.value)
+
+
+def test_a_provider_whose_reports_need_no_url_per_send_starts_without_public_base_url(
+        settings, db, redis_client, monkeypatch):
+    """Africa's Talking posts reports to the URL set in its dashboard, not one per send."""
+    _env(monkeypatch, AT_WEBHOOK_SECRET=AT_SECRET, AT_USERNAME="u", AT_API_KEY="k")
+    create_app(with_changes(settings, {"sms": {"providers": [AT_SMS], "public_base_url": ""}}))
 
 
 def test_vaxgate_run_refuses_before_starting_anything(tmp_path, database_url):
@@ -154,3 +165,21 @@ def test_ussd_can_be_limited_to_the_aggregators_networks(settings, db, redis_cli
                         environ_base={"REMOTE_ADDR": remote})
     assert reply.status_code == status
     assert reply.get_data(as_text=True).startswith("CON " if status == 200 else "END ")
+
+
+def test_a_real_deployment_without_a_secret_key_refuses_to_start(
+        database_url, redis_url, monkeypatch):
+    """Each process would draw its own key: a worker could not unseal the web's OTPs."""
+    _env(monkeypatch, AT_API_KEY="k", AT_WEBHOOK_SECRET="s")
+    unset = load_settings(overrides={"database_url": database_url, "redis_url": redis_url,
+                                     "sms": {"providers": [AT_SMS]}})
+    with pytest.raises(ConfigError, match="VAXGATE_SECRET_KEY"):
+        create_app(unset)
+
+
+def test_an_otp_sealed_with_another_secret_key_is_not_sent_as_a_wrong_code(
+        redis_client, caplog):
+    otp_codes.seal(redis_client, "web-key", 7, "123456", 60)
+    assert otp_codes.unseal(redis_client, "worker-key", 7) is None
+    assert "VAXGATE_SECRET_KEY" in caplog.text
+    assert otp_codes.unseal(redis_client, "web-key", 7) == "123456"
