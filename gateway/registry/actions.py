@@ -31,6 +31,8 @@ from gateway.text import i18n
 
 Vars = dict[str, Any]
 LIST_LIMIT = 20  # a USSD list longer than this is not usable anyway
+RECENT_BOOKING_VARS = ("reference", "beneficiary_name", "center_name", "date_label",
+                       "window_label")
 
 
 class RegistryActions:
@@ -200,6 +202,17 @@ class RegistryActions:
                      for a in found[:LIST_LIMIT]]
         return ActionResult(items=items)
 
+    def recent_booking(self, vars: Vars) -> ActionResult:
+        """The phone's booking made within the resume window, shown first on redial: a step
+        that booked and then failed (Redis stalled after the commit) said "try again"."""
+        since = self._now().astimezone(dt.UTC) - dt.timedelta(
+            seconds=self.settings.ussd.resume_window_seconds)
+        with self.db.read() as session:
+            found = appointments.booked_since(session, vars["phone"], since)
+            shown = _appointment_vars(found, vars.get("lang")) if found else {}
+        info = {k: v for k, v in shown.items() if k in RECENT_BOOKING_VARS}  # display only
+        return ActionResult("found", info) if info else ActionResult("none")
+
     def cancel_appointment(self, vars: Vars) -> ActionResult:
         with self.db.write() as session:
             cancelled = appointments.cancel(session, int(vars.get("appointment_id") or 0),
@@ -304,7 +317,7 @@ ACTIONS: dict[str, Callable[[RegistryActions, Vars], ActionResult]] = {
     name: getattr(RegistryActions, name) for name in (
         "load_profile", "save_language", "check_capacity", "register_beneficiary",
         "list_beneficiaries", "list_dates", "list_centers", "list_windows", "book_slot",
-        "list_appointments", "cancel_appointment")
+        "list_appointments", "recent_booking", "cancel_appointment")
 }
 
 

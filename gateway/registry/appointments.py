@@ -118,6 +118,15 @@ def list_for_phone(session: Session, phone: str) -> list[Appointment]:
         .order_by(Slot.date, Slot.start_time)))
 
 
+def booked_since(session: Session, phone: str, since: dt.datetime) -> Appointment | None:
+    """The newest active appointment on ``phone`` booked at or after ``since``, or None."""
+    return session.scalar(
+        select(Appointment).join(Beneficiary)
+        .where(Beneficiary.phone == phone, Appointment.status == BOOKED,
+               Appointment.created_at >= since)
+        .order_by(Appointment.created_at.desc()).limit(1))
+
+
 def _take_place(session: Session, slot_id: int) -> int:
     """Take one place; return how many are left (the slot's row as this UPDATE left it)."""
     left = session.execute(

@@ -95,7 +95,7 @@ class UssdProtocol:
         return UssdReply(text, final=True)
 
     def _open(self, phone: str, text: str, offered: Record | None) -> tuple[Record, Screen]:
-        if offered and self._adopt(offered["state"]):
+        if offered and self._adopt(offered["state"]) and not self._booked_meanwhile(phone):
             log.info("offering resume to %s", mask_phone(phone))
             record = {"state": offered["state"], "consumed": _fingerprint(text), "page": 0,
                       "resume_offer": True}
@@ -104,6 +104,11 @@ class UssdProtocol:
                       services=self.services, settings=self.settings)
         state, screen = start(self.flows, ctx)
         return {"state": state, "consumed": _fingerprint(text), "page": 0}, screen
+
+    def _booked_meanwhile(self, phone: str) -> bool:
+        """A booking since the dropped session: the fresh session shows it with its code
+        instead of resuming at a confirm screen the caller has in fact passed."""
+        return self.services.call("recent_booking", {"phone": phone}).outcome == "found"
 
     def _adopt(self, state: dict[str, Any]) -> bool:
         """Answer on the menu version the session started on, if it is still known."""

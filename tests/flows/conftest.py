@@ -52,6 +52,7 @@ class FakeServices:
     def action_names(self) -> set[str]:
         return {name for name in dir(self) if name.startswith(("list_", "load_", "save_"))} | {
             "check_capacity", "register_beneficiary", "book_slot", "cancel_appointment",
+            "recent_booking",
             "recognise_caller"} | HEALTH_WORKER_ONLY | WAITLIST
 
     def call(self, name: str, vars: dict[str, Any]) -> ActionResult:
@@ -144,6 +145,10 @@ class FakeServices:
 
     # the waitlist (tested on a real DB in tests/reminders): no offer, joining works
     def pending_offer(self, vars):
+        return ActionResult("none")
+
+    # a booking of the last minutes (tested on a real DB in tests/ussd_menus): none here
+    def recent_booking(self, vars):
         return ActionResult("none")
 
     def join_waitlist(self, vars):
