@@ -33,7 +33,7 @@ from .models import AdminUser
 
 bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="templates",
                static_folder="static")
-SESSION_USER, SESSION_CSRF = "admin_uid", "admin_csrf"
+SESSION_USER, SESSION_CSRF, SESSION_EPOCH = "admin_uid", "admin_csrf", "admin_epoch"
 
 
 # ---- who is signed in --------------------------------------------------------------
@@ -46,7 +46,9 @@ def current_user() -> AdminUser | None:
         if uid:
             with get_runtime().db.read() as db_session:
                 user = db_session.get(AdminUser, uid)
-        g.admin_user = user if user is not None and user.active else None
+        current = user is not None and user.active and \
+            session.get(SESSION_EPOCH) == (user.session_epoch or 0)
+        g.admin_user = user if current else None
     return g.admin_user
 
 
@@ -60,10 +62,18 @@ def sign_in(user: AdminUser) -> None:
     session.clear()
     session.permanent = True
     session[SESSION_USER] = user.id
+    session[SESSION_EPOCH] = user.session_epoch or 0
     session[SESSION_CSRF] = secrets.token_urlsafe(24)
 
 
 def sign_out() -> None:
+    """End this user's sessions on the server (a copied cookie stops working) and this one."""
+    uid = session.get(SESSION_USER)
+    if uid and current_user() is not None:
+        with get_runtime().db.write() as db_session:
+            user = db_session.get(AdminUser, uid)
+            if user is not None:
+                auth.end_sessions(user)
     session.clear()
 
 

@@ -116,10 +116,17 @@ def authenticate(session: Session, username: str, password: str, settings: Admin
 
 
 def set_password(user: AdminUser, password: str) -> None:
+    """A new password; every session signed in with the old one ends."""
     if len(password) < MIN_PASSWORD:
         raise UserError("password", f"at least {MIN_PASSWORD} characters")
     user.password_hash = HASHER.hash(password)
     user.failed_logins, user.locked_until = 0, None
+    end_sessions(user)
+
+
+def end_sessions(user: AdminUser) -> None:
+    """End every console session of ``user`` on the server (cookies copied before too)."""
+    user.session_epoch = (user.session_epoch or 0) + 1
 
 
 def _verify(password_hash: str, password: str) -> bool:

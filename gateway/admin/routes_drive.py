@@ -122,6 +122,8 @@ def user_active(user_id: int):
         before = {"active": user.active}
         user.active = request.form.get("active") == "1"
         user.failed_logins, user.locked_until = 0, None
+        if not user.active:
+            auth.end_sessions(user)
         audit(session, "user.active", f"user {user.username}", before, {"active": user.active})
     return redirect(url_for("admin.users"))
 

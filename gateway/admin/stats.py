@@ -18,7 +18,7 @@ from gateway.storage import Appointment, Beneficiary, Center, Message, Slot
 
 from .auth import Principal
 
-QUEUES = ("otp", "notify", "bulk")
+QUEUES = ("otp", "notify", "bulk", "upstream")  # the RQ queues `vaxgate worker` drains
 HOURS = 24
 
 
@@ -116,7 +116,7 @@ def circuit_states(conn: redis.Redis, settings: Settings) -> dict[str, str]:
     states = {}
     for provider in settings.sms.providers:
         try:
-            states[provider.name] = build_breaker(provider.name, conn, settings.sms).current_state
+            states[provider.name] = build_breaker(provider.name, conn, settings.sms).state().value
         except RedisError:
             states[provider.name] = "unknown"
     return states

@@ -18,7 +18,7 @@ from gateway.admin import csvio, stats
 from gateway.admin import inventory as inv
 from gateway.admin import messages as ledger
 from gateway.admin.audit import recent, record, record_export
-from gateway.admin.auth import UserError, create_user
+from gateway.admin.auth import UserError, create_user, end_sessions
 from gateway.admin.models import AdminUser, MenuVersion
 from gateway.admin.publishing import check_files, list_versions
 from gateway.web.runtime import get_runtime
@@ -321,6 +321,8 @@ def users_update(user_id: int) -> Response:
             return error(404, "not_found", f"no user {user_id}")
         before = _user_dict(user)
         user.active = active
+        if not active:
+            end_sessions(user)
         _audit(session, "user.update", f"user {user.username}", before, _user_dict(user))
         return jsonify(_user_dict(user))
 

@@ -125,3 +125,31 @@ def test_every_sign_in_path_hashes_the_password_once(auth, settings, monkeypatch
         verified.clear()
         attempt()
         assert len(verified) == 1, name
+
+
+def _copied_cookie(client):
+    """The session cookie as an attacker would copy it from the browser."""
+    return client.get_cookie("session").value
+
+
+def test_a_cookie_copied_before_sign_out_no_longer_works(auth, client, app):
+    auth.login()
+    copied = _copied_cookie(client)
+    auth.post("/admin/logout")
+    thief = app.test_client()
+    thief.set_cookie("session", copied)
+    assert thief.get("/admin/").status_code == 302
+
+
+def test_deactivation_ends_the_users_sessions_even_after_reactivation(auth, client, app, db):
+    other = app.test_client()
+    type(auth)(other).login(username="watcher")
+    copied = _copied_cookie(other)
+    auth.login()
+    with db.read() as session:
+        uid = session.scalar(select(AdminUser.id).where(AdminUser.username == "watcher"))
+    auth.post(f"/admin/users/{uid}/active", {"active": "0"})
+    auth.post(f"/admin/users/{uid}/active", {"active": "1"})
+    thief = app.test_client()
+    thief.set_cookie("session", copied)
+    assert thief.get("/admin/").status_code == 302
