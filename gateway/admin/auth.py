@@ -34,6 +34,15 @@ class UserError(ValueError):
         self.field = field
 
 
+# What an API key may do. A role bounds its scopes; a new key gets its role's defaults
+# (never otp:send, which costs money per call and must be asked for).
+SCOPES = ("read", "write", "otp:send")
+ROLE_SCOPES = {"admin": frozenset(SCOPES), "district": frozenset(SCOPES),
+               "viewer": frozenset({"read"})}
+DEFAULT_SCOPES = {"admin": ("read", "write"), "district": ("read", "write"),
+                  "viewer": ("read",)}
+
+
 @dataclass(frozen=True)
 class Principal:
     """Who is acting (a signed-in user or an API key) and what they may touch."""
@@ -41,6 +50,7 @@ class Principal:
     name: str
     role: str
     district: str | None = None
+    scopes: frozenset[str] = frozenset()
 
     @property
     def can_write(self) -> bool:
@@ -57,7 +67,23 @@ class Principal:
 
 
 def principal_of(user: AdminUser) -> Principal:
-    return Principal(user.username, user.role, user.district)
+    """A signed-in console user acts with every scope of their role."""
+    return Principal(user.username, user.role, user.district,
+                     ROLE_SCOPES.get(user.role, frozenset()))
+
+
+def check_scopes(role: str, scopes: list[str] | None) -> tuple[str, ...]:
+    """The scopes of a new key of ``role`` (its defaults when None); UserError naming the
+    field when one is unknown or beyond the role."""
+    if scopes is None:
+        return DEFAULT_SCOPES.get(role, ())
+    unknown = sorted(set(scopes) - set(SCOPES))
+    if unknown:
+        raise UserError("scopes", f"unknown {unknown}; choose from {', '.join(SCOPES)}")
+    beyond = sorted(set(scopes) - ROLE_SCOPES.get(role, frozenset()))
+    if beyond:
+        raise UserError("scopes", f"a {role} key cannot have {beyond}")
+    return tuple(s for s in SCOPES if s in scopes)
 
 
 def check_role(role: str, district: str | None) -> None:

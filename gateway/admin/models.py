@@ -46,6 +46,7 @@ class ApiKey(Base):
     key_hash: Mapped[str] = mapped_column(String(64))
     role: Mapped[str] = mapped_column(String(12))
     district: Mapped[str | None] = mapped_column(String(40))
+    scopes: Mapped[str] = mapped_column(String(60), default="read")  # space-separated
     created_by: Mapped[str] = mapped_column(String(60), default="")
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))

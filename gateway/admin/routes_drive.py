@@ -136,9 +136,11 @@ def key_create():
     try:
         with get_runtime().db.write() as session:
             row, key = api_keys.create_key(session, form.get("name", ""), form.get("role", ""),
-                                           form.get("district"), principal().name)
+                                           form.get("district"), principal().name,
+                                           scopes=form.getlist("scopes") or None)
             audit(session, "api_key.create", f"key {row.prefix}", None,
-                  {"name": row.name, "role": row.role, "district": row.district})
+                  {"name": row.name, "role": row.role, "district": row.district,
+                   "scopes": row.scopes})
     except auth.UserError as exc:
         flash(f"Key not created: {exc}", "error")
         return redirect(url_for("admin.users"))

@@ -32,8 +32,28 @@ def key_principal() -> Principal | None:
         return principal_for_key(session, key)
 
 
+# POSTs that only read (the phone number stays out of URLs and access logs)
+READ_BY_POST = frozenset({"/api/v1/phone-history"})
+
+
+def scope_for(path: str, method: str) -> str:
+    """The scope a request needs: ``otp:send`` for the OTP API, ``read`` to look,
+    ``write`` to change."""
+    if path.startswith("/api/v1/otp"):
+        return "otp:send"
+    if method.upper() in ("GET", "HEAD", "OPTIONS") or path in READ_BY_POST:
+        return "read"
+    return "write"
+
+
+def needed_scope() -> str:
+    """The scope this request needs (see :func:`scope_for`)."""
+    return scope_for(request.path, request.method)
+
+
 def api(roles: tuple[str, ...] = ("admin", "district", "viewer")) -> Callable:
-    """Require a key whose role is in ``roles``; map domain errors to JSON answers."""
+    """Require a key whose role is in ``roles`` and whose scopes allow the request; map
+    domain errors to JSON answers."""
     def decorate(view: Callable) -> Callable:
         @functools.wraps(view)
         def wrapped(*args: Any, **kwargs: Any) -> Response:
@@ -42,6 +62,8 @@ def api(roles: tuple[str, ...] = ("admin", "district", "viewer")) -> Callable:
                 return error(401, "unauthorized", "a valid API key is required (X-API-Key)")
             if who.role not in roles:
                 return error(403, "forbidden", f"the {who.role} role cannot do this")
+            if needed_scope() not in who.scopes:
+                return error(403, "forbidden", f"this key lacks the {needed_scope()} scope")
             g.api_principal = who
             try:
                 return view(*args, **kwargs)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from gateway.api.auth import scope_for
 from gateway.healthworkers.openapi import PATHS as HEALTH_WORKER_PATHS
 from gateway.storage.models import SQL_INTEGER_MAX
 from gateway.text.i18n import LANGUAGES
@@ -120,8 +121,10 @@ CENTER_ID, SLOT_ID, VERSION_ID = _path_id("center_id"), _path_id("slot_id"), \
     _path_id("version_id")
 _KIND = {"name": "kind", "in": "path", "required": True,
          "schema": {"type": "string", "enum": ["centers", "slots"]}}
+_SCOPE_LIST = _arr({"type": "string", "enum": ["read", "write", "otp:send"]})
 _KEY = _obj({"id": _INT, "name": _STR, "prefix": _STR, "role": _STR, "district": _NSTR,
-             "created_by": _STR, "revoked": {"type": "boolean"}, "key": _STR},
+             "scopes": _SCOPE_LIST, "created_by": _STR, "revoked": {"type": "boolean"},
+             "key": _STR},
             ["id", "name", "prefix", "role", "revoked"])
 OTP_KEYS = _obj({"transaction_id": _STR, "expires_at": _STR, "expires_in": _INT})
 
@@ -194,7 +197,7 @@ PATHS: dict[str, Any] = {
                  "requestBody": {"required": True, "content": {"application/json": {
                      "schema": _obj({"name": _STR, "role": {
                          "type": "string", "enum": ["admin", "district", "viewer"]},
-                         "district": _NSTR}, ["name", "role"])}}}}},
+                         "district": _NSTR, "scopes": _SCOPE_LIST}, ["name", "role"])}}}}},
     "/api/v1/keys/{key_id}": {
         "delete": _op("Revoke an API key", _KEY, params=[_path_id("key_id")])},
     "/api/v1/audit": {
@@ -258,8 +261,22 @@ def document() -> dict[str, Any]:
         "info": {"title": "vaxgate API", "version": "1",
                  "description": "Centers, slots, messages, menus and the drive's figures. "
                                 "Authenticate with an API key in X-API-Key."},
-        "paths": PATHS,
+        "paths": _with_scopes(PATHS),
         "components": {"schemas": SCHEMAS, "securitySchemes": {
-            "apiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"}}},
+            "apiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key",
+                       "description": SCOPES_TEXT}}},
         "security": [{"apiKey": []}],
     }
+
+
+SCOPES_TEXT = ("A key has scopes: `read` (GET, and POST /api/v1/phone-history), `write` "
+               "(every other method) and `otp:send` (POST /api/v1/otp and /api/v1/otp/verify). "
+               "A new key gets its role's defaults, read for a viewer and read+write "
+               "otherwise; otp:send must be asked for. Each operation names its scope in "
+               "`x-required-scope`.")
+
+
+def _with_scopes(paths: dict[str, Any]) -> dict[str, Any]:
+    """Each operation marked with the key scope it needs (``x-required-scope``)."""
+    return {path: {method: {**op, "x-required-scope": scope_for(path, method)}
+                   for method, op in ops.items()} for path, ops in paths.items()}

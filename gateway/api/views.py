@@ -341,10 +341,14 @@ def keys_create() -> Response:
     """A new API key; the key is in this answer only (stored as a SHA-256)."""
     body = _body()
     _require_text(body, ("name", "role"), optional=("district",))
+    scopes = body.get("scopes")
+    if scopes is not None and not (isinstance(scopes, list)
+                                   and all(isinstance(s, str) for s in scopes)):
+        raise inv.InventoryError("scopes", "must be a list of scope names")
     try:
         with get_runtime().db.write() as session:
             row, key = create_key(session, body["name"], body["role"], body.get("district"),
-                                  created_by=g.api_principal.name)
+                                  created_by=g.api_principal.name, scopes=scopes)
             _audit(session, "key.create", f"key {row.prefix}", None, _key_dict(row))
             created = {**_key_dict(row), "key": key}
     except UserError as exc:
@@ -366,7 +370,8 @@ def keys_revoke(key_id: int) -> Response:
 
 def _key_dict(row) -> dict[str, Any]:
     return {"id": row.id, "name": row.name, "prefix": row.prefix, "role": row.role,
-            "district": row.district, "created_by": row.created_by,
+            "district": row.district, "scopes": (row.scopes or "").split(),
+            "created_by": row.created_by,
             "revoked": row.revoked_at is not None}
 
 

@@ -17,7 +17,7 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, render_template, request, stream_with_context
 
 from gateway.admin.audit import record_export
-from gateway.api.auth import key_principal
+from gateway.api.auth import key_principal, needed_scope
 from gateway.reminders import daylists, reach
 from gateway.sms import webhooks
 from gateway.sms.outbox import enqueue_messages
@@ -35,7 +35,7 @@ def api_key_required(view):
     """The OTP API's key check in front of a view (deployment keys or SQL API keys)."""
     @functools.wraps(view)
     def guarded(*args: Any, **kwargs: Any) -> Response:
-        denied = webhooks._check_api_key()
+        denied = webhooks._check_api_key(needed_scope())
         return denied if denied is not None else view(*args, **kwargs)
     return guarded
 

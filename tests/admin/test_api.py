@@ -114,10 +114,42 @@ def test_menus_with_problems_are_refused_with_each_problem(client, keys):
     assert response.status_code == 422 and response.get_json()["problems"]
 
 
-def test_sql_api_keys_work_for_the_otp_api_too(client, keys):
-    response = call(client, "post", "/api/v1/otp", keys["viewer"],
-                    json={"phone": "+919812345678"})
+def test_sql_api_keys_with_the_otp_scope_work_for_the_otp_api_too(client, db):
+    with db.write() as session:
+        _, key = create_key(session, "portal", "district", "Patna", "test",
+                            scopes=["otp:send"])
+    response = call(client, "post", "/api/v1/otp", key, json={"phone": "+919812345678"})
     assert response.status_code == 201 and response.get_json()["transaction_id"]
+
+
+@pytest.mark.parametrize("role", ["admin", "district", "viewer"])
+def test_a_key_without_the_otp_scope_cannot_send_otp_sms(client, keys, role):
+    """Any key could send OTP SMS (a viewer's too); now only keys granted otp:send."""
+    response = call(client, "post", "/api/v1/otp", keys[role], json={"phone": "+919812345678"})
+    assert response.status_code == 403 and "otp:send" in response.get_json()["message"]
+
+
+def test_a_read_only_key_cannot_change_anything(client, db):
+    with db.write() as session:
+        _, key = create_key(session, "dashboard", "admin", None, "test", scopes=["read"])
+    assert call(client, "get", "/api/v1/centers", key).status_code == 200
+    refused = call(client, "post", "/api/v1/centers", key, json={"code": "X"})
+    assert refused.status_code == 403 and "write" in refused.get_json()["message"]
+
+
+@pytest.mark.parametrize("role, scopes", [("viewer", ["write"]), ("viewer", ["otp:send"]),
+                                          ("admin", ["root"])])
+def test_a_key_gets_no_scope_beyond_its_role(client, keys, role, scopes):
+    response = call(client, "post", "/api/v1/keys", keys["admin"],
+                    json={"name": "x", "role": role, "scopes": scopes})
+    assert response.status_code == 400 and response.get_json()["field"] == "scopes"
+
+
+def test_the_openapi_document_names_each_operations_scope(client):
+    paths = client.get("/api/v1/openapi.json").get_json()["paths"]
+    assert paths["/api/v1/otp"]["post"]["x-required-scope"] == "otp:send"
+    assert paths["/api/v1/centers"]["get"]["x-required-scope"] == "read"
+    assert paths["/api/v1/centers"]["post"]["x-required-scope"] == "write"
 
 
 @pytest.mark.usefixtures("demo_centers")
