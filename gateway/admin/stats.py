@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from gateway.config import Settings
 from gateway.registry.appointments import district_phones
 from gateway.storage import Appointment, Beneficiary, Center, Message, Slot
+from gateway.text.times import as_utc
 
 from .auth import Principal
 
@@ -47,8 +48,7 @@ def per_hour(session: Session, who: Principal, now: dt.datetime) -> dict[str, li
 def _count_by_hour(times, buckets: list[dt.datetime]) -> list[int]:
     counts = dict.fromkeys(buckets, 0)
     for at in times:
-        at = at if at.tzinfo else at.replace(tzinfo=dt.UTC)
-        key = at.astimezone(dt.UTC).replace(minute=0, second=0, microsecond=0)
+        key = as_utc(at).replace(minute=0, second=0, microsecond=0)
         if key in counts:
             counts[key] += 1
     return list(counts.values())

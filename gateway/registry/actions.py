@@ -28,6 +28,7 @@ from gateway.registry.errors import (
 )
 from gateway.storage import Beneficiary, Center, Database, Slot
 from gateway.text import i18n
+from gateway.text.i18n import DEFAULT_LANGUAGE
 
 Vars = dict[str, Any]
 LIST_LIMIT = 20  # a USSD list longer than this is not usable anyway
@@ -89,7 +90,7 @@ class RegistryActions:
 
     def save_language(self, vars: Vars) -> ActionResult:
         with self.db.write() as session:
-            beneficiaries.set_language(session, vars["phone"], vars.get("lang") or "en")
+            beneficiaries.set_language(session, vars["phone"], vars.get("lang") or DEFAULT_LANGUAGE)
         return ActionResult()
 
     def check_capacity(self, vars: Vars) -> ActionResult:
@@ -104,7 +105,7 @@ class RegistryActions:
             phone=vars["phone"], name=str(vars.get("name", "")),
             birth_year=int(vars.get("birth_year") or 0), gender=str(vars.get("gender", "")),
             id_type=str(vars.get("id_type", "")), id_last4=str(vars.get("id_last4", "")),
-            pincode=str(vars.get("pincode", "")), language=vars.get("lang") or "en",
+            pincode=str(vars.get("pincode", "")), language=vars.get("lang") or DEFAULT_LANGUAGE,
             channel=self.channel, name_recording_url=vars.get("name_recording_url") or None)
         rules = self.settings.registration
         try:
@@ -176,7 +177,7 @@ class RegistryActions:
                 filled = booked.slot.booked >= booked.slot.capacity
                 event = "rescheduled" if reschedule_id else "booked"
                 sms = [notifications.record_appointment_sms(session, event, booked,
-                                                            vars.get("lang") or "en")]
+                                                            vars.get("lang") or DEFAULT_LANGUAGE)]
         except SlotFull:
             self._slot_changed(slot_id)  # the list that offered it was stale
             return ActionResult("full")
@@ -218,7 +219,7 @@ class RegistryActions:
             cancelled = appointments.cancel(session, int(vars.get("appointment_id") or 0),
                                             phone=vars["phone"], channel=self.channel)
             sms = [notifications.record_appointment_sms(session, "cancelled", cancelled,
-                                                        vars.get("lang") or "en")]
+                                                        vars.get("lang") or DEFAULT_LANGUAGE)]
             reference = cancelled.reference
             circle = cancelled.slot.center.pincode[:2]
         self._send(sms)

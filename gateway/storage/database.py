@@ -119,6 +119,8 @@ def _sqlite_file(url: str) -> str:
     if not url.startswith("sqlite") or "///" not in url:  # sqlite:// is in memory too
         return ""
     path = url.split("///", 1)[1]
+    if path.startswith("file:"):  # a URI filename (uri=true): file:PATH?mode=ro...
+        path = path.removeprefix("file:").split("?", 1)[0]
     return "" if path in ("", ":memory:") else path
 
 
@@ -217,6 +219,29 @@ def upgrade_database(url: str, revision: str = "head") -> None:
 
     _ensure_sqlite_folder(url)
     command.upgrade(alembic_config(url), revision)
+
+
+def downgrade_database(url: str, revision: str) -> None:
+    """Undo migrations down to ``revision`` (``base``: every one); data in dropped columns
+    and tables is lost."""
+    from alembic import command
+
+    command.downgrade(alembic_config(url), revision)
+
+
+def schema_revisions(url: str) -> tuple[str | None, str]:
+    """(the database's migration revision, or None before the first; the newest there is)."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+    from sqlalchemy.pool import NullPool
+
+    newest = ScriptDirectory.from_config(alembic_config(url)).get_current_head()
+    engine = create_engine(url, poolclass=NullPool)
+    try:
+        with engine.connect() as connection:
+            return MigrationContext.configure(connection).get_current_revision(), newest
+    finally:
+        engine.dispose()
 
 
 def has_tables(db: Database) -> bool:
