@@ -95,10 +95,32 @@ class SmsProviderSettings(_Section):
     enabled: bool = True
     base_url: str = ""
     sender: str = ""
-    timeout_seconds: float = Field(5.0, gt=0, le=60)
+    # caps this provider's connect and read timeouts (else the queue's, ``sms.queues``)
+    timeout_seconds: float | None = Field(None, gt=0, le=60)
     rate_per_second: float | None = Field(None, gt=0)
     credentials_env: dict[str, str] = Field(default_factory=dict)
     webhook_secret_env: str = ""
+
+    def timeouts(self, queue: SmsQueueSettings) -> tuple[float, float]:
+        """(connect, read) seconds for one try of this provider for ``queue``'s messages."""
+        cap = self.timeout_seconds or float("inf")
+        return min(queue.connect_timeout_seconds, cap), min(queue.read_timeout_seconds, cap)
+
+
+class SmsQueueSettings(_Section):
+    """How one queue's messages are sent: how many one job claims, and each try's timeouts."""
+
+    batch_size: int = Field(16, ge=1, le=500)
+    connect_timeout_seconds: float = Field(5.0, gt=0, le=60)
+    read_timeout_seconds: float = Field(10.0, gt=0, le=120)
+
+
+# OTPs wait for a hung provider far less than bulk reminders do (docs/providers.md)
+SMS_QUEUE_DEFAULTS = {
+    "otp": {"batch_size": 16, "connect_timeout_seconds": 2, "read_timeout_seconds": 3},
+    "notify": {"batch_size": 16, "connect_timeout_seconds": 5, "read_timeout_seconds": 10},
+    "bulk": {"batch_size": 32, "connect_timeout_seconds": 5, "read_timeout_seconds": 10},
+}
 
 
 class SmsRouteSettings(_Section):
@@ -106,6 +128,40 @@ class SmsRouteSettings(_Section):
 
     prefix: str = Field(pattern=r"^\+\d{1,15}$")
     prefer: list[str] = Field(min_length=1)
+    avoid: list[str] = Field(default_factory=list)  # never used for these numbers
+
+
+class DltSettings(_Section):
+    """India's SMS rules (TRAI DLT): the deployment's registered identity (docs/providers.md).
+
+    Every SMS to a number under ``required_prefixes`` must name a registered content template;
+    ``vaxgate sms templates check`` checks the texts against their registered patterns."""
+
+    entity_id: str = Field("", pattern=r"^(\d{1,30})?$")  # principal entity id (PE ID)
+    header: str = ""  # the registered 6-letter header (sender id), e.g. VAXGTE
+    required_prefixes: list[str] = Field(default_factory=lambda: ["+91"])
+
+    @field_validator("entity_id", mode="before")
+    @classmethod
+    def _digits_unquoted(cls, value: Any) -> Any:
+        """An unquoted id in YAML is a number: take its digits."""
+        return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+    @field_validator("header")
+    @classmethod
+    def _six_letters(cls, value: str) -> str:
+        if value and not re.fullmatch(r"[A-Za-z]{6}", value):
+            raise ValueError("a transactional/service header is exactly 6 letters (TRAI), "
+                             f"got {value[:20]!r}")
+        return value.upper()
+
+    @field_validator("required_prefixes")
+    @classmethod
+    def _prefixes(cls, value: list[str]) -> list[str]:
+        bad = [p for p in value if not re.fullmatch(r"\+\d{1,15}", p)]
+        if bad:
+            raise ValueError(f"write each prefix as + and digits, e.g. +91; got {bad}")
+        return value
 
 
 class SmsSettings(_Section):
@@ -114,14 +170,32 @@ class SmsSettings(_Section):
         min_length=1)
     routes: list[SmsRouteSettings] = Field(default_factory=list)
     retry_intervals_seconds: list[int] = Field(default_factory=lambda: [5, 30, 120])
+    otp_retry_seconds: float = Field(2.0, ge=0.5, le=60)  # the otp queue: until expiry
+    send_threads: int = Field(16, ge=1, le=256)  # concurrent sends per worker process
+    queues: dict[str, SmsQueueSettings] = Field(
+        default_factory=lambda: {q: SmsQueueSettings(**v) for q, v in SMS_QUEUE_DEFAULTS.items()})
     delivery_report_timeout_seconds: int = Field(90, ge=10, le=86400)
     sweep_interval_seconds: int = Field(15, ge=1, le=3600)
     stale_after_seconds: int = Field(120, ge=10, le=86400)
     give_up_after_hours: int = Field(24, ge=1, le=720)
     breaker_fail_max: int = Field(5, ge=1, le=1000)
-    breaker_reset_seconds: int = Field(30, ge=1, le=3600)
+    breaker_reset_seconds: int = Field(3, ge=1, le=3600)
     public_base_url: str = ""
     webhook_secret_header: str = "X-Vaxgate-Webhook-Secret"
+    dlt: DltSettings = Field(default_factory=DltSettings)
+
+    @field_validator("queues", mode="before")
+    @classmethod
+    def _every_queue(cls, value: Any) -> Any:
+        """otp, notify and bulk, each from its defaults with the keys given here."""
+        if not isinstance(value, Mapping):
+            return value
+        unknown = sorted(set(value) - set(SMS_QUEUE_DEFAULTS))
+        if unknown:
+            raise ValueError(f"unknown queue(s) {unknown}: the queues are "
+                             f"{', '.join(SMS_QUEUE_DEFAULTS)}")
+        given = {q: v.model_dump() if isinstance(v, BaseModel) else v for q, v in value.items()}
+        return {q: {**base, **(given.get(q) or {})} for q, base in SMS_QUEUE_DEFAULTS.items()}
 
     @model_validator(mode="after")
     def _routes_name_providers(self) -> SmsSettings:
@@ -129,9 +203,20 @@ class SmsSettings(_Section):
         if len(set(names)) != len(names):
             raise ValueError(f"providers: names must be unique, got {names}")
         for route in self.routes:
-            unknown = sorted(set(route.prefer) - set(names))
+            unknown = sorted(set(route.prefer + route.avoid) - set(names))
             if unknown:
                 raise ValueError(f"routes[{route.prefix}]: unknown providers {unknown}")
+        return self
+
+    @model_validator(mode="after")
+    def _dlt_identity_for_gupshup(self) -> SmsSettings:
+        """Gupshup sends the entity id and header with every message under the DLT rules."""
+        gupshup = [p.name for p in self.providers if p.enabled and p.kind == "gupshup"]
+        if gupshup and self.dlt.required_prefixes:
+            for key in ("entity_id", "header"):
+                if not getattr(self.dlt, key):
+                    raise ValueError(f"dlt.{key}: empty, but provider {gupshup[0]} must send "
+                                     f"it with every SMS to {self.dlt.required_prefixes[0]}")
         return self
 
 
@@ -166,9 +251,21 @@ class UpstreamSettings(_Section):
     timeout_seconds: float = Field(10.0, gt=0, le=120)
     backoff_base_seconds: int = Field(10, ge=1, le=3600)
     backoff_cap_seconds: int = Field(300, ge=1, le=86400)
-    retry_max: int = Field(10000, ge=1)
-    sweep_interval_seconds: int = Field(30, ge=1, le=3600)
-    queue: str = Field("bulk", pattern=r"^(otp|notify|bulk)$")  # a queue `vaxgate worker` drains
+    sweep_interval_seconds: int = Field(10, ge=1, le=3600)  # retries are due at this grain
+    # `vaxgate worker` drains it after the SMS queues; never otp/notify, ahead of OTPs
+    queue: str = Field("upstream", pattern=r"^(upstream|bulk)$")
+    max_in_flight: int = Field(4, ge=1, le=1000)  # requests at once, across all workers
+    breaker_fail_max: int = Field(5, ge=1, le=1000)  # failures in a row that open the circuit
+    breaker_reset_seconds: int = Field(60, ge=1, le=86400)  # open this long, then one probe
+
+    @model_validator(mode="after")
+    def _backoff_fits_under_the_cap(self) -> UpstreamSettings:
+        if self.backoff_base_seconds > self.backoff_cap_seconds:
+            raise ValueError("backoff_base_seconds: must not exceed backoff_cap_seconds")
+        if self.breaker_reset_seconds > self.backoff_cap_seconds:
+            raise ValueError("breaker_reset_seconds: must not exceed backoff_cap_seconds "
+                             "(a recovered registry is probed within one capped backoff)")
+        return self
 
 
 class IvrVoiceSettings(_Section):

@@ -1,7 +1,8 @@
 """Worker and cron entry points: ``main(settings)`` and ``cron_main(settings)``.
 
 ``main`` runs an RQ ``SimpleWorker`` (:class:`Worker`) on the queues ``otp``, ``notify``,
-``bulk`` (drained in that order, so an OTP never waits behind bulk reminders), with RQ's
+``bulk``, ``upstream`` (drained in that order, so an OTP never waits behind bulk reminders
+or registry sync; :func:`worker_queues`), with RQ's
 scheduler (for ``Retry`` back-off) and, unless ``cron=False``, a thread that enqueues each
 scheduled job (sweepers, reminders, waitlist, admission turns) once per its own interval
 across all nodes (``workers/cron.py``). SimpleWorker runs jobs in-process: one SmsContext
@@ -33,6 +34,7 @@ from gateway.sms.outbox import QUEUES
 from gateway.storage import Database
 from workers import jobs, schedule
 from workers.cron import check as check_schedule
+from workers.cron import is_slot_job
 from workers.cron import run as run_cron
 
 log = logging.getLogger("vaxgate.worker")
@@ -61,13 +63,48 @@ def build_context(settings: Settings, redis_conn: redis.Redis | None = None,
     return ctx
 
 
+class ScheduledAtDebug(logging.LoggerAdapter):
+    """RQ's worker log with its INFO lines about a scheduled job lowered to DEBUG: a run
+    every few seconds that found nothing to do is noise (workers/cron.py ``report`` logs
+    the runs that did something). Warnings and failures keep their level."""
+
+    def __init__(self, logger: logging.Logger, worker: Worker):
+        super().__init__(logger, {})
+        self.worker = worker
+
+    @property
+    def level(self) -> int:
+        """The logger's level (RQ reads it to start its scheduler)."""
+        return self.logger.level
+
+    def log(self, level: int, msg: object, *args, **kwargs) -> None:
+        """Log as RQ asked, one level lower for an INFO line about a scheduled job."""
+        if level == logging.INFO and (self.worker.on_scheduled_job
+                                      or any(map(is_slot_job, args))):
+            level = logging.DEBUG
+        super().log(level, msg, *args, **kwargs)
+
+
 class Worker(SimpleWorker):
-    """RQ's SimpleWorker, stopping promptly on SIGTERM.
+    """RQ's SimpleWorker, stopping promptly on SIGTERM, quiet about scheduled jobs.
 
     At a warm shutdown RQ sends UNSUBSCRIBE and then stops its pubsub thread, which joins it
     with no timeout. When Redis' reply woke the thread before the stop flag was down, the
     thread went back to a 60 s blocking read and the worker hung that long (rq/rq#1613).
     Here the flag goes down first, so the reply to the UNSUBSCRIBE is the thread's last read."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.on_scheduled_job = False
+        self.log = ScheduledAtDebug(self.log, self)
+
+    def execute_job(self, job, queue) -> None:
+        """Run the job in this process, noting whether the schedule enqueued it."""
+        self.on_scheduled_job = is_slot_job(job.id)
+        try:
+            super().execute_job(job, queue)
+        finally:
+            self.on_scheduled_job = False
 
     def unsubscribe(self) -> None:
         if self.pubsub_thread:
@@ -77,7 +114,8 @@ class Worker(SimpleWorker):
 
 def main(settings: Settings, *, burst: bool = False, cron: bool = True,
          redis_conn: redis.Redis | None = None, logging_level: str = "INFO") -> None:
-    """Run one SMS worker until stopped (or until the queues are empty with ``burst``)."""
+    """Run one SMS worker until stopped (or until the queues are empty with ``burst``).
+    ``logging_level`` is RQ's own (start-up, every job); failures log at ERROR."""
     ctx = build_context(settings, redis_conn)
     stop = threading.Event()
     if cron:
@@ -85,10 +123,16 @@ def main(settings: Settings, *, burst: bool = False, cron: bool = True,
         threading.Thread(target=run_cron, daemon=True, name="vaxgate-cron",
                          args=(schedule, ctx.queue_redis, stop)).start()
     try:
-        Worker(list(QUEUES), connection=ctx.queue_redis).work(
+        Worker(worker_queues(settings), connection=ctx.queue_redis).work(
             burst=burst, with_scheduler=True, logging_level=logging_level)
     finally:
         stop.set()
+
+
+def worker_queues(settings: Settings) -> list[str]:
+    """The SMS queues in priority order, then the upstream registry's (``upstream.queue``):
+    registry sync is not time-bound to a person's day, reminders are."""
+    return list(dict.fromkeys([*QUEUES, settings.upstream.queue]))
 
 
 def cron_scheduler(settings: Settings, redis_conn: redis.Redis) -> CronScheduler:

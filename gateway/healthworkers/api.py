@@ -10,7 +10,7 @@ workers; imports and parked upstream events are for admin keys.
 - ``GET /api/v1/upstream/backlog``, ``GET /api/v1/upstream/events?status=parked``,
   ``POST /api/v1/upstream/events/<id>/resend``
 
-The upstream backlog is also on ``/metrics`` (refreshed from SQL when it is scraped).
+The upstream backlog and circuit are also on ``/metrics`` (refreshed when it is scraped).
 """
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, g, jsonify, request
 from prometheus_client import Gauge
+from redis.exceptions import RedisError
 from sqlalchemy import select
 
 from gateway.admin.audit import record as admin_audit
@@ -33,6 +34,7 @@ from gateway.registry.errors import InvalidField, NotFound
 from gateway.storage.models import Center
 from gateway.storage.outbox import EventStatus, UpstreamEvent
 from gateway.upstream import delivery, sweeper
+from gateway.upstream.breaker import CLOSED, HALF_OPEN, OPEN, Breaker
 from gateway.web.runtime import get_runtime
 
 bp = Blueprint("healthworkers_api", __name__, url_prefix="/api/v1")
@@ -41,6 +43,10 @@ BACKLOG = Gauge("vaxgate_upstream_backlog_events", "Upstream events by status",
                 ["status"], multiprocess_mode="mostrecent")
 OLDEST = Gauge("vaxgate_upstream_oldest_pending_seconds", "Age of the oldest unsent event",
                multiprocess_mode="mostrecent")
+CIRCUIT = Gauge("vaxgate_upstream_circuit_state",
+                "The upstream registry's circuit: 0 closed, 1 half-open, 2 open",
+                multiprocess_mode="mostrecent")
+CIRCUIT_VALUES = {CLOSED: 0, HALF_OPEN: 1, OPEN: 2}
 
 
 @bp.get("/health-workers")
@@ -165,11 +171,16 @@ def upstream_resend(event_id: int) -> Response:
 
 @bp.before_app_request
 def _refresh_metrics() -> None:
-    """Set the backlog gauges from SQL just before /metrics is rendered."""
+    """Set the backlog gauges from SQL and the circuit's from Redis before /metrics renders."""
     if request.path != "/metrics":
         return
+    runtime = get_runtime()
     try:
-        figures = sweeper.backlog(get_runtime().db)
+        CIRCUIT.set(CIRCUIT_VALUES[Breaker(runtime.redis, runtime.settings.upstream).state()])
+    except RedisError:
+        pass  # metrics must render even if Redis is down
+    try:
+        figures = sweeper.backlog(runtime.db)
     except Exception:  # noqa: BLE001 - metrics must render even if SQL is down
         return
     for status in ("pending", "parked", "sent", "not_required"):

@@ -6,8 +6,14 @@ so the upstream always sees a person's events in order:
 - 2xx: the event is ``sent``;
 - 4xx other than 429: the event is ``parked`` with its reason; later events of the same
   person wait behind it until a person re-sends (``resend``) it;
-- 429, 5xx, timeouts, refused connections: the attempt is counted, the next one is due
-  after a capped exponential backoff, and ``UpstreamUnavailable`` is raised so RQ retries.
+- 429, 5xx, timeouts, refused connections: the attempt is counted and the next one is due
+  after a capped exponential backoff with jitter (``retry_delay``), stored in the row's
+  ``next_attempt_at``. Nothing is raised: the row is the one schedule, and the sweeper
+  enqueues the person again once it is due. An event is never tried before that time.
+
+Each POST holds one of ``upstream.max_in_flight`` slots (slots.py) and passes the registry's
+circuit breaker (breaker.py); with no slot free or the circuit open the job leaves the row
+as it is and ends.
 
 The request carries a JSON body, ``Idempotency-Key`` (fixed per event, so a re-send after a
 crash is recognised upstream) and ``X-Vaxgate-Signature: sha256=HMAC(secret, ts + "." +
@@ -19,7 +25,9 @@ import datetime as dt
 import hashlib
 import hmac
 import logging
+import random
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,15 +39,14 @@ from gateway.config import Settings, UpstreamSettings
 from gateway.sms.secrets import read_secret
 from gateway.storage.models import utcnow
 from gateway.storage.outbox import EventStatus, UpstreamEvent
+from gateway.text.times import as_utc
+from gateway.upstream.breaker import OPEN, Breaker
+from gateway.upstream.slots import Slots
 
 log = logging.getLogger(__name__)
 PENDING, SENT, PARKED = (EventStatus.PENDING.value, EventStatus.SENT.value,
                          EventStatus.PARKED.value)
 LOCK_PREFIX = "vaxgate:upstream:lock"
-
-
-class UpstreamUnavailable(Exception):
-    """The upstream did not accept an event for a reason that may pass: retry later."""
 
 
 @dataclass(frozen=True)
@@ -56,20 +63,22 @@ def backoff_seconds(config: UpstreamSettings, attempts: int) -> int:
     return min(config.backoff_base_seconds * 2 ** exponent, config.backoff_cap_seconds)
 
 
-def retry_intervals(config: UpstreamSettings) -> list[int]:
-    """RQ ``Retry`` intervals with the same backoff (RQ repeats the last one)."""
-    intervals, attempts = [], 1
-    while not intervals or intervals[-1] < config.backoff_cap_seconds:
-        intervals.append(backoff_seconds(config, attempts))
-        attempts += 1
-    return intervals
+def retry_delay(config: UpstreamSettings, attempts: int,
+                draw: Callable[[], float] = random.random) -> float:
+    """Seconds to wait after failed attempt ``attempts``: between half and all of its step.
+
+    Equal jitter: full jitter could come back at once and decorrelated jitter wanders off
+    the doubling, while this keeps every wait within [step/2, step], so no retry is sooner
+    than half its step nor later than the cap, and a herd that failed together spreads."""
+    step = backoff_seconds(config, attempts)
+    return step / 2 + draw() * step / 2
 
 
 def deliver(ctx: Any, beneficiary_id: int) -> int:
-    """Send the person's pending events in order; return how many were accepted.
+    """Send the person's due events in order; return how many were accepted.
 
-    ``ctx`` has ``settings``, ``db`` and ``queue_redis`` (for the per-person lock). Raises
-    UpstreamUnavailable when the upstream should be tried again later.
+    ``ctx`` has ``settings``, ``db``, ``redis`` (breaker, slots) and ``queue_redis`` (the
+    per-person lock). Never raises for the upstream's trouble: the row records when to retry.
     """
     config = ctx.settings.upstream
     if not config.url:
@@ -88,27 +97,43 @@ def deliver(ctx: Any, beneficiary_id: int) -> int:
 
 
 def _deliver_locked(ctx: Any, beneficiary_id: int, lock) -> int:
+    config = ctx.settings.upstream
+    breaker, slots = Breaker(ctx.redis, config), Slots(ctx.redis, config)
     sent = 0
-    while (event := _head(ctx.db, beneficiary_id)) is not None:
-        answer = post_event(ctx.settings, event)
-        _record(ctx.settings.upstream, ctx.db, event.id, answer)
-        if answer.kind == "permanent":
-            log.warning("upstream refused event %s (%s): parked", event.id, answer.reason)
+    while (event := _due_head(ctx.db, beneficiary_id)) is not None:
+        answer = _attempt(ctx.settings, breaker, slots, event)
+        if answer is None:
+            return sent  # held back (circuit open, no slot): the row is unchanged
+        _record(config, ctx.db, event.id, answer)
+        if answer.kind != "ok":
+            log.warning("upstream %s event %s (%s)", "refused" if answer.kind == "permanent"
+                        else "did not take", event.id, answer.reason)
             return sent
-        if answer.kind == "retry":
-            raise UpstreamUnavailable(f"event {event.id}: {answer.reason}")
         sent += 1
         lock.reacquire()
     return sent
 
 
-def _head(db, beneficiary_id: int) -> UpstreamEvent | None:
-    """The person's oldest event not yet sent, unless a parked one blocks the way."""
+def _attempt(settings: Settings, breaker: Breaker, slots: Slots,
+             event: UpstreamEvent) -> Answer | None:
+    """POST ``event`` within a slot when the circuit lets it; None when held back."""
+    with slots.held() as got:
+        if not got or breaker.admit() == OPEN:
+            return None
+        answer = post_event(settings, event)
+        breaker.record(healthy=answer.kind != "retry")
+        return answer
+
+
+def _due_head(db, beneficiary_id: int) -> UpstreamEvent | None:
+    """The person's oldest event not yet sent, if it is due and no parked one blocks it."""
     with db.read() as session:
         event = session.scalar(select(UpstreamEvent).where(
             UpstreamEvent.beneficiary_id == beneficiary_id,
             UpstreamEvent.status.in_((PENDING, PARKED))).order_by(UpstreamEvent.id).limit(1))
-    return event if event is not None and event.status == PENDING else None
+    if event is None or event.status != PENDING or as_utc(event.next_attempt_at) > utcnow():
+        return None
+    return event
 
 
 def post_event(settings: Settings, event: UpstreamEvent) -> Answer:
@@ -155,7 +180,7 @@ def _record(config: UpstreamSettings, db, event_id: int, answer: Answer) -> None
         else:
             event.last_error = answer.reason
             event.next_attempt_at = now + dt.timedelta(
-                seconds=backoff_seconds(config, event.attempts))
+                seconds=retry_delay(config, event.attempts))
 
 
 def resend(db, event_id: int) -> bool:

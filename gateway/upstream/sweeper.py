@@ -1,10 +1,12 @@
-"""Re-enqueue upstream deliveries from SQL, and report the backlog.
+"""Enqueue upstream deliveries from SQL when they are due, and report the backlog.
 
-Redis may lose a job (restart, wipe) and RQ gives up after ``retry_max`` tries; SQL does
-not forget. Every ``upstream.sweep_interval_seconds`` the sweeper enqueues a delivery job
-for each person with a due pending event and no job waiting or running, so an outage of
-days ends with every event sent. With no upstream configured, pending events are kept and
-marked ``not_required``.
+The rows are the schedule: a failed delivery sets its event's ``next_attempt_at`` and ends,
+and every ``upstream.sweep_interval_seconds`` the sweeper enqueues a delivery job for each
+person whose line is due and who has no job waiting or running. So a retry comes at most
+one sweep interval after it is due, a Redis restart or wipe loses nothing, and an outage of
+days ends with every event sent. While the registry's circuit is open nobody is enqueued;
+when it is half-open, one person (the probe). With no upstream configured, pending events
+are kept and marked ``not_required``.
 """
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ import logging
 from typing import Any
 
 import redis
-from rq import Queue, Retry
+from rq import Queue
 from sqlalchemy import func, select, update
 
 from gateway.config import Settings
@@ -21,12 +23,14 @@ from gateway.storage import Beneficiary, Center
 from gateway.storage.models import utcnow
 from gateway.storage.outbox import EventStatus, UpstreamEvent
 from gateway.text.times import as_utc
-from gateway.upstream.delivery import PARKED, PENDING, retry_intervals
+from gateway.upstream.breaker import CLOSED, HALF_OPEN, Breaker
+from gateway.upstream.delivery import PARKED, PENDING
 
 log = logging.getLogger(__name__)
 BATCH = 2000
 DELIVER_JOB = "gateway.upstream.jobs.deliver"
 LIVE_JOB_STATES = {b"queued", b"started"}
+ROOM = {CLOSED: BATCH, HALF_OPEN: 1}  # people one pass may enqueue, by circuit state
 
 
 def job_id(beneficiary_id: int) -> str:
@@ -35,13 +39,12 @@ def job_id(beneficiary_id: int) -> str:
 
 
 def enqueue(redis_conn: redis.Redis, settings: Settings, beneficiary_ids) -> int:
-    """Enqueue a delivery job per person, with RQ Retry on the capped backoff."""
+    """Enqueue a delivery job per person (no RQ ``Retry``: the rows say when to retry)."""
     config = settings.upstream
     ids = sorted(set(beneficiary_ids))
     if not config.url or not ids:
         return 0
-    retry = Retry(max=config.retry_max, interval=retry_intervals(config))
-    jobs = [Queue.prepare_data(DELIVER_JOB, args=(bid,), job_id=job_id(bid), retry=retry,
+    jobs = [Queue.prepare_data(DELIVER_JOB, args=(bid,), job_id=job_id(bid),
                                result_ttl=0, failure_ttl=7 * 86400,
                                timeout=int(config.timeout_seconds * 20 + 60)) for bid in ids]
     Queue(config.queue, connection=redis_conn).enqueue_many(jobs)
@@ -57,11 +60,13 @@ def enqueue_after_commit(redis_conn: redis.Redis, settings: Settings, beneficiar
 
 
 def sweep(ctx: Any, now: dt.datetime | None = None) -> dict[str, int]:
-    """One pass: mark events not required (no upstream), or enqueue every due person."""
+    """One pass: mark events not required (no upstream), or enqueue the due people the
+    registry's circuit lets through."""
     now = now or utcnow()
     if not ctx.settings.upstream.url:
         return {"not_required": _mark_not_required(ctx.db), "enqueued": 0}
-    due = _due_beneficiaries(ctx.db, now)
+    room = ROOM.get(Breaker(ctx.redis, ctx.settings.upstream).state(), 0)
+    due = _due_beneficiaries(ctx.db, now, room) if room else []
     pipe = ctx.queue_redis.pipeline()
     for bid in due:
         pipe.hget(f"rq:job:{job_id(bid)}", "status")
@@ -77,7 +82,7 @@ def _mark_not_required(db) -> int:
                                        updated_at=utcnow())).rowcount
 
 
-def _due_beneficiaries(db, now: dt.datetime) -> list[int]:
+def _due_beneficiaries(db, now: dt.datetime, limit: int = BATCH) -> list[int]:
     """People whose line of pending events is due now, with no parked event blocking it.
 
     Only the first pending event of a person is ever tried (order); those behind it keep
@@ -90,7 +95,7 @@ def _due_beneficiaries(db, now: dt.datetime) -> list[int]:
                 UpstreamEvent.status == PENDING, UpstreamEvent.beneficiary_id.not_in(parked))
             .group_by(UpstreamEvent.beneficiary_id)
             .having(func.max(UpstreamEvent.next_attempt_at) <= now)
-            .order_by(func.min(UpstreamEvent.id)).limit(BATCH)))
+            .order_by(func.min(UpstreamEvent.id)).limit(limit)))
 
 
 def in_district(query, district: str | None):

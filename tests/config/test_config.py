@@ -14,6 +14,10 @@ BAD_CONFIGS = [
     (b"- just\n- a list\n", "top level"),
     (b"ussd: [unclosed\n", "not valid YAML"),
     (b"\xff\xfe garbage", "not valid YAML"),
+    (b"upstream:\n  queue: otp\n", "upstream.queue"),  # registry sync never ahead of OTPs
+    (b"upstream:\n  max_in_flight: 0\n", "upstream.max_in_flight"),
+    (b"upstream:\n  breaker_reset_seconds: 600\n", "breaker_reset_seconds"),
+    (b"upstream:\n  backoff_base_seconds: 400\n", "backoff_base_seconds"),
 ]
 
 

@@ -51,10 +51,13 @@ def base_config(fake_url: str, upstream_url: str) -> dict[str, Any]:
                 "retry_intervals_seconds": [1, 2, 4],
                 "breaker_fail_max": 3, "breaker_reset_seconds": 2,
                 # no delivery reports here: keep the "no report, re-send" rule out of the way
-                "delivery_report_timeout_seconds": 3600},
+                "delivery_report_timeout_seconds": 3600,
+                "public_base_url": "http://127.0.0.1",  # Twilio needs one to start
+                "dlt": {"required_prefixes": []}},  # DLT rules: tests/sms/test_dlt.py
         "otp": {"resend_cooldown_seconds": 0},
         "upstream": {"url": upstream_url, "timeout_seconds": 2, "sweep_interval_seconds": 1,
-                     "backoff_base_seconds": 1, "backoff_cap_seconds": 4},
+                     "backoff_base_seconds": 1, "backoff_cap_seconds": 4,
+                     "breaker_reset_seconds": 2},
         "demo_data": False,
     }
 

@@ -132,6 +132,7 @@ def test_the_backlog_is_in_the_api_and_in_metrics(client, db, keys):
     assert (backlog["pending"], backlog["configured"]) == (1, False)
     assert 'vaxgate_upstream_backlog_events{status="pending"} 1.0' in metrics
     assert "vaxgate_upstream_oldest_pending_seconds" in metrics
+    assert "vaxgate_upstream_circuit_state 0.0" in metrics  # closed
     assert backlog["oldest_pending_age_seconds"] is not None
 
 

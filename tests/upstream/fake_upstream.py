@@ -1,8 +1,10 @@
 """A fake upstream registry over real HTTP, with a clock the test moves (time travel).
 
 ``down_until``: requests before that (test) time get 503. ``refuse``: event kinds answered
-with 422. Every request is kept in ``requests``; ``accepted`` lists the bodies answered 2xx
-in arrival order. A bad signature gets 401.
+with 422. Every request is kept in ``requests`` (with the test time ``at`` it arrived);
+``accepted`` lists the bodies answered 2xx in arrival order. A bad signature gets 401.
+``hold_seconds`` keeps each request open that long before answering, so concurrent requests
+overlap; ``peak_in_flight`` is the most that were open at once.
 """
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ import hashlib
 import hmac
 import json
 import threading
+import time
 from http.server import BaseHTTPRequestHandler
 
 from tests.loopback import LoopbackServer
@@ -26,6 +29,8 @@ class FakeUpstream(LoopbackServer):
         self.refuse: set[str] = set()
         self.requests: list[dict] = []
         self.accepted: list[dict] = []
+        self.hold_seconds = 0.0
+        self.in_flight = self.peak_in_flight = 0
         self.lock = threading.Lock()
         super().__init__(_handler(self))
 
@@ -38,16 +43,28 @@ class FakeUpstream(LoopbackServer):
             self.down_until, self.refuse = None, set()
             self.requests, self.accepted = [], []
             self.status_when_down = 503
+            self.hold_seconds, self.in_flight, self.peak_in_flight = 0.0, 0, 0
 
     def answer(self, headers: dict, raw: bytes) -> tuple[int, str]:
         """Decide the status for one request and record it."""
         body = json.loads(raw)
+        self._hold()
         with self.lock:
             status, text = self._decide(headers, raw, body)
-            self.requests.append({"headers": headers, "body": body, "status": status})
+            self.requests.append({"headers": headers, "body": body, "status": status,
+                                  "at": self.clock})
             if status == 201:
                 self.accepted.append(body)
             return status, text
+
+    def _hold(self) -> None:
+        """Keep this request open ``hold_seconds``, counting how many are open at once."""
+        with self.lock:
+            self.in_flight += 1
+            self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
+        time.sleep(self.hold_seconds)
+        with self.lock:
+            self.in_flight -= 1
 
     def _decide(self, headers: dict, raw: bytes, body: dict) -> tuple[int, str]:
         if not _signature_ok(headers, raw):

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from rq import SimpleWorker
 from sqlalchemy import select
 
 from gateway.registry import appointments, beneficiaries
 from gateway.storage import Slot, UpstreamEvent
+from workers.worker import Worker
 
 TODAY = dt.date.today()
 
@@ -37,6 +37,6 @@ def events(db) -> list[UpstreamEvent]:
         return list(session.scalars(select(UpstreamEvent).order_by(UpstreamEvent.id)))
 
 
-def run_jobs(redis_client, queue: str = "bulk") -> None:
-    """Drain the upstream queue in-process, as `vaxgate worker` would."""
-    SimpleWorker([queue], connection=redis_client).work(burst=True)
+def run_jobs(redis_client, queue: str = "upstream") -> None:
+    """Drain the upstream queue in-process, as `vaxgate worker` would (its worker class)."""
+    Worker([queue], connection=redis_client).work(burst=True, logging_level="WARNING")

@@ -5,23 +5,16 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+import time_machine
 
 from gateway.registry import appointments
 from gateway.registry.errors import BeneficiaryCapReached
 from gateway.storage.models import utcnow
 from gateway.upstream import delivery, sweeper
-from workers import jobs
 
 from .support import TODAY, book, events, register, run_jobs, slot_ids
 
 pytestmark = pytest.mark.usefixtures("demo_centers")
-
-
-@pytest.fixture
-def worker_ctx(uctx):
-    jobs.install(uctx)
-    yield uctx
-    jobs.install(None)
 
 
 def _people_with_history(db) -> list[int]:
@@ -39,13 +32,14 @@ def _people_with_history(db) -> list[int]:
 
 
 def _travel(uctx, upstream, minutes: int) -> None:
-    """Move the clock minute by minute; each minute the sweeper runs, then the worker."""
+    """Move every clock minute by minute; each minute the sweeper runs, then the worker."""
     start = utcnow()
     for minute in range(minutes):
         now = start + dt.timedelta(minutes=minute)
         upstream.clock = now
-        sweeper.sweep(uctx, now=now)
-        run_jobs(uctx.redis)
+        with time_machine.travel(now, tick=False):
+            if sweeper.sweep(uctx, now=now)["enqueued"]:
+                run_jobs(uctx.redis)
 
 
 def test_every_event_arrives_exactly_once_in_order_after_the_upstream_was_down(
@@ -140,8 +134,7 @@ def test_without_an_upstream_events_are_kept_and_marked_not_required(settings, d
 def test_backlog_reports_count_oldest_age_and_last_error(uctx, upstream, db):
     register(db, "Sita Devi")
     upstream.down_until = utcnow() + dt.timedelta(days=1)
-    with pytest.raises(delivery.UpstreamUnavailable):
-        delivery.deliver(uctx, events(db)[0].beneficiary_id)
+    assert delivery.deliver(uctx, events(db)[0].beneficiary_id) == 0  # no raise: SQL retries
 
     backlog = sweeper.backlog(db, now=utcnow() + dt.timedelta(minutes=10))
 
@@ -166,8 +159,12 @@ def test_backoff_doubles_and_is_capped_at_minutes(settings, attempts, seconds):
     assert delivery.backoff_seconds(settings.upstream, attempts) == seconds
 
 
-def test_rq_retry_intervals_follow_the_same_backoff(settings):
-    assert delivery.retry_intervals(settings.upstream) == [10, 20, 40, 80, 160, 300]
+@pytest.mark.parametrize("attempts, draw, seconds", [
+    (1, 0.0, 5), (1, 1.0, 10), (3, 0.5, 30), (6, 0.0, 150), (6, 1.0, 300), (50, 0.999, 299.85),
+])
+def test_each_retry_waits_between_half_and_all_of_its_step(settings, attempts, draw, seconds):
+    assert delivery.retry_delay(settings.upstream, attempts, lambda: draw) == pytest.approx(
+        seconds)
 
 
 def test_the_worker_cron_runs_the_upstream_sweeper(settings, redis_client):
@@ -177,7 +174,20 @@ def test_the_worker_cron_runs_the_upstream_sweeper(settings, redis_client):
                                                                   redis_client).get_jobs()}
 
     sweep = jobs_by_name["gateway.upstream.jobs.sweep"]
-    assert (sweep.queue_name, sweep.interval) == ("bulk", settings.upstream.sweep_interval_seconds)
+    assert (sweep.queue_name, sweep.interval) == ("upstream",
+                                                  settings.upstream.sweep_interval_seconds)
+
+
+@pytest.mark.parametrize("queue, drained", [
+    ("upstream", ["otp", "notify", "bulk", "upstream"]), ("bulk", ["otp", "notify", "bulk"]),
+])
+def test_the_worker_drains_the_upstream_queue_after_the_sms_queues(settings, queue, drained):
+    from workers.worker import worker_queues
+
+    data = settings.model_dump()
+    data["upstream"]["queue"] = queue
+
+    assert worker_queues(type(settings).model_validate(data)) == drained
 
 
 def test_a_person_in_backoff_is_not_due_again_because_a_booking_waits_behind(
