@@ -12,6 +12,7 @@ from flask import Blueprint, Response, abort, jsonify, render_template, request
 from gateway.sms.providers.sandbox import sandbox_inbox
 from gateway.text.phones import InvalidPhone, parse_phone
 from gateway.web.runtime import get_runtime
+from gateway.web.webhook_security import is_sandbox
 
 bp = Blueprint("simulator", __name__, url_prefix="/simulator", template_folder="templates",
                static_folder="static")
@@ -20,7 +21,9 @@ DEFAULT_PHONE = "+919876543210"
 
 @bp.before_request
 def _enabled() -> None:
-    if not get_runtime().settings.simulator.enabled:
+    """Off unless enabled, and always off outside the sandbox: its inbox shows OTPs."""
+    settings = get_runtime().settings
+    if not settings.simulator.enabled or not is_sandbox(settings):
         abort(404)
 
 

@@ -63,6 +63,10 @@ def missing_settings(settings: Settings, env: Mapping[str, str] | None = None) -
     if settings.ussd.secret_env:
         problems += _missing("ussd.secret_env", settings.ussd.secret_env, env,
                              "USSD callbacks must carry it as ?secret=")
+    elif not is_sandbox(settings) and not settings.ussd.allowed_networks:
+        problems.append("ussd.allowed_networks and ussd.secret_env are both empty: Africa's "
+                        "Talking does not sign USSD callbacks, so name its source networks, "
+                        "a secret for the callback URL (?secret=), or both")
     return problems
 
 

@@ -44,7 +44,7 @@ START_TIMEOUT_S = 60
 def base_config(fake_url: str, upstream_url: str) -> dict[str, Any]:
     """Settings for a fault run: fast sweeps so recovery happens within seconds."""
     return {
-        "ussd": {"service_codes": ["*384*1234#"]},
+        "ussd": {"service_codes": ["*384*1234#"], "allowed_networks": ["127.0.0.0/8"]},
         "admission": {"rate_limit_per_phone": "10000/minute"},
         "sms": {"providers": provider_config(fake_url, timeout=2.0),
                 "sweep_interval_seconds": 1, "stale_after_seconds": 10,

@@ -183,3 +183,9 @@ def test_an_otp_sealed_with_another_secret_key_is_not_sent_as_a_wrong_code(
     assert otp_codes.unseal(redis_client, "worker-key", 7) is None
     assert "VAXGATE_SECRET_KEY" in caplog.text
     assert otp_codes.unseal(redis_client, "web-key", 7) == "123456"
+
+
+def test_the_simulator_is_off_outside_the_sandbox(real_client):
+    """Its inbox shows OTPs in the clear: a real deployment never serves it."""
+    assert real_client.get("/simulator/").status_code == 404
+    assert real_client.get("/simulator/inbox?phone=9876543210").status_code == 404
