@@ -7,6 +7,9 @@ node): ``slot = now // interval``. It then takes ``vaxgate:cron:NAME:SLOT`` with
 ``SET NX PX``; only the node that set the key enqueues the job, as ``cron-NAME-SLOT``.
 So a job with a 5 s interval runs every 5 s whatever the other jobs' intervals and however
 many workers run cron, and a node that dies loses at most the slot it had taken.
+
+A run that found nothing to do is logged at DEBUG only (workers/worker.py); one that did
+something gets one INFO line from ``report``, RQ's success callback.
 """
 from __future__ import annotations
 
@@ -16,11 +19,13 @@ import socket
 import threading
 
 import redis
-from rq import Queue
+from rq import Callback, Queue
 from rq.cron import CronJob, CronScheduler
+from rq.job import Job
 
 log = logging.getLogger("vaxgate.cron")
 LOCK_PREFIX = "vaxgate:cron"
+SLOT_JOB_PREFIX = "cron-"
 
 
 def node_name() -> str:
@@ -30,7 +35,34 @@ def node_name() -> str:
 
 def slot_job_id(job: CronJob, slot: int) -> str:
     """The RQ job id of one slot's run: ``cron-gateway_upstream_jobs_sweep-123456``."""
-    return f"cron-{job.name.replace('.', '_')}-{slot}"
+    return f"{SLOT_JOB_PREFIX}{job.name.replace('.', '_')}-{slot}"
+
+
+def is_slot_job(job_id: object) -> bool:
+    """True for the id of a job this schedule enqueued (``slot_job_id``)."""
+    return isinstance(job_id, str) and job_id.startswith(SLOT_JOB_PREFIX)
+
+
+def did(result: object) -> str:
+    """What a scheduled job's return value says it did (``resent=2, expired=1``), or ""
+    when it found nothing to do: counts per kind, a count, or the list of what it handled."""
+    if isinstance(result, dict):
+        return ", ".join(f"{key}={value}" for key, value in result.items() if _counted(value))
+    if isinstance(result, list | tuple | set):
+        return f"count={len(result)}" if result else ""
+    return f"count={result}" if _counted(result) else ""
+
+
+def _counted(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0
+
+
+def report(job: Job, connection: redis.Redis, result: object, *args, **kwargs) -> None:
+    """RQ's success callback of a scheduled job: one INFO line when it did something (the
+    worker logs the runs that found nothing to do at DEBUG)."""
+    summary = did(result)
+    if summary:
+        log.info("scheduled %s: %s", job.func_name, summary)
 
 
 def enqueue_due(scheduler: CronScheduler, conn: redis.Redis, node: str = "") -> list[str]:
@@ -49,7 +81,8 @@ def enqueue_due(scheduler: CronScheduler, conn: redis.Redis, node: str = "") -> 
 def _enqueue(job: CronJob, slot: int, conn: redis.Redis) -> str:
     queue = Queue(job.queue_name, connection=conn)
     return queue.enqueue(job.func, args=job.args, kwargs=job.kwargs,
-                         job_id=slot_job_id(job, slot), **job.job_options).id
+                         job_id=slot_job_id(job, slot), on_success=Callback(report),
+                         **job.job_options).id
 
 
 def poll_seconds(scheduler: CronScheduler) -> float:

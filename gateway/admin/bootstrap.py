@@ -43,10 +43,18 @@ def ensure_demo_admin(settings: Settings, credentials_file: Path) -> str:
                 _keep(credentials_file, f"{DEMO_USERNAME} {password}\n")
     finally:
         database.dispose()
-    if credentials_file.exists():
-        username, _, password = credentials_file.read_text().strip().partition(" ")
-        return f"admin:    sign in at /admin/ as {username} / {password}  (demo credentials)"
+    kept = demo_credentials(credentials_file)
+    if kept:
+        return f"admin:    sign in at /admin/ as {kept[0]} / {kept[1]}  (demo credentials)"
     return "admin:    sign in at /admin/ (create users with `vaxgate admin create-user`)"
+
+
+def demo_credentials(credentials_file: Path) -> tuple[str, str] | None:
+    """(username, password) of the demo admin as ``ensure_demo_admin`` kept them, or None."""
+    if not credentials_file.exists():
+        return None
+    username, _, password = credentials_file.read_text().strip().partition(" ")
+    return username, password
 
 
 def _keep(path: Path, text: str) -> None:

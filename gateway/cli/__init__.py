@@ -1,1 +1,2 @@
-"""The ``vaxgate`` command line (``commands.main``) and what it starts: the launcher, the dialer."""
+"""The ``vaxgate`` command line (``commands.main``) and what it starts: the launcher (and its
+child processes, ``processes``), the dialer."""

@@ -1,17 +1,29 @@
-"""The ``vaxgate`` command line: run, worker, db upgrade, menus check, demo-data, dial."""
+"""The ``vaxgate`` command line: run, worker, db upgrade|current|downgrade, menus check,
+sms templates check, demo-data, admin, dial. Commands that report take ``--json``."""
 from __future__ import annotations
 
 import sys
 
 import click
 
-from gateway.cli.common import load_demo_if_empty, safe_url, settings_from
+from gateway.cli.common import (
+    DEFAULT_PORT,
+    URL_HELP,
+    echo_json,
+    gateway_url,
+    load_demo_if_empty,
+    safe_url,
+    settings_from,
+)
 from gateway.config import ConfigError, Settings
+
+JSON_HELP = "Print the result as JSON (for scripts)."
 
 
 @click.group()
 @click.option("--config", "config_path", type=click.Path(dir_okay=False),
               help="Settings file (default: $VAXGATE_CONFIG or ./config.yaml).")
+@click.version_option(package_name="vaxgate", prog_name="vaxgate")
 @click.pass_context
 def main(ctx: click.Context, config_path: str | None) -> None:
     """vaxgate: vaccination registration and booking over USSD, IVR and SMS."""
@@ -35,6 +47,54 @@ def db_upgrade(ctx: click.Context) -> None:
     click.echo(f"database is at the newest schema: {safe_url(settings.database_url)}")
 
 
+@db.command("current")
+@click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
+@click.pass_context
+def db_current(ctx: click.Context, as_json: bool) -> None:
+    """Show the database's migration revision and the newest one."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from gateway.storage.database import schema_revisions
+
+    url = settings_from(ctx).database_url
+    try:
+        current, newest = schema_revisions(url)
+    except SQLAlchemyError as exc:
+        raise click.ClickException(f"cannot read {safe_url(url)}: "
+                                   f"{getattr(exc, 'orig', exc)}") from None
+    if as_json:
+        echo_json({"database": safe_url(url), "current": current, "newest": newest,
+                   "up_to_date": current == newest})
+    elif current == newest:
+        click.echo(f"{current} (the newest): {safe_url(url)}")
+    else:
+        click.echo(f"{current or 'empty'}, newest is {newest}: run `vaxgate db upgrade` "
+                   f"({safe_url(url)})")
+
+
+@db.command("downgrade")
+@click.argument("revision")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.pass_context
+def db_downgrade(ctx: click.Context, revision: str, yes: bool) -> None:
+    """Undo migrations down to REVISION (e.g. 0007; `base` undoes them all).
+
+    Columns and tables the undone migrations added are dropped, with their data."""
+    from alembic.util import CommandError
+
+    from gateway.storage.database import downgrade_database
+
+    url = settings_from(ctx).database_url
+    if not yes:
+        click.confirm(f"Downgrade {safe_url(url)} to {revision}, dropping what later "
+                      "migrations added?", abort=True)
+    try:
+        downgrade_database(url, revision)
+    except CommandError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"database downgraded to {revision}: {safe_url(url)}")
+
+
 @main.command("demo-data")
 @click.option("--force", is_flag=True, help="Load even if centers already exist.")
 @click.pass_context
@@ -52,8 +112,10 @@ def menus() -> None:
 @click.option("--dir", "menu_dir", type=click.Path(file_okay=False, exists=True),
               help="Menu folder (default: the built-in gateway/ussd_menus).")
 @click.option("--verbose", "-v", is_flag=True, help="List every voice prompt without audio.")
+@click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
 @click.pass_context
-def menus_check(ctx: click.Context, menu_dir: str | None, verbose: bool) -> None:
+def menus_check(ctx: click.Context, menu_dir: str | None, verbose: bool,
+                as_json: bool) -> None:
     """Validate every menu: targets, translations, reachability, screen length limits; list
     voice prompts with neither a TTS voice nor a recording (warnings)."""
     from gateway import MENU_DIR
@@ -61,6 +123,11 @@ def menus_check(ctx: click.Context, menu_dir: str | None, verbose: bool) -> None
     from gateway.ussd_menus.check import check_menus
 
     errors = check_menus(menu_dir or MENU_DIR, set(ACTIONS))
+    if as_json:
+        gaps = [] if errors else _voice_gaps(ctx, menu_dir or MENU_DIR)
+        echo_json({"ok": not errors, "errors": list(map(str, errors)),
+                   "voice_gaps": list(map(str, gaps))})
+        ctx.exit(1 if errors else 0)
     for error in errors:
         click.echo(error, err=True)
     if errors:
@@ -69,8 +136,8 @@ def menus_check(ctx: click.Context, menu_dir: str | None, verbose: bool) -> None
     click.echo("menus OK: every screen of every journey fits in en, hi and bn")
 
 
-def _voice_warnings(ctx: click.Context, menu_dir, verbose: bool) -> None:
-    """Warn about IVR prompts that would be spoken in English for want of a voice/recording."""
+def _voice_gaps(ctx: click.Context, menu_dir) -> list:
+    """IVR prompts that would be spoken in English for want of a voice or a recording."""
     from pathlib import Path
 
     from gateway.config import PROJECT_DIR
@@ -80,7 +147,12 @@ def _voice_warnings(ctx: click.Context, menu_dir, verbose: bool) -> None:
     ivr = settings_from(ctx).ivr
     folder = Path(ivr.audio_dir) if Path(ivr.audio_dir).is_absolute() \
         else PROJECT_DIR / ivr.audio_dir
-    gaps = voice_gaps(load_flows(menu_dir), set(ivr.voices), folder)
+    return voice_gaps(load_flows(menu_dir), set(ivr.voices), folder)
+
+
+def _voice_warnings(ctx: click.Context, menu_dir, verbose: bool) -> None:
+    """Warn about IVR prompts that would be spoken in English for want of a voice/recording."""
+    gaps = _voice_gaps(ctx, menu_dir)
     for gap in gaps if verbose else gaps[:3]:
         click.echo(f"warning: {gap}", err=True)
     if gaps:
@@ -114,13 +186,41 @@ def admin_create_user(ctx: click.Context, username: str, role: str, district: st
         raise click.ClickException(str(exc)) from None
 
 
+@admin.command("show-demo")
+@click.option("--url", default=None, help=URL_HELP)
+@click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
+def admin_show_demo(url: str | None, as_json: bool) -> None:
+    """Print the demo admin's credentials that `vaxgate run` created and keeps."""
+    from gateway.admin.bootstrap import demo_credentials
+    from gateway.cli.common import DEMO_CREDENTIALS, VAR_DIR
+
+    path = VAR_DIR / DEMO_CREDENTIALS
+    kept = demo_credentials(path)
+    if kept is None:
+        raise click.ClickException(
+            f"no demo credentials in {path}: `vaxgate run` keeps them there when it creates "
+            "the demo admin (on a database without users); add users with "
+            "`vaxgate admin create-user`")
+    console = f"{gateway_url(url)}/admin/"
+    if as_json:
+        echo_json({"console": console, "username": kept[0], "password": kept[1],
+                   "file": str(path)})
+    else:
+        click.echo(f"sign in at {console} as {kept[0]} / {kept[1]}  (demo credentials, "
+                   f"kept in {path})")
+
+
 @main.command()
-@click.option("--port", type=int, envvar="PORT", default=8000, show_default=True)
+@click.option("--port", type=int, envvar="PORT", default=DEFAULT_PORT, show_default=True,
+              help="Web port ($PORT).")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--web-workers", type=int, default=2, show_default=True)
 @click.option("--sms-workers", type=int, default=1, show_default=True)
+@click.option("--access-log", is_flag=True,
+              help="Log every request, static files and the simulator's polling included.")
 @click.pass_context
-def run(ctx: click.Context, port: int, host: str, web_workers: int, sms_workers: int) -> None:
+def run(ctx: click.Context, port: int, host: str, web_workers: int, sms_workers: int,
+        access_log: bool) -> None:
     """Migrate, load demo data if empty, and run web + worker (embedded Redis if none set)."""
     from gateway.cli.launcher import Launcher
     from gateway.web.webhook_security import require_webhook_security
@@ -131,22 +231,26 @@ def run(ctx: click.Context, port: int, host: str, web_workers: int, sms_workers:
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from None
     Launcher(settings, host=host, port=port, web_workers=web_workers,
-             sms_workers=sms_workers, config_path=ctx.obj.get("config")).run()
+             sms_workers=sms_workers, config_path=ctx.obj.get("config"),
+             access_log=access_log).run()
 
 
 @main.command()
 @click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
 @click.option("--cron/--no-cron", default=True, show_default=True,
               help="Also enqueue the scheduled jobs (safe on every node: one run per slot).")
+@click.option("--quiet", is_flag=True,
+              help="RQ's own lines (start-up, each job) only from WARNING up; the gateway's "
+                   "lines (SMS sent, scheduled jobs that did something) stay.")
 @click.pass_context
-def worker(ctx: click.Context, burst: bool, cron: bool) -> None:
+def worker(ctx: click.Context, burst: bool, cron: bool, quiet: bool) -> None:
     """Run an RQ worker on the otp, notify and bulk queues (in that priority)."""
     settings = _redissettings_from(ctx, "a worker")
     from gateway.infra.logs import configure_logging
     from workers.worker import main as run_worker
 
     configure_logging()
-    run_worker(settings, burst=burst, cron=cron)
+    run_worker(settings, burst=burst, cron=cron, logging_level="WARNING" if quiet else "INFO")
 
 
 @main.command()
@@ -175,17 +279,17 @@ def _redissettings_from(ctx: click.Context, what: str) -> Settings:
 
 
 @main.command()
-@click.option("--url", default="http://127.0.0.1:8000", show_default=True,
-              help="The running gateway.")
+@click.option("--url", default=None, help=URL_HELP)
 @click.option("--phone", default="+919876543210", show_default=True)
 @click.option("--code", "service_code", default=None, help="Short code (default: config's first).")
 @click.pass_context
-def dial(ctx: click.Context, url: str, phone: str, service_code: str | None) -> None:
-    """Walk a USSD session against a running gateway from this terminal."""
+def dial(ctx: click.Context, url: str | None, phone: str, service_code: str | None) -> None:
+    """Walk a USSD session against a running gateway from this terminal (answers from
+    stdin; at its end, the call hangs up)."""
     from gateway.cli.dialer import Dialer
 
     code = service_code or settings_from(ctx).ussd.service_codes[0]
-    sys.exit(Dialer(url, phone, code).run_interactive())
+    sys.exit(Dialer(gateway_url(url), phone, code).run_interactive())
 
 
 @main.group()
@@ -195,8 +299,9 @@ def retention() -> None:
 
 @retention.command("run")
 @click.option("--dry-run", is_flag=True, help="Count what would be removed; change nothing.")
+@click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
 @click.pass_context
-def retention_run(ctx: click.Context, dry_run: bool) -> None:
+def retention_run(ctx: click.Context, dry_run: bool, as_json: bool) -> None:
     """Remove old SMS texts, recordings, audit rows and stray session keys; print counts."""
     from gateway.infra.redis_clients import connect_redis
     from gateway.storage import Database
@@ -207,6 +312,10 @@ def retention_run(ctx: click.Context, dry_run: bool) -> None:
     counts = apply_retention(Database(settings.database_url),
                              connect_redis(url) if url else None, settings.retention,
                              dry_run=dry_run)
+    if as_json:
+        echo_json({"dry_run": dry_run, "removed": counts,
+                   "sessions_skipped": "sessions" not in counts})
+        return
     verb = "would remove" if dry_run else "removed"
     for kind, count in counts.items():
         click.echo(f"{kind}: {verb} {count}")
@@ -216,9 +325,11 @@ def retention_run(ctx: click.Context, dry_run: bool) -> None:
 
 
 from gateway.cli.healthworkers import healthworker, import_group  # noqa: E402
+from gateway.cli.sms import sms  # noqa: E402
 
 main.add_command(healthworker)
 main.add_command(import_group)
+main.add_command(sms)  # sms templates check
 
 
 if __name__ == "__main__":

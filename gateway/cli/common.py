@@ -1,12 +1,23 @@
-"""What every command shares: reading the settings, hiding passwords, loading demo data."""
+"""What every command shares: reading the settings, hiding passwords, loading demo data,
+finding the running gateway, printing JSON for scripts."""
 from __future__ import annotations
 
 import datetime as dt
+import json
+import os
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import click
 
-from gateway.config import ConfigError, Settings, load_settings
+from gateway.config import PROJECT_DIR, ConfigError, Settings, load_settings
+
+# Runtime files (embedded Redis socket, metrics, demo credentials); VAXGATE_VAR_DIR moves them.
+VAR_DIR = Path(os.environ.get("VAXGATE_VAR_DIR") or PROJECT_DIR / "var")
+DEMO_CREDENTIALS = "demo-admin.txt"  # under VAR_DIR, mode 0600 (gateway/admin/bootstrap.py)
+DEFAULT_PORT = 8000
+URL_HELP = ("The running gateway (default: $VAXGATE_URL, else http://127.0.0.1:$PORT, "
+            f"else port {DEFAULT_PORT}).")
 
 
 def settings_from(ctx: click.Context) -> Settings:
@@ -40,3 +51,16 @@ def load_demo_if_empty(settings: Settings, force: bool = False) -> str:
                 "in Bihar, Uttar Pradesh, West Bengal and Chhattisgarh".format(**counts))
     finally:
         database.dispose()
+
+
+def gateway_url(url: str | None = None) -> str:
+    """Where the running gateway answers: ``url``, else $VAXGATE_URL, else $PORT on
+    127.0.0.1 (what ``PORT=8100 make run`` listens on), else port 8000."""
+    chosen = url or os.environ.get("VAXGATE_URL") or \
+        f"http://127.0.0.1:{os.environ.get('PORT') or DEFAULT_PORT}"
+    return chosen.rstrip("/")
+
+
+def echo_json(data: object) -> None:
+    """Print ``data`` as one JSON document (the ``--json`` output of reporting commands)."""
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))

@@ -19,7 +19,8 @@ class Dialer:
 
     def __init__(self, base_url: str, phone: str, service_code: str,
                  network_code: str = "40410"):
-        self.url = base_url.rstrip("/") + "/ussd/africastalking"
+        self.base_url = base_url.rstrip("/")
+        self.url = self.base_url + "/ussd/africastalking"
         self.phone = phone
         self.service_code = service_code
         self.network_code = network_code
@@ -35,6 +36,8 @@ class Dialer:
             "phoneNumber": self.phone, "networkCode": self.network_code,
             "text": "*".join(self.inputs)})
         body = response.text
+        if response.status_code >= 400:
+            raise requests.HTTPError(f"HTTP {response.status_code} from {self.url}")
         if body.startswith("CON "):
             return True, body[4:]
         return False, body[4:] if body.startswith("END ") else body
@@ -50,11 +53,21 @@ class Dialer:
                     return 0
                 is_open, screen = self.step(click.prompt(">", default="", show_default=False))
         except requests.RequestException as exc:
-            click.echo(f"cannot reach the gateway: {exc}", err=True)
+            click.echo(f"cannot reach the gateway at {self.base_url} ({_why(exc)}); start it "
+                       "with `make run`, or choose another with --url, VAXGATE_URL or PORT",
+                       err=True)
             return 1
         except (click.Abort, EOFError):
             click.echo("\nhung up")
             return 0
+
+
+def _why(exc: requests.RequestException) -> str:
+    if isinstance(exc, requests.Timeout):
+        return f"no answer within {REQUEST_TIMEOUT_S} s"
+    if isinstance(exc, requests.ConnectionError):
+        return "nothing answers there"
+    return str(exc) if isinstance(exc, requests.HTTPError) else type(exc).__name__
 
 
 def _framed(screen: str) -> str:

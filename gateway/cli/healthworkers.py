@@ -8,7 +8,10 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from gateway.cli.common import settings_from
+from gateway.cli.common import echo_json, settings_from
+
+JSON_OPTION = click.option("--json", "as_json", is_flag=True,
+                           help="Print the result as JSON (for scripts).")
 
 
 @contextmanager
@@ -51,14 +54,19 @@ def create(ctx: click.Context, name: str, phone: str, center_code: str,
 
 
 @healthworker.command("list")
+@JSON_OPTION
 @click.pass_context
-def list_workers(ctx: click.Context) -> None:
+def list_workers(ctx: click.Context, as_json: bool) -> None:
     """Every account, with its center and whether it is locked."""
     from gateway.healthworkers import accounts
 
     with _database(ctx) as (_, db), db.read() as session:
-        for worker in accounts.list_all(session):
-            click.echo(_line(accounts.describe(session, worker)))
+        views = [accounts.describe(session, worker) for worker in accounts.list_all(session)]
+    if as_json:
+        echo_json(views)
+        return
+    for view in views:
+        click.echo(_line(view))
 
 
 @healthworker.command("unlock")
@@ -115,8 +123,9 @@ def import_group() -> None:
 
 @import_group.command("registrations")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@JSON_OPTION
 @click.pass_context
-def registrations(ctx: click.Context, path: str) -> None:
+def registrations(ctx: click.Context, path: str, as_json: bool) -> None:
     """Import a CSV of paper registrations (and vaccinations done on paper).
 
     Columns: name, birth_year, gender, phone, pincode; optional id_type, id_last4,
@@ -137,6 +146,13 @@ def registrations(ctx: click.Context, path: str) -> None:
                                           progress=progress)
         except ImportRefused as exc:
             raise click.ClickException(f"{path}: {exc}") from None
+    if as_json:
+        echo_json({"rows": result.rows, "encoding": result.encoding,
+                   "registered": result.registered, "duplicates": result.duplicates,
+                   "vaccinations": result.vaccinations,
+                   "rejected": [{"line": line, "reason": reason}
+                                for line, reason in result.rejected]})
+        return
     for line, reason in result.rejected:
         click.echo(f"line {line}: {reason}")
     click.echo(f"{result.rows} rows ({result.encoding}): {result.registered} registered, "

@@ -16,7 +16,8 @@ from typing import TextIO
 from gateway.text.phones import mask_phone
 
 LONG_NUMBER = re.compile(r"(?<![\w.])\+?\d{10,15}(?![\w.])")
-QUIET = {"sqlalchemy": logging.WARNING, "urllib3": logging.WARNING}
+# rq.cron: its "Registered …" lines describe RQ's own cron loop; workers/cron.py runs ours
+QUIET = {"sqlalchemy": logging.WARNING, "urllib3": logging.WARNING, "rq.cron": logging.WARNING}
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
