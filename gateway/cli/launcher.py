@@ -128,7 +128,7 @@ class Launcher:
         settings = self.settings
         if not settings.redis_url and not (settings.session_redis_url
                                            and settings.queue_redis_url):
-            self.redis = EmbeddedRedis(VAR_DIR / "redis").start(own_session=True)
+            self.redis = EmbeddedRedis(VAR_DIR / "redis").start(own_session=True, adopt=True)
             click.echo(f"redis:    embedded {self.redis.binary} at {self.redis.socket}")
             settings = settings.model_copy(update={"redis_url": self.redis.url})
         problems = redis_problems(settings)

@@ -9,6 +9,11 @@ a process of its own on its own socket, never the system's Redis service.
 ``VAXGATE_REDIS_URL``/``REDIS_URL`` is given. The server listens on a unix socket only
 (or, with ``port``, on 127.0.0.1 too), keeps nothing on disk, and is stopped when the owning
 process exits. ``password`` sets ``requirepass``, as a production Redis would have.
+
+Its pid is kept in ``redis.pid`` beside the socket. ``start(adopt=True)`` (``vaxgate run``)
+finds a server a crashed run left behind (``kill -9`` of the launcher) and keeps using it, so
+sessions and brute-force counters survive the restart; a pid that no longer answers on the
+socket is stopped before a new server starts, so two never share one socket.
 """
 from __future__ import annotations
 
@@ -98,7 +103,12 @@ class EmbeddedRedis:
         self.maxmemory = maxmemory
         self.port, self.password = port, password
         self.process: subprocess.Popen | None = None
+        self.adopted: int | None = None  # the pid of a server a crashed run left running
         self.binary = ""  # the redis-server executable, once started
+
+    @property
+    def pidfile(self) -> Path:
+        return self.directory / "redis.pid"
 
     @property
     def url(self) -> str:
@@ -108,12 +118,23 @@ class EmbeddedRedis:
             return f"redis://{auth}127.0.0.1:{self.port}/0"
         return f"unix://{auth}{self.socket}?db=0"
 
-    def start(self, timeout: float = 10.0, own_session: bool = False) -> EmbeddedRedis:
+    def start(self, timeout: float = 10.0, own_session: bool = False,
+              adopt: bool = False) -> EmbeddedRedis:
         """Start the server and wait until it answers PING. ``own_session``: out of the
         terminal's process group, so Ctrl-C reaches the processes that use it but not the
         server itself, which the owner stops last (``vaxgate run``: else the RQ worker,
-        still finishing its job, lost Redis under it and printed tracebacks)."""
+        still finishing its job, lost Redis under it and printed tracebacks). ``adopt``: keep
+        using a server an earlier run of this directory left running."""
         self.directory.mkdir(parents=True, exist_ok=True)
+        left = self._left_running()
+        if left and adopt and self._answers():
+            self.adopted, self.binary = left, f"redis-server (pid {left}, kept from a stopped run)"
+            atexit.register(self.stop)
+            log.warning("redis-server: kept the one a stopped run left running (pid %d); "
+                        "sessions and counters are as it left them", left)
+            return self
+        if left:
+            _terminate(left)
         self.socket.unlink(missing_ok=True)
         self.binary = redis_server_binary()
         args = [self.binary, "--port", str(self.port), "--bind", "127.0.0.1",
@@ -125,6 +146,7 @@ class EmbeddedRedis:
             args += ["--requirepass", self.password]
         self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL,
                                         stderr=subprocess.DEVNULL, start_new_session=own_session)
+        self.pidfile.write_text(f"{self.process.pid}\n")
         atexit.register(self.stop)
         self._wait_until_ready(timeout)
         return self
@@ -143,11 +165,45 @@ class EmbeddedRedis:
         raise RuntimeError(f"redis-server did not answer within {timeout}s")
 
     def stop(self) -> None:
-        """Terminate the server (idempotent)."""
+        """Terminate the server, started or adopted (idempotent)."""
         if self.process and self.process.poll() is None:
             self.process.terminate()
             try:
                 self.process.wait(timeout=5)
             except subprocess.TimeoutExpired:
                 self.process.kill()
-        self.process = None
+        elif self.adopted:
+            _terminate(self.adopted)
+        if self.process or self.adopted:
+            self.pidfile.unlink(missing_ok=True)
+        self.process = self.adopted = None
+
+    def _left_running(self) -> int | None:
+        """The pid in ``redis.pid`` if that process is a redis-server still running."""
+        try:
+            pid = int(self.pidfile.read_text().strip())
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except (OSError, ValueError):
+            return None
+        return pid if b"redis-server" in cmdline or b"valkey-server" in cmdline else None
+
+    def _answers(self) -> bool:
+        client = redis.Redis(unix_socket_path=str(self.socket), password=self.password or None,
+                             socket_timeout=2)
+        try:
+            return bool(client.ping())
+        except redis.RedisError:
+            return False
+        finally:
+            client.close()
+
+
+def _terminate(pid: int, wait_s: float = 5.0) -> None:
+    """SIGTERM ``pid`` (a server this module started) and wait for it to go."""
+    try:
+        os.kill(pid, 15)
+    except ProcessLookupError:
+        return
+    deadline = time.monotonic() + wait_s
+    while time.monotonic() < deadline and Path(f"/proc/{pid}").exists():
+        time.sleep(0.05)

@@ -10,8 +10,11 @@ import select
 import shutil
 import signal
 import time
+from pathlib import Path
 
+import psutil
 import pytest
+import redis
 import requests
 
 from gateway.config import PROJECT_DIR
@@ -132,3 +135,26 @@ def _read_terminal(terminal: int, until: str | None, timeout: float = 90) -> str
                 break
             seen += chunk
     return seen.decode(errors="replace").replace("\r\n", "\n")
+
+
+@on_sqlite_only
+@pytest.mark.timeout(180)
+def test_a_restart_after_kill_9_of_the_launcher_keeps_its_redis_and_starts_no_second(
+        start_gateway):
+    """kill -9 of `vaxgate run` left its redis-server running, and the next run started a
+    second, empty one on the same socket: sessions and brute-force counters were lost."""
+    first = start_gateway()
+    first.wait_for_summary()
+    server = next(p for p in first.processes() if "redis-server" in " ".join(p.cmdline()))
+    socket_path = Path(first.env["VAXGATE_VAR_DIR"]) / "redis" / "redis.sock"
+    redis.Redis(unix_socket_path=str(socket_path)).set("vaxgate:test:kept", 1)
+    os.kill(first.process.pid, signal.SIGKILL)
+    first.wait()
+    second = start_gateway()
+    second.wait_for_summary()
+    servers = [p for p in psutil.process_iter(["cmdline"])
+               if str(socket_path) in " ".join(p.info["cmdline"] or [])]
+    assert [p.pid for p in servers] == [server.pid]
+    assert redis.Redis(unix_socket_path=str(socket_path)).get("vaxgate:test:kept") == b"1"
+    assert second.stop(signal.SIGINT) == 0
+    assert not server.is_running() or server.status() == psutil.STATUS_ZOMBIE

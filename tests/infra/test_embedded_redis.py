@@ -81,3 +81,28 @@ def test_a_system_server_older_than_6_2_is_passed_over(tmp_path):
 ])
 def test_the_version_is_read_from_the_servers_own_answer(answer, version):
     assert parse_version(answer) == version
+
+
+def test_a_server_left_running_is_adopted_with_its_data(tmp_path):
+    first = EmbeddedRedis(tmp_path).start()
+    try:
+        redis.Redis(unix_socket_path=str(first.socket)).set("kept", 1)
+        again = EmbeddedRedis(tmp_path).start(adopt=True)  # as after kill -9 of the owner
+        assert again.adopted == first.process.pid
+        assert redis.Redis(unix_socket_path=str(again.socket)).get("kept") == b"1"
+        again.stop()
+        first.process.wait(timeout=10)
+    finally:
+        first.stop()
+
+
+def test_a_server_left_running_that_no_longer_answers_is_stopped_first(tmp_path):
+    first = EmbeddedRedis(tmp_path).start()
+    try:
+        first.socket.unlink()  # its socket is gone: it can serve no one
+        fresh = EmbeddedRedis(tmp_path).start(adopt=True)
+        assert fresh.adopted is None and fresh.process.pid != first.process.pid
+        first.process.wait(timeout=10)
+        fresh.stop()
+    finally:
+        first.stop()
