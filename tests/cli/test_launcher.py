@@ -147,14 +147,18 @@ def test_a_restart_after_kill_9_of_the_launcher_keeps_its_redis_and_starts_no_se
     first.wait_for_summary()
     server = next(p for p in first.processes() if "redis-server" in " ".join(p.cmdline()))
     socket_path = Path(first.env["VAXGATE_VAR_DIR"]) / "redis" / "redis.sock"
-    redis.Redis(unix_socket_path=str(socket_path)).set("vaxgate:test:kept", 1)
-    os.kill(first.process.pid, signal.SIGKILL)
-    first.wait()
-    second = start_gateway()
-    second.wait_for_summary()
-    servers = [p for p in psutil.process_iter(["cmdline"])
-               if str(socket_path) in " ".join(p.info["cmdline"] or [])]
-    assert [p.pid for p in servers] == [server.pid]
-    assert redis.Redis(unix_socket_path=str(socket_path)).get("vaxgate:test:kept") == b"1"
-    assert second.stop(signal.SIGINT) == 0
-    assert not server.is_running() or server.status() == psutil.STATUS_ZOMBIE
+    try:
+        redis.Redis(unix_socket_path=str(socket_path)).set("vaxgate:test:kept", 1)
+        os.kill(first.process.pid, signal.SIGKILL)
+        first.wait()
+        second = start_gateway()
+        second.wait_for_summary()
+        servers = [p for p in psutil.process_iter(["cmdline"])
+                   if str(socket_path) in " ".join(p.info["cmdline"] or [])]
+        assert [p.pid for p in servers] == [server.pid]
+        assert redis.Redis(unix_socket_path=str(socket_path)).get("vaxgate:test:kept") == b"1"
+        assert second.stop(signal.SIGINT) == 0
+        assert leftover([server]) == []
+    finally:
+        if leftover([server]):
+            server.kill()  # never leave it running after a failed test
