@@ -49,7 +49,7 @@ from ussd_bench import (  # noqa: E402
     start_stack,
 )
 
-RUSH_PINCODE = "799001"  # postal circle 79: no demo center there, so the rush center is alone
+RUSH_PINCODE = "799001"  # Agartala: no demo center within booking.near_km, the rush one alone
 WINDOWS = [(dt.time(9), dt.time(11)), (dt.time(11), dt.time(13)), (dt.time(14), dt.time(16))]
 FULL_CAPACITY = 1000  # per slot; all but the remaining places count as already booked
 MAX_RETRIES = 3
@@ -70,6 +70,7 @@ def seed(database_url: str, phones: int, places: int, run: int) -> dict[str, Any
     """The rush center, its nearly full slots, and one registered person per phone."""
     from sqlalchemy import select, update
 
+    from gateway.geo.places import place_of
     from gateway.storage import Beneficiary, Center, Database, PhoneProfile, Slot
 
     today = dt.datetime.now(ZoneInfo("Asia/Kolkata")).date()
@@ -79,9 +80,11 @@ def seed(database_url: str, phones: int, places: int, run: int) -> dict[str, Any
     with database.write() as session:
         session.execute(update(Center).where(Center.code.startswith("RUSH"))
                         .values(active=False))  # an earlier run's center, on a kept database
+        home = place_of(session, RUSH_PINCODE)
         center = Center(code=f"RUSH{run:03d}{random.randrange(10**6):06d}"[:16],
-                        name="Rush Hour PHC", state="Bihar", district="Rushpur",
-                        pincode=RUSH_PINCODE, address="bench")
+                        name="Rush Hour PHC", state=home.state, district=home.district,
+                        pincode=RUSH_PINCODE, address="bench", latitude=home.latitude,
+                        longitude=home.longitude)
         session.add(center)
         session.flush()
         slots = [Slot(center_id=center.id, date=today + dt.timedelta(days=1), start_time=start,
@@ -133,7 +136,7 @@ async def book(http: aiohttp.ClientSession, url: str, phone: str, race: Race) ->
             else:
                 race.add("error: unexpected END", body)
             return
-        if "No free slots" in body:
+        if "No free slots" in body or "No center within" in body:  # none left near home
             race.add("no places left")
             return
         if confirming and "filled up" in body:

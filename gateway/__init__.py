@@ -84,10 +84,12 @@ def _register_blueprints(app: Flask) -> None:
     from gateway.ivr import webhooks as ivr_webhooks
     from gateway.reminders import api as reminders_api
     from gateway.sms import webhooks as sms_webhooks
+    from gateway.sms.providers.gupshup import webhooks as gupshup_webhooks
     from gateway.web import health
 
     app.register_blueprint(health.bp)
     app.register_blueprint(sms_webhooks.bp)
+    app.register_blueprint(gupshup_webhooks.bp)
     app.register_blueprint(ivr_webhooks.bp)
     app.register_blueprint(reminders_api.bp)
     app.register_blueprint(health_workers_api.bp)
@@ -107,9 +109,11 @@ def _mount_ussd(app: Flask) -> None:
 def _register_console(app: Flask) -> None:
     """The admin console (/admin/), the JSON API (/api/v1) and the phone simulator."""
     from gateway.admin.web import install as install_admin
+    from gateway.api.public import bp as public_api_bp
     from gateway.api.views import bp as api_bp
     from gateway.simulator.views import bp as simulator_bp
 
     install_admin(app)
     app.register_blueprint(api_bp)
+    app.register_blueprint(public_api_bp)  # keyless: /api/v1/public (no api() guard)
     app.register_blueprint(simulator_bp)

@@ -6,6 +6,7 @@ be a valid integer``. Secrets never live in the YAML file: they come from the en
 from __future__ import annotations
 
 import datetime as dt
+import math
 import os
 import re
 import secrets
@@ -83,6 +84,10 @@ class RegistrationSettings(_Section):
 
 class BookingSettings(_Section):
     days_ahead: int = Field(7, ge=1, le=60)
+    # centers listed after the home PIN code's and district's: those within this many km;
+    # with none that near, the nearest ``far_centers`` anywhere, with their distance
+    near_km: float = Field(50.0, gt=0, le=500)
+    far_centers: int = Field(5, ge=1, le=20)
 
 
 class SmsProviderSettings(_Section):
@@ -115,6 +120,7 @@ class SmsQueueSettings(_Section):
     read_timeout_seconds: float = Field(10.0, gt=0, le=120)
 
 
+SMS_TRY_SPARE_S = 3  # a rate-limit wait and the settling of a batch, beside a try's timeouts
 # OTPs wait for a hung provider far less than bulk reminders do (docs/providers.md)
 SMS_QUEUE_DEFAULTS = {
     "otp": {"batch_size": 16, "connect_timeout_seconds": 2, "read_timeout_seconds": 3},
@@ -206,6 +212,19 @@ class SmsSettings(_Section):
             unknown = sorted(set(route.prefer + route.avoid) - set(names))
             if unknown:
                 raise ValueError(f"routes[{route.prefix}]: unknown providers {unknown}")
+        return self
+
+    @model_validator(mode="after")
+    def _a_try_fits_in_a_claim(self) -> SmsSettings:
+        """A worker starts no try that could outlast ``stale_after_seconds`` from its claim
+        (gateway/sms/dispatch.py): each provider's longest try must fit, with room to spare."""
+        for provider in self.providers:
+            for queue, limits in self.queues.items():
+                need = math.ceil(sum(provider.timeouts(limits))) + SMS_TRY_SPARE_S
+                if self.stale_after_seconds < need:
+                    raise ValueError(
+                        f"stale_after_seconds: {self.stale_after_seconds} leaves no time for one "
+                        f"try of {provider.name} on the {queue} queue; make it at least {need}")
         return self
 
     @model_validator(mode="after")
@@ -383,6 +402,25 @@ class SimulatorSettings(_Section):
     enabled: bool = True
 
 
+class PublicApiSettings(_Section):
+    """The keyless availability API for partner apps (/api/v1/public, Co-WIN's shapes)."""
+
+    cache_seconds: int = Field(30, ge=1, le=3600)  # answers are this stale at most
+    rate_limit_per_source: str = "300/minute"  # N/second|minute|hour, per client address
+
+    @field_validator("rate_limit_per_source")
+    @classmethod
+    def _rate(cls, value: str) -> str:
+        if not RATE.fullmatch(value.strip()):
+            raise ValueError("write it as N/second, N/minute or N/hour, e.g. 300/minute")
+        return value.strip()
+
+    def rate_limit(self) -> tuple[int, int]:
+        """(requests, window in seconds) from ``rate_limit_per_source``."""
+        count, unit = RATE.fullmatch(self.rate_limit_per_source).groups()  # type: ignore[union-attr]
+        return int(count), RATE_UNITS[unit]
+
+
 REDIS_ROLES = {"session": "session_redis_url", "queue": "queue_redis_url"}
 
 
@@ -408,6 +446,7 @@ class Settings(_Section):
     ivr: IvrSettings = Field(default_factory=IvrSettings)
     admin: AdminSettings = Field(default_factory=AdminSettings)
     simulator: SimulatorSettings = Field(default_factory=SimulatorSettings)
+    public_api: PublicApiSettings = Field(default_factory=PublicApiSettings)
     web: WebSettings = Field(default_factory=WebSettings)
     reminders: ReminderSettings = Field(default_factory=ReminderSettings)
     waitlist: WaitlistSettings = Field(default_factory=WaitlistSettings)

@@ -7,12 +7,18 @@ from gateway.sms import dispatch, sweeper
 from gateway.sms.context import context, install
 from gateway.sms.dispatch import SmsContext
 
-__all__ = ["apply_retention", "context", "install", "release_turns", "send_message", "sweep"]
+__all__ = ["apply_retention", "context", "install", "release_turns", "send_message",
+           "send_messages", "sweep"]
 
 
-def send_message(message_id: int) -> str:
-    """Send one ledger message through the first provider that accepts it."""
-    return dispatch.send_message(context(), message_id)
+def send_messages(message_ids: list[int], queue: str = "notify") -> dict[str, int]:
+    """Send a batch of ledger messages of ``queue``, several at once; counts per status."""
+    return dispatch.send_messages(context(), list(message_ids), queue)
+
+
+def send_message(message_id: int) -> dict[str, int]:
+    """One message: the job of releases before batches (still in Redis after an upgrade)."""
+    return dispatch.send_messages(context(), [message_id], "notify")
 
 
 def sweep() -> dict[str, int]:

@@ -2,12 +2,13 @@
 
 ``main`` runs an RQ ``SimpleWorker`` (:class:`Worker`) on the queues ``otp``, ``notify``,
 ``bulk``, ``upstream`` (drained in that order, so an OTP never waits behind bulk reminders
-or registry sync; :func:`worker_queues`), with RQ's
-scheduler (for ``Retry`` back-off) and, unless ``cron=False``, a thread that enqueues each
-scheduled job (sweepers, reminders, waitlist, admission turns) once per its own interval
-across all nodes (``workers/cron.py``). SimpleWorker runs jobs in-process: one SmsContext
-(DB pool, SDK clients) per worker instead of one per forked job; every provider call has its
-own timeout and RQ's job timeout bounds the rest. Scale out by starting more workers.
+or registry sync; :func:`worker_queues`), with RQ's scheduler (it wakes the SMS retries,
+gateway/sms/retries.py) and, unless ``cron=False``, a thread that enqueues each scheduled
+job (sweepers, reminders, waitlist, admission turns) once per its own interval across all
+nodes (``workers/cron.py``). SimpleWorker runs jobs in-process: one SmsContext (DB pool,
+pooled provider sessions, ``sms.send_threads`` senders) per worker instead of one per forked
+job; every provider call has its own timeout and RQ's job timeout bounds the rest. Scale out
+by starting more workers.
 
 ``cron_main`` runs the same schedule alone (``vaxgate cron``, for a dedicated cron
 process); running it on two nodes is safe. ``workers/cron_config.py`` has the schedule for

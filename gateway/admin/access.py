@@ -26,7 +26,7 @@ from markupsafe import Markup
 
 from gateway.web.runtime import get_runtime
 
-from . import auth
+from . import auth, pickers
 from .audit import record, record_export
 from .csvio import MAX_UPLOAD_BYTES
 from .models import AdminUser
@@ -144,7 +144,10 @@ def _template_helpers() -> dict[str, Any]:
         return Markup(f'<input type="hidden" name="csrf_token" value="{csrf_token()}">')
     def has_page(endpoint: str) -> bool:
         return endpoint in current_app.view_functions
-    return {"csrf_field": csrf_field, "admin_user": current_user, "has_page": has_page}
+    def district_choices() -> list[tuple[str, list[str]]]:
+        return pickers.district_choices(get_runtime().db)
+    return {"csrf_field": csrf_field, "admin_user": current_user, "has_page": has_page,
+            "district_choices": district_choices}
 
 
 @bp.errorhandler(403)

@@ -34,10 +34,13 @@ def record_export(session: Session, actor: str, target: str, **detail: Any) -> A
 
 def recent(session: Session, limit: int = 200, action: str = "") -> list[AuditEntry]:
     """The newest entries first, optionally only one kind of action."""
-    query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)
-    if action:
-        query = query.where(AuditEntry.action == action)
-    return list(session.scalars(query))
+    return list(session.scalars(entries(action).order_by(AuditEntry.id.desc()).limit(limit)))
+
+
+def entries(action: str = ""):
+    """A SELECT of the entries, optionally only one kind of action, unordered."""
+    query = select(AuditEntry)
+    return query.where(AuditEntry.action == action) if action else query
 
 
 def _dump(value: Any) -> str:

@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from gateway.config import AdminSettings
+from gateway.geo import places
 from gateway.text.times import as_utc
 
 from .models import AdminUser, Role
@@ -27,11 +28,12 @@ MIN_PASSWORD = 10
 
 
 class UserError(ValueError):
-    """Bad input for a user; ``field`` names it."""
+    """Bad input for a user; ``field`` names it, ``suggestions`` are close valid values."""
 
-    def __init__(self, field: str, message: str):
+    def __init__(self, field: str, message: str, suggestions: list[str] | None = None):
         super().__init__(f"{field}: {message}")
         self.field = field
+        self.suggestions = suggestions or []
 
 
 # What an API key may do. A role bounds its scopes; a new key gets its role's defaults
@@ -94,6 +96,17 @@ def check_role(role: str, district: str | None) -> None:
         raise UserError("district", "a district user needs a district")
 
 
+def directory_district(session: Session, district: str | None) -> str | None:
+    """A district name as India Post's directory spells it (None for none); UserError with
+    close names for one it does not have."""
+    if not (district or "").strip():
+        return None
+    try:
+        return places.any_district_named(session, district).name
+    except places.UnknownPlace as exc:
+        raise UserError("district", str(exc), exc.suggestions) from None
+
+
 def create_user(session: Session, username: str, password: str, role: str,
                 district: str | None = None) -> AdminUser:
     """Add a user with an argon2-hashed password (raises UserError naming the field)."""
@@ -103,10 +116,11 @@ def create_user(session: Session, username: str, password: str, role: str,
     if len(password) < MIN_PASSWORD:
         raise UserError("password", f"at least {MIN_PASSWORD} characters")
     check_role(role, district)
+    district = directory_district(session, district)
     if session.scalar(select(AdminUser.id).where(AdminUser.username == username)):
         raise UserError("username", "already taken")
     user = AdminUser(username=username, password_hash=HASHER.hash(password), role=role,
-                     district=(district or "").strip() or None, active=True, failed_logins=0)
+                     district=district, active=True, failed_logins=0)
     session.add(user)
     session.flush()
     return user

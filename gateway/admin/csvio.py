@@ -19,7 +19,8 @@ from gateway.storage import Center
 from . import inventory as inv
 from .auth import Principal
 
-CENTER_COLUMNS = ["code", "name", "state", "district", "pincode", "address", "active"]
+CENTER_COLUMNS = ["code", "name", "state", "district", "pincode", "address", "active",
+                  "latitude", "longitude"]  # a point only where the PIN code's is too rough
 SLOT_COLUMNS = ["center_code", "date", "start_time", "end_time", "age_group", "vaccine",
                 "capacity", "booked"]
 MAX_ROWS = 20000
@@ -66,7 +67,8 @@ def export_slots(session: Session, who: Principal, date_from=None, date_to=None)
 def import_centers(session: Session, who: Principal, text: str) -> ImportResult:
     """Create or update centers by ``code``."""
     def apply(row: dict[str, str]) -> str:
-        data = inv.parse(inv.CenterIn, {**row, "active": row.get("active") or "true"})
+        given = {k: v for k, v in row.items() if v or k not in ("latitude", "longitude")}
+        data = inv.parse(inv.CenterIn, {**given, "active": row.get("active") or "true"})
         existing = session.scalar(select(Center).where(Center.code == data.code))
         if existing is not None:
             existing = inv.get_center(session, who, existing.id)

@@ -1,8 +1,11 @@
 """Centers and slots as admins change them: validated input, district scope, capacity rules.
 
 Used by the console and the JSON API alike. A district principal sees and changes only
-its district's centers; anything outside is "not found". Reducing a slot's capacity below
-what is booked is refused with the numbers, by a conditional UPDATE (no race with booking).
+its district's centers; anything outside is "not found". A center's state and district are
+names from India Post's directory (gateway/geo; an unknown one is refused with close
+names), its PIN code lies in that district, and it stands at its PIN code's point unless
+an admin gives one. Reducing a slot's capacity below what is booked is refused with the
+numbers, by a conditional UPDATE (no race with booking).
 """
 from __future__ import annotations
 
@@ -20,6 +23,7 @@ from pydantic import (
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
+from gateway.geo import places
 from gateway.storage import SQL_INTEGER_MAX, Center, Slot
 
 from .auth import Principal
@@ -29,11 +33,13 @@ MAX_BULK_SLOTS = 5000
 
 
 class InventoryError(ValueError):
-    """Bad input or a refused change; ``field`` names what was wrong."""
+    """Bad input or a refused change; ``field`` names what was wrong, ``suggestions`` are
+    close valid values (a misspelt district)."""
 
-    def __init__(self, field: str, message: str):
+    def __init__(self, field: str, message: str, suggestions: list[str] | None = None):
         super().__init__(f"{field}: {message}")
         self.field, self.message = field, message
+        self.suggestions = suggestions or []
 
 
 class NotFound(LookupError):
@@ -71,6 +77,15 @@ class CenterIn(_Input):
     pincode: str = Field(pattern=r"^[1-9]\d{5}$")
     address: str = Field("", max_length=300)
     active: bool = True
+    # where it stands, when its PIN code's point (the default) is too rough
+    latitude: float | None = Field(None, ge=6.0, le=37.6)
+    longitude: float | None = Field(None, ge=68.0, le=97.5)
+
+    @model_validator(mode="after")
+    def _both_or_neither(self) -> CenterIn:
+        if (self.latitude is None) != (self.longitude is None):
+            raise ValueError("latitude and longitude: give both or neither")
+        return self
 
 
 class SlotIn(_Input):
@@ -125,7 +140,16 @@ def parse(schema: type[_Input], data: Any) -> Any:
 def search_centers(session: Session, who: Principal, q: str = "", district: str = "",
                    include_inactive: bool = True, limit: int = 500) -> list[Center]:
     """Centers in the principal's scope matching ``q`` (code, name or PIN code)."""
-    query = select(Center).order_by(Center.state, Center.district, Center.name).limit(limit)
+    query = center_query(who, q, district, include_inactive)
+    return list(session.scalars(query.order_by(Center.state, Center.district, Center.name)
+                                .limit(limit)))
+
+
+def center_query(who: Principal, q: str = "", district: str = "",
+                 include_inactive: bool = True):
+    """A SELECT of the centers in the principal's scope matching ``q`` (code, name or PIN
+    code), unordered."""
+    query = select(Center)
     if who.scope:
         query = query.where(Center.district == who.scope)
     if district and district.isprintable():
@@ -137,7 +161,7 @@ def search_centers(session: Session, who: Principal, q: str = "", district: str 
                                 Center.pincode.like(like)))
     if not include_inactive:
         query = query.where(Center.active.is_(True))
-    return list(session.scalars(query))
+    return query
 
 
 def valid_id(value: int) -> bool:
@@ -155,36 +179,88 @@ def get_center(session: Session, who: Principal, center_id: int) -> Center:
 def center_dict(center: Center) -> dict[str, Any]:
     return {"id": center.id, "code": center.code, "name": center.name, "state": center.state,
             "district": center.district, "pincode": center.pincode,
-            "address": center.address, "active": center.active}
+            "address": center.address, "active": center.active,
+            "latitude": center.latitude, "longitude": center.longitude}
+
+
+def center_form_values(session: Session, center: Center) -> dict[str, Any]:
+    """``center_dict`` for the edit form: a point only when an admin gave one (the PIN
+    code's point is left blank, so a new PIN code brings its own)."""
+    values = center_dict(center)
+    place = places.place_of(session, center.pincode)
+    if place and (center.latitude, center.longitude) == place.point:
+        values.update(latitude=None, longitude=None)
+    return values
 
 
 def save_center(session: Session, who: Principal, data: CenterIn,
                 center: Center | None = None) -> Center:
     """Create (``center`` None) or update a center; a district user stays in their district."""
-    if who.scope and data.district != who.scope:
+    values = {**data.model_dump(), **_located(session, data)}
+    if who.scope and values["district"] != who.scope:
         raise InventoryError("district", f"you can only manage centers in {who.scope}")
     clash = session.scalar(select(Center.id).where(Center.code == data.code))
     if clash and (center is None or clash != center.id):
         raise InventoryError("code", f"{data.code} is already used by another center")
     center = center or Center()
-    for key, value in data.model_dump().items():
+    for key, value in values.items():
         setattr(center, key, value)
     session.add(center)
     session.flush()
     return center
 
 
+def directory_district(session: Session, state: str, district: str) -> tuple[str, str]:
+    """(state, district) as India Post's directory spells them; InventoryError naming the
+    field, with close names, for one it does not have."""
+    try:
+        found_state, found = places.district_named(session, state, district)
+    except places.UnknownPlace as exc:
+        raise InventoryError(exc.field, str(exc), exc.suggestions) from None
+    return found_state.name, found.name
+
+
+def any_directory_district(session: Session, district: str) -> str:
+    """A district of any state as the directory spells it; InventoryError with close names
+    for one it does not have."""
+    try:
+        return places.any_district_named(session, district).name
+    except places.UnknownPlace as exc:
+        raise InventoryError(exc.field, str(exc), exc.suggestions) from None
+
+
+def _located(session: Session, data: CenterIn) -> dict[str, Any]:
+    """The center's state and district spelled as the directory does, and its point; its
+    PIN code must lie in that district."""
+    state, district = directory_district(session, data.state, data.district)
+    if not places.lies_in(session, data.pincode, state, district):
+        known = places.districts_of_pincode(session, data.pincode)
+        where = f"is in {' / '.join(known)}" if known else "is not in India Post's directory"
+        raise InventoryError("pincode", f"{data.pincode} {where}, not in {district}, {state}")
+    point = {"latitude": data.latitude, "longitude": data.longitude}
+    if data.latitude is None:
+        place = places.place_of(session, data.pincode)
+        point = {"latitude": place.latitude, "longitude": place.longitude}
+    return {"state": state, "district": district, **point}
+
+
 # ---- slots -----------------------------------------------------------------------------
 
 def list_slots(session: Session, center: Center, date_from: dt.date | None = None,
                date_to: dt.date | None = None) -> list[Slot]:
-    query = select(Slot).where(Slot.center_id == center.id).order_by(
-        Slot.date, Slot.start_time, Slot.age_group)
+    query = slot_query(center, date_from, date_to)
+    return list(session.scalars(query.order_by(Slot.date, Slot.start_time, Slot.age_group)))
+
+
+def slot_query(center: Center, date_from: dt.date | None = None,
+               date_to: dt.date | None = None):
+    """A SELECT of the center's slots between the dates, unordered."""
+    query = select(Slot).where(Slot.center_id == center.id)
     if date_from:
         query = query.where(Slot.date >= date_from)
     if date_to:
         query = query.where(Slot.date <= date_to)
-    return list(session.scalars(query))
+    return query
 
 
 def get_slot(session: Session, who: Principal, slot_id: int) -> Slot:

@@ -27,16 +27,22 @@ class SearchError(ValueError):
 
 def search(session: Session, who: Principal, query: str, limit: int = 200) -> list[Message]:
     """Messages to a phone (any format), or to the phone of a booking reference."""
-    phone = _phone_of(session, who, query.strip())
-    stmt = (select(Message).where(Message.phone == phone).order_by(Message.id.desc())
-            .limit(limit).options(selectinload(Message.attempts)))
-    return list(session.scalars(scope_messages(stmt, who)))
+    stmt = message_query(session, who, query).order_by(Message.id.desc()).limit(limit)
+    return list(session.scalars(stmt))
 
 
 def recent(session: Session, who: Principal, limit: int = 50) -> list[Message]:
-    stmt = (select(Message).order_by(Message.id.desc()).limit(limit)
-            .options(selectinload(Message.attempts)))
-    return list(session.scalars(scope_messages(stmt, who)))
+    stmt = message_query(session, who).order_by(Message.id.desc()).limit(limit)
+    return list(session.scalars(stmt))
+
+
+def message_query(session: Session, who: Principal, query: str = ""):
+    """A SELECT of the messages in the principal's scope (to the phone ``query`` names,
+    when given; SearchError if it names none), attempts loaded, unordered."""
+    stmt = select(Message).options(selectinload(Message.attempts))
+    if query:
+        stmt = stmt.where(Message.phone == _phone_of(session, who, query.strip()))
+    return scope_messages(stmt, who)
 
 
 def _phone_of(session: Session, who: Principal, query: str) -> str:

@@ -85,7 +85,7 @@ def center(center_id: int):
         found = _center_or_404(session, center_id)
         slots = inv.list_slots(session, found, today - dt.timedelta(days=1),
                                today + dt.timedelta(days=30))
-    values = request.form.to_dict() if error else {**inv.center_dict(found)}
+        values = request.form.to_dict() if error else inv.center_form_values(session, found)
     return render_template("admin/center.html", center=found, slots=slots, values=values,
                            error=error), 400 if error else 200
 
@@ -104,7 +104,8 @@ def _save_center(center_id: int) -> inv.InventoryError | None:
 
 
 def _center_form() -> dict[str, Any]:
-    data = request.form.to_dict()
+    data = {k: v for k, v in request.form.to_dict().items()
+            if v.strip() or k not in ("latitude", "longitude")}  # blank: the PIN code's point
     data["active"] = "active" in request.form
     return data
 

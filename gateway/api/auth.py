@@ -71,7 +71,8 @@ def api(roles: tuple[str, ...] = ("admin", "district", "viewer")) -> Callable:
                 return error(409, "capacity_below_booked", str(exc), field="capacity",
                              capacity=exc.capacity, booked=exc.booked)
             except inv.InventoryError as exc:
-                return error(400, "invalid", str(exc), field=exc.field)
+                return error(400, "invalid", str(exc), field=exc.field,
+                             **suggested(exc.suggestions))
             except inv.NotFound as exc:
                 return error(404, "not_found", f"{exc} not found")
         return wrapped
@@ -79,3 +80,8 @@ def api(roles: tuple[str, ...] = ("admin", "district", "viewer")) -> Callable:
 
 
 WRITERS = ("admin", "district")
+
+
+def suggested(suggestions: list[str]) -> dict[str, list[str]]:
+    """The ``suggestions`` member of a problem, when there are any (close district names)."""
+    return {"suggestions": suggestions} if suggestions else {}

@@ -14,7 +14,7 @@ import secrets
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gateway.admin.auth import Principal, check_role, check_scopes
+from gateway.admin.auth import Principal, check_role, check_scopes, directory_district
 from gateway.admin.models import ApiKey
 
 PREFIX_CHARS = 8
@@ -25,11 +25,12 @@ def create_key(session: Session, name: str, role: str, district: str | None,
     """A new key row and the key itself (only ever returned here); ``scopes`` default to
     the role's (gateway/admin/auth.py ``DEFAULT_SCOPES``)."""
     check_role(role, district)
+    district = directory_district(session, district)
     granted = check_scopes(role, scopes)
     prefix = secrets.token_hex(PREFIX_CHARS // 2)
     key = f"vx_{prefix}_{secrets.token_urlsafe(32)}"
     row = ApiKey(name=name.strip()[:60] or "unnamed", prefix=prefix, key_hash=_digest(key),
-                 role=role, district=(district or "").strip() or None,
+                 role=role, district=district,
                  scopes=" ".join(granted), created_by=created_by)
     session.add(row)
     session.flush()

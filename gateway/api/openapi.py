@@ -8,6 +8,8 @@ from __future__ import annotations
 from typing import Any
 
 from gateway.api.auth import scope_for
+from gateway.api.public_openapi import PATHS as PUBLIC_PATHS
+from gateway.api.public_openapi import SCHEMAS as PUBLIC_SCHEMAS
 from gateway.healthworkers.openapi import PATHS as HEALTH_WORKER_PATHS
 from gateway.storage.models import SQL_INTEGER_MAX
 from gateway.text.i18n import LANGUAGES
@@ -35,7 +37,10 @@ def _arr(item: dict[str, Any]) -> dict[str, Any]:
 
 
 SCHEMAS: dict[str, Any] = {
-    "Error": _obj({"error": _STR, "message": _STR, "field": _STR}, ["error"]),
+    # RFC 9457 problem details (gateway/web/problems.py), as application/problem+json
+    "Error": _obj({"type": {"type": "string", "example": "urn:vaxgate:problem:invalid"},
+                   "title": _STR, "status": _INT, "detail": _STR, "field": _STR},
+                  ["type", "title", "status", "detail"]),
     "CenterIn": _obj({
         "code": {"type": "string", "pattern": "^[A-Za-z0-9_-]{2,16}$"},
         "name": {"type": "string", "minLength": 2, "maxLength": 80},
@@ -89,7 +94,12 @@ def _json(schema: dict[str, Any], description: str = "OK") -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
 
-ERRORS = {code: _json(_ref("Error"), text) for code, text in {
+def _problem(description: str) -> dict[str, Any]:
+    return {"description": description,
+            "content": {"application/problem+json": {"schema": _ref("Error")}}}
+
+
+ERRORS = {code: _problem(text) for code, text in {
     "400": "bad input: the field is named", "401": "no valid API key",
     "403": "the key's role cannot do this", "404": "not found (or not in your district)"}.items()}
 
@@ -117,6 +127,16 @@ def _query(name: str, fmt: str | None = None) -> dict[str, Any]:
     return {"name": name, "in": "query", "required": False, "schema": schema}
 
 
+# cursor pagination of every list (gateway/api/pages.py)
+PAGE = [_query("cursor"), {"name": "limit", "in": "query", "required": False,
+                           "schema": {"type": "integer", "minimum": 1, "maximum": 500}}]
+
+
+def _page(name: str, item: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    """A page of a list: the items and the cursor of the next page (null on the last)."""
+    return _obj({**extra, name: _arr(item), "next_cursor": _NSTR}, [name, "next_cursor"])
+
+
 CENTER_ID, SLOT_ID, VERSION_ID = _path_id("center_id"), _path_id("slot_id"), \
     _path_id("version_id")
 _KIND = {"name": "kind", "in": "path", "required": True,
@@ -130,16 +150,16 @@ OTP_KEYS = _obj({"transaction_id": _STR, "expires_at": _STR, "expires_in": _INT}
 
 PATHS: dict[str, Any] = {
     "/api/v1/centers": {
-        "get": _op("Search centers", _obj({"centers": _arr(_ref("Center"))}, ["centers"]),
-                   params=[_query("q"), _query("district")]),
+        "get": _op("Search centers (in id order)", _page("centers", _ref("Center")),
+                   params=[_query("q"), _query("district"), *PAGE]),
         "post": _op("Create a center", _ref("Center"), ok_code="201", body="CenterIn")},
     "/api/v1/centers/{center_id}": {
         "get": _op("One center", _ref("Center"), params=[CENTER_ID]),
         "put": _op("Update a center (deactivate with active: false)", _ref("Center"),
                    body="CenterIn", params=[CENTER_ID])},
     "/api/v1/centers/{center_id}/slots": {
-        "get": _op("A center's slots", _obj({"slots": _arr(_ref("Slot"))}, ["slots"]),
-                   params=[CENTER_ID, _query("from", "date"), _query("to", "date")]),
+        "get": _op("A center's slots (in id order)", _page("slots", _ref("Slot")),
+                   params=[CENTER_ID, _query("from", "date"), _query("to", "date"), *PAGE]),
         "post": _op("Add one slot", _ref("Slot"), ok_code="201", body="SlotIn",
                     params=[CENTER_ID])},
     "/api/v1/centers/{center_id}/slots/bulk": {
@@ -147,21 +167,19 @@ PATHS: dict[str, Any] = {
                     ok_code="201", body="BulkSlotsIn", params=[CENTER_ID])},
     "/api/v1/slots/{slot_id}": {
         "patch": {**_op("Change a slot's capacity (never below what is booked)", _ref("Slot"),
-                        params=[SLOT_ID], extra={"409": _json(_ref("Error"),
-                                                              "capacity below booked")}),
+                        params=[SLOT_ID], extra={"409": _problem("capacity below booked")}),
                   "requestBody": {"required": True, "content": {"application/json": {
                       "schema": _obj({"capacity": {"type": "integer", "minimum": 0}},
                                      ["capacity"])}}}}},
     "/api/v1/messages": {
-        "get": _op("Search the SMS ledger by phone or booking reference",
-                   _obj({"messages": _arr(_ref("Message"))}, ["messages"]),
-                   params=[_query("q")])},
+        "get": _op("Search the SMS ledger by phone or booking reference (newest first)",
+                   _page("messages", _ref("Message")), params=[_query("q"), *PAGE])},
     "/api/v1/stats": {"get": _op("The drive, live", _ref("Stats"))},
     "/api/v1/menus/versions": {
-        "get": _op("Published menu versions", _obj(
-            {"live": _STR, "versions": _arr(_ref("MenuVersion"))}, ["live", "versions"])),
+        "get": _op("Published menu versions (newest first)",
+                   _page("versions", _ref("MenuVersion"), live=_STR), params=PAGE),
         "post": {**_op("Check and publish menu files", _ref("MenuVersion"), ok_code="201",
-                       extra={"422": _json(_ref("Error"), "the menus have problems")}),
+                       extra={"422": _problem("the menus have problems")}),
                  "requestBody": {"required": True, "content": {"application/json": {
                      "schema": _obj({"files": {"type": "object",
                                                "additionalProperties": _STR},
@@ -178,7 +196,7 @@ PATHS: dict[str, Any] = {
             {"created": _INT, "updated": _INT}), params=[_KIND]),
         "requestBody": {"required": True, "content": {"text/csv": {"schema": _STR}}}}},
     "/api/v1/users": {
-        "get": _op("Console users (admins)", _obj({"users": _arr(_ref("User"))})),
+        "get": _op("Console users (admins)", _page("users", _ref("User")), params=PAGE),
         "post": {**_op("Add a console user", _ref("User"), ok_code="201"),
                  "requestBody": {"required": True, "content": {"application/json": {
                      "schema": _obj({"username": _STR, "password": _STR,
@@ -192,7 +210,8 @@ PATHS: dict[str, Any] = {
                   "requestBody": {"required": True, "content": {"application/json": {
                       "schema": _obj({"active": {"type": "boolean"}}, ["active"])}}}}},
     "/api/v1/keys": {
-        "get": _op("API keys (prefix only, never the key)", _obj({"keys": _arr(_KEY)})),
+        "get": _op("API keys (prefix only, never the key; newest first)", _page("keys", _KEY),
+                   params=PAGE),
         "post": {**_op("Create an API key (the key is returned once)", _KEY, ok_code="201"),
                  "requestBody": {"required": True, "content": {"application/json": {
                      "schema": _obj({"name": _STR, "role": {
@@ -201,18 +220,18 @@ PATHS: dict[str, Any] = {
     "/api/v1/keys/{key_id}": {
         "delete": _op("Revoke an API key", _KEY, params=[_path_id("key_id")])},
     "/api/v1/audit": {
-        "get": _op("The audit log (admins)", _obj({"entries": _arr(_ref("AuditEntry"))}),
-                   params=[_query("action")])},
+        "get": _op("The audit log (admins; newest first)",
+                   _page("entries", _ref("AuditEntry")), params=[_query("action"), *PAGE])},
     "/api/v1/otp": {
         "post": {**_op("Send a one-time password by SMS", OTP_KEYS, ok_code="201",
-                       extra={"429": _json(_ref("Error"), "too many requests")}),
+                       extra={"429": _problem("too many requests")}),
                  "requestBody": {"required": True, "content": {"application/json": {
                      "schema": _obj({"phone": _STR, "lang": {"type": "string",
                                                              "enum": list(LANGUAGES)}},
                                     ["phone"])}}}}},
     "/api/v1/otp/verify": {
         "post": {**_op("Verify a one-time password", _obj({"verified": _BOOL}),
-                       extra={"429": _json(_ref("Error"), "too many attempts")}),
+                       extra={"429": _problem("too many attempts")}),
                  "requestBody": {"required": True, "content": {"application/json": {
                      "schema": _obj({"transaction_id": _STR, "code": _STR},
                                     ["transaction_id", "code"])}}}}},
@@ -252,6 +271,8 @@ PATHS.update({
                 "schema": _obj({"phone": _STR}, ["phone"])}}}}},
 })
 PATHS.update(HEALTH_WORKER_PATHS)  # gateway/healthworkers/api.py
+PATHS.update(PUBLIC_PATHS)  # gateway/api/public.py: no key
+SCHEMAS.update(PUBLIC_SCHEMAS)
 
 
 def document() -> dict[str, Any]:
@@ -260,7 +281,10 @@ def document() -> dict[str, Any]:
         "openapi": "3.0.3",
         "info": {"title": "vaxgate API", "version": "1",
                  "description": "Centers, slots, messages, menus and the drive's figures. "
-                                "Authenticate with an API key in X-API-Key."},
+                                "Authenticate with an API key in X-API-Key; the "
+                                "/api/v1/public operations (free slots, Co-WIN's shapes) "
+                                "need none. Every error is an RFC 9457 problem "
+                                "(application/problem+json)."},
         "paths": _with_scopes(PATHS),
         "components": {"schemas": SCHEMAS, "securitySchemes": {
             "apiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key",
@@ -277,6 +301,8 @@ SCOPES_TEXT = ("A key has scopes: `read` (GET, and POST /api/v1/phone-history), 
 
 
 def _with_scopes(paths: dict[str, Any]) -> dict[str, Any]:
-    """Each operation marked with the key scope it needs (``x-required-scope``)."""
-    return {path: {method: {**op, "x-required-scope": scope_for(path, method)}
+    """Each operation marked with the key scope it needs (``x-required-scope``); the public
+    ones need no key (``security: []``)."""
+    return {path: {method: op if op.get("security") == [] else
+                   {**op, "x-required-scope": scope_for(path, method)}
                    for method, op in ops.items()} for path, ops in paths.items()}

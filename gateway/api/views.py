@@ -1,8 +1,8 @@
 """``/api/v1``: what the console does, as JSON, for API keys scoped by role and district.
 
-Authenticate with ``X-API-Key: vx_…`` (or ``Authorization: Bearer vx_…``). Errors are
-``{"error": code, "message": text, "field": name}``; bad input is a 400 naming the field.
-The OpenAPI document at /api/v1/openapi.json lists exactly these routes.
+Authenticate with ``X-API-Key: vx_…`` (or ``Authorization: Bearer vx_…``). Errors are RFC
+9457 problems (errors.py); bad input is a 400 naming the field. Lists are paged by cursor
+(pages.py). The OpenAPI document at /api/v1/openapi.json lists exactly these routes.
 """
 from __future__ import annotations
 
@@ -17,15 +17,18 @@ from sqlalchemy import select
 from gateway.admin import csvio, stats
 from gateway.admin import inventory as inv
 from gateway.admin import messages as ledger
-from gateway.admin.audit import recent, record, record_export
+from gateway.admin.audit import entries as audit_entries
+from gateway.admin.audit import record, record_export
 from gateway.admin.auth import UserError, create_user, end_sessions
-from gateway.admin.models import AdminUser, MenuVersion
-from gateway.admin.publishing import check_files, list_versions
+from gateway.admin.models import AdminUser, ApiKey, AuditEntry, MenuVersion
+from gateway.admin.publishing import check_files
+from gateway.storage import Center, Message, Slot
 from gateway.web.runtime import get_runtime
 
-from .auth import WRITERS, api
+from . import pages
+from .auth import WRITERS, api, suggested
 from .errors import error
-from .keys import create_key, list_keys, revoke_key
+from .keys import create_key, revoke_key
 from .openapi import document
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -72,10 +75,13 @@ def openapi() -> Response:
 @bp.get("/centers")
 @api()
 def centers_list() -> Response:
+    page, district = pages.requested(), request.args.get("district", "")[:40]
     with get_runtime().db.read() as session:
-        rows = inv.search_centers(session, g.api_principal, request.args.get("q", "")[:80],
-                                  request.args.get("district", "")[:40])
-        return jsonify({"centers": [inv.center_dict(c) for c in rows]})
+        if district:  # a misspelt filter is refused with close names, not answered empty
+            district = inv.any_directory_district(session, district)
+        query = inv.center_query(g.api_principal, request.args.get("q", "")[:80], district)
+        rows = session.scalars(pages.after(query, Center.id, page)).all()
+        return pages.answer("centers", rows, inv.center_dict, page)
 
 
 @bp.post("/centers")
@@ -112,11 +118,11 @@ def centers_update(center_id: int) -> Response:
 @bp.get("/centers/<int:center_id>/slots")
 @api()
 def slots_list(center_id: int) -> Response:
-    date_from, date_to = _date_arg("from"), _date_arg("to")
+    date_from, date_to, page = _date_arg("from"), _date_arg("to"), pages.requested()
     with get_runtime().db.read() as session:
         center = inv.get_center(session, g.api_principal, center_id)
-        return jsonify({"slots": [inv.slot_dict(s) for s in
-                                  inv.list_slots(session, center, date_from, date_to)]})
+        query = pages.after(inv.slot_query(center, date_from, date_to), Slot.id, page)
+        return pages.answer("slots", session.scalars(query).all(), inv.slot_dict, page)
 
 
 @bp.post("/centers/<int:center_id>/slots")
@@ -161,15 +167,16 @@ def slots_update(slot_id: int) -> Response:
 @bp.get("/messages")
 @api()
 def messages_search() -> Response:
-    query = request.args.get("q", "").strip()[:40]
-    who = g.api_principal
+    query, who, page = request.args.get("q", "").strip()[:40], g.api_principal, \
+        pages.requested()
     with get_runtime().db.report() as session:
         try:
-            found = ledger.search(session, who, query) if query else \
-                ledger.recent(session, who)
+            stmt = ledger.message_query(session, who, query)
         except ledger.SearchError as exc:
             return error(400, "invalid", str(exc), field="q")
-        return jsonify({"messages": [ledger.message_dict(m, who.is_admin) for m in found]})
+        found = session.scalars(pages.after(stmt, Message.id, page, newest_first=True)).all()
+        return pages.answer("messages", found, lambda m: ledger.message_dict(m, who.is_admin),
+                            page)
 
 
 @bp.get("/stats")
@@ -197,9 +204,12 @@ def _version_dict(row: MenuVersion) -> dict[str, Any]:
 @bp.get("/menus/versions")
 @api()
 def menu_versions() -> Response:
+    page = pages.requested()
     with get_runtime().db.read() as session:
-        rows = [_version_dict(r) for r in list_versions(session)]
-    return jsonify({"live": get_runtime().flows.version, "versions": rows})
+        rows = session.scalars(pages.after(select(MenuVersion), MenuVersion.id, page,
+                                           newest_first=True)).all()
+        return pages.answer("versions", rows, _version_dict, page,
+                            live=get_runtime().flows.version)
 
 
 @bp.post("/menus/versions")
@@ -287,9 +297,10 @@ def import_csv(kind: str) -> Response:
 @bp.get("/users")
 @api(("admin",))
 def users_list() -> Response:
+    page = pages.requested()
     with get_runtime().db.read() as session:
-        rows = session.scalars(select(AdminUser).order_by(AdminUser.username)).all()
-        return jsonify({"users": [_user_dict(u) for u in rows]})
+        rows = session.scalars(pages.after(select(AdminUser), AdminUser.id, page)).all()
+        return pages.answer("users", rows, _user_dict, page)
 
 
 @bp.post("/users")
@@ -304,7 +315,7 @@ def users_create() -> Response:
             _audit(session, "user.create", f"user {user.username}", None, _user_dict(user))
             created = _user_dict(user)
     except UserError as exc:
-        return error(400, "invalid", str(exc), field=exc.field)
+        return error(400, "invalid", str(exc), field=exc.field, **suggested(exc.suggestions))
     return jsonify(created), 201
 
 
@@ -330,9 +341,12 @@ def users_update(user_id: int) -> Response:
 @bp.get("/keys")
 @api(("admin",))
 def keys_list() -> Response:
-    """API keys (never the key itself: only its prefix)."""
+    """API keys (never the key itself: only its prefix), newest first."""
+    page = pages.requested()
     with get_runtime().db.read() as session:
-        return jsonify({"keys": [_key_dict(k) for k in list_keys(session)]})
+        rows = session.scalars(pages.after(select(ApiKey), ApiKey.id, page,
+                                           newest_first=True)).all()
+        return pages.answer("keys", rows, _key_dict, page)
 
 
 @bp.post("/keys")
@@ -352,7 +366,7 @@ def keys_create() -> Response:
             _audit(session, "key.create", f"key {row.prefix}", None, _key_dict(row))
             created = {**_key_dict(row), "key": key}
     except UserError as exc:
-        return error(400, "invalid", str(exc), field=exc.field)
+        return error(400, "invalid", str(exc), field=exc.field, **suggested(exc.suggestions))
     return jsonify(created), 201
 
 
@@ -383,8 +397,14 @@ def _user_dict(user: AdminUser) -> dict[str, Any]:
 @bp.get("/audit")
 @api(("admin",))
 def audit_list() -> Response:
+    page = pages.requested()
+    query = audit_entries(request.args.get("action", "")[:40])
     with get_runtime().db.report() as session:
-        entries = recent(session, action=request.args.get("action", "")[:40])
-        return jsonify({"entries": [
-            {"id": e.id, "at": e.at.isoformat(), "actor": e.actor, "action": e.action,
-             "target": e.target, "before": e.before, "after": e.after} for e in entries]})
+        found = session.scalars(pages.after(query, AuditEntry.id, page,
+                                            newest_first=True)).all()
+        return pages.answer("entries", found, _entry_dict, page)
+
+
+def _entry_dict(e: AuditEntry) -> dict[str, Any]:
+    return {"id": e.id, "at": e.at.isoformat(), "actor": e.actor, "action": e.action,
+            "target": e.target, "before": e.before, "after": e.after}

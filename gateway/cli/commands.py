@@ -45,6 +45,9 @@ def db_upgrade(ctx: click.Context) -> None:
     settings = settings_from(ctx)
     upgrade_database(settings.database_url)
     click.echo(f"database is at the newest schema: {safe_url(settings.database_url)}")
+    from gateway.cli.geo import load_if_newer
+
+    click.echo(load_if_newer(settings))
 
 
 @db.command("current")
@@ -324,9 +327,11 @@ def retention_run(ctx: click.Context, dry_run: bool, as_json: bool) -> None:
 
 
 
+from gateway.cli.geo import geo  # noqa: E402
 from gateway.cli.healthworkers import healthworker, import_group  # noqa: E402
 from gateway.cli.sms import sms  # noqa: E402
 
+main.add_command(geo)  # geo load, geo pin
 main.add_command(healthworker)
 main.add_command(import_group)
 main.add_command(sms)  # sms templates check

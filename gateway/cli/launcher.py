@@ -148,6 +148,9 @@ class Launcher:
                 f"cannot migrate the database at {safe_url(self.settings.database_url)}: "
                 f"{exc.__class__.__name__}: {getattr(exc, 'orig', exc)}") from None
         click.echo(f"database: migrated {safe_url(self.settings.database_url)}")
+        from gateway.cli.geo import load_if_newer
+
+        click.echo(load_if_newer(self.settings))  # a newer bundled PIN-code directory
         if self.settings.demo_data:
             click.echo(load_demo_if_empty(self.settings))
         load_menus()  # fail here, with the menu's error path, rather than in every worker

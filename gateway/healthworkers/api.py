@@ -26,9 +26,11 @@ from redis.exceptions import RedisError
 from sqlalchemy import select
 
 from gateway.admin.audit import record as admin_audit
+from gateway.api import pages
 from gateway.api.auth import WRITERS, api
 from gateway.api.errors import error
-from gateway.healthworkers import accounts, audit
+from gateway.healthworkers import accounts
+from gateway.healthworkers.models import HealthWorker, HealthWorkerAction
 from gateway.imports.registrations import ImportRefused, import_registrations
 from gateway.registry.errors import InvalidField, NotFound
 from gateway.storage.models import Center
@@ -52,11 +54,14 @@ CIRCUIT_VALUES = {CLOSED: 0, HALF_OPEN: 1, OPEN: 2}
 @bp.get("/health-workers")
 @api()
 def workers_list() -> Response:
-    scope = g.api_principal.scope
+    scope, page = g.api_principal.scope, pages.requested()
+    query = select(HealthWorker)
+    if scope is not None:
+        query = query.where(HealthWorker.district == scope)
     with get_runtime().db.read() as session:
-        rows = [accounts.describe(session, w) for w in accounts.list_all(session)
-                if scope is None or w.district == scope]
-    return jsonify({"health_workers": rows})
+        rows = session.scalars(pages.after(query, HealthWorker.id, page)).all()
+        return pages.answer("health_workers", rows, lambda w: accounts.describe(session, w),
+                            page)
 
 
 @bp.post("/health-workers")
@@ -104,13 +109,19 @@ def workers_unlock(worker_id: int) -> Response:
 @bp.get("/health-workers/<int:worker_id>/actions")
 @api()
 def workers_actions(worker_id: int) -> Response:
+    page = pages.requested()
     with get_runtime().db.read() as session:
         if _scoped_worker(session, worker_id) is None:
             return error(404, "not_found", f"health worker {worker_id} not found")
-        rows = [{"id": a.id, "action": a.action, "channel": a.channel, "phone": a.phone,
-                 "subject": a.subject, "detail": a.detail, "at": a.at.isoformat()}
-                for a in audit.recent(session, worker_id)]
-    return jsonify({"actions": rows})
+        query = select(HealthWorkerAction).where(HealthWorkerAction.worker_id == worker_id)
+        rows = session.scalars(pages.after(query, HealthWorkerAction.id, page,
+                                           newest_first=True)).all()
+        return pages.answer("actions", rows, _action_dict, page)
+
+
+def _action_dict(a: HealthWorkerAction) -> dict:
+    return {"id": a.id, "action": a.action, "channel": a.channel, "phone": a.phone,
+            "subject": a.subject, "detail": a.detail, "at": a.at.isoformat()}
 
 
 @bp.post("/imports")
@@ -146,13 +157,17 @@ def upstream_events() -> Response:
     status = request.args.get("status", EventStatus.PARKED.value)
     if status not in {s.value for s in EventStatus}:
         return error(400, "invalid", "unknown status", field="status")
+    page = pages.requested()
+    query = select(UpstreamEvent).where(UpstreamEvent.status == status)
     with get_runtime().db.read() as session:
-        rows = session.scalars(select(UpstreamEvent).where(UpstreamEvent.status == status)
-                               .order_by(UpstreamEvent.id).limit(500))
-        events = [{"id": e.id, "kind": e.kind, "beneficiary_id": e.beneficiary_id,
-                   "status": e.status, "attempts": e.attempts, "last_error": e.last_error,
-                   "created_at": e.created_at.isoformat()} for e in rows]
-    return jsonify({"events": events})
+        rows = session.scalars(pages.after(query, UpstreamEvent.id, page)).all()
+        return pages.answer("events", rows, _event_dict, page)
+
+
+def _event_dict(e: UpstreamEvent) -> dict:
+    return {"id": e.id, "kind": e.kind, "beneficiary_id": e.beneficiary_id,
+            "status": e.status, "attempts": e.attempts, "last_error": e.last_error,
+            "created_at": e.created_at.isoformat()}
 
 
 @bp.post("/upstream/events/<int:event_id>/resend")

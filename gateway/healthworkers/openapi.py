@@ -6,7 +6,7 @@ from typing import Any
 from gateway.storage.models import SQL_INTEGER_MAX
 
 _OBJ = {"type": "object"}
-_ERROR = {"description": "error", "content": {"application/json": {
+_ERROR = {"description": "error", "content": {"application/problem+json": {
     "schema": {"$ref": "#/components/schemas/Error"}}}}
 _ERRORS = {code: _ERROR for code in ("400", "401", "403", "404")}
 
@@ -36,22 +36,28 @@ _CSV = {"text/csv": {"schema": {"type": "string"}}}
 _STATUS = {"name": "status", "in": "query", "required": False, "schema": {
     "type": "string", "enum": ["pending", "sent", "parked", "not_required"]}}
 
+# cursor pagination (gateway/api/pages.py): the page after ``cursor``, ``limit`` rows
+_PAGE = [{"name": "cursor", "in": "query", "required": False, "schema": {"type": "string"}},
+         {"name": "limit", "in": "query", "required": False,
+          "schema": {"type": "integer", "minimum": 1, "maximum": 500}}]
+
 PATHS: dict[str, Any] = {
     "/api/v1/health-workers": {
-        "get": _op("Health-worker accounts (with PIN lock state)"),
+        "get": _op("Health-worker accounts (with PIN lock state)", params=_PAGE),
         "post": _op("Create a health-worker account", ok="201", body=_WORKER_IN)},
     "/api/v1/health-workers/{worker_id}/unlock": {
         "post": _op("End a PIN lock early", params=[_id("worker_id")])},
     "/api/v1/health-workers/{worker_id}/actions": {
         "get": _op("What a health worker did: who, phone, channel, when",
-                   params=[_id("worker_id")])},
+                   params=[_id("worker_id"), *_PAGE])},
     "/api/v1/imports": {
         "post": _op("Import paper registrations (CSV); every rejected row with its line",
                     body=_CSV, extra=("413",))},
     "/api/v1/upstream/backlog": {
         "get": _op("Upstream sync backlog: counts, oldest pending age, last error")},
     "/api/v1/upstream/events": {
-        "get": _op("Upstream events by status (parked by default)", params=[_STATUS])},
+        "get": _op("Upstream events by status (parked by default)",
+                   params=[_STATUS, *_PAGE])},
     "/api/v1/upstream/events/{event_id}/resend": {
         "post": _op("Send a parked event again", params=[_id("event_id")])},
 }

@@ -23,15 +23,20 @@ from sqlalchemy.orm import Session
 
 from gateway.config import Settings
 from gateway.healthworkers import accounts, audit, center_day
+from gateway.healthworkers.texts import reply
 from gateway.imports.rows import RowError, parse_row
 from gateway.registry import appointments, beneficiaries
-from gateway.registry.errors import AlreadyBooked, BeneficiaryCapReached, NotFound, SlotFull
+from gateway.registry.errors import (
+    AlreadyBooked,
+    BeneficiaryCapReached,
+    InvalidField,
+    NotFound,
+    SlotFull,
+)
 from gateway.storage.models import AppointmentStatus, Center
-from gateway.text import i18n
 
 REG_WORDS = {"REG", "REGISTER", "रजिस्टर", "पंजीकरण", "রেজিস্টার"}
 VAX_WORDS = {"VAX", "VACCINATED", "टीका", "টিকা"}
-USAGE = "Send: REG name, birth year, M/F/O, PIN code - e.g. REG Sita Devi, 1948, F, 800001"
 CHANNEL, AUDIT_CHANNEL = "hw_sms", "sms"
 
 
@@ -48,7 +53,7 @@ def handle_health_worker_sms(session: Session, sender_phone: str, text: str,
     now = (now or dt.datetime.now(dt.UTC)).astimezone(ZoneInfo(settings.timezone))
     until = accounts.locked_until(worker)
     if until:
-        return f"Your health-worker account is locked until {until.astimezone(now.tzinfo):%H:%M}."
+        return reply("hw_locked", until=f"{until.astimezone(now.tzinfo):%H:%M}")
     rest = words[1] if len(words) > 1 else ""
     if keyword in VAX_WORDS:
         return _vax(session, worker, rest)
@@ -61,21 +66,21 @@ def _vax(session: Session, worker, rest: str) -> str:
         booked, _sms = center_day.mark(session, reference, AppointmentStatus.VACCINATED,
                                        center_id=worker.center_id, channel=CHANNEL)
     except NotFound:
-        return f"VAX {reference or '?'}: no booking with that code is due at your center."
+        return reply("hw_vax_unknown", reference=reference or "?")
     audit.record(session, worker, channel=AUDIT_CHANNEL, action="vaccinated",
                  subject=booked.reference)
-    return f"VAX {booked.reference}: {booked.beneficiary.name} marked vaccinated. SMS sent."
+    return reply("hw_vax_done", reference=booked.reference, name=booked.beneficiary.name)
 
 
 def _reg(session: Session, worker, rest: str, settings: Settings, now: dt.datetime) -> str:
     fields = split_fields(rest)
     if fields is None:
-        return USAGE
+        return reply("hw_usage")
     try:
         row = parse_row({**fields, "phone": fields.get("phone") or worker.phone}, now.date(),
                         settings.registration.min_age)
     except RowError as exc:
-        return f"REG not done: {exc}. {USAGE}"
+        return reply("hw_reg_invalid", problem=str(exc))
     new = beneficiaries.NewBeneficiary(
         phone=row.phone, name=row.name, birth_year=row.birth_year, gender=row.gender,
         id_type=row.id_type, id_last4="", pincode=row.pincode, channel=CHANNEL)
@@ -86,7 +91,9 @@ def _reg(session: Session, worker, rest: str, settings: Settings, now: dt.dateti
                                                      min_age=rules.min_age,
                                                      cap=rules.max_beneficiaries_per_phone)
     except BeneficiaryCapReached as exc:
-        return f"REG not done: {row.phone} already has {exc.count} people (at most {exc.cap})."
+        return reply("hw_reg_cap", phone=row.phone, count=exc.count, cap=exc.cap)
+    except InvalidField as exc:  # a PIN code India Post's directory does not have
+        return reply("hw_reg_invalid", problem=str(exc))
     audit.record(session, worker, channel=AUDIT_CHANNEL,
                  action="register" if created else "register_existing", subject=str(person.id))
     return _book(session, worker, person, settings, now)
@@ -105,13 +112,12 @@ def _book(session: Session, worker, person, settings: Settings, now: dt.datetime
         except SlotFull:
             continue
         except AlreadyBooked as exc:
-            return f"REG: {person.name} is registered and already booked: {exc.reference}."
+            return reply("hw_reg_already_booked", name=person.name, reference=exc.reference)
         audit.record(session, worker, channel=AUDIT_CHANNEL, action="book",
                      subject=booked.reference)
-        when = (f"{i18n.format_date(slot.date, 'en')} "
-                f"{i18n.format_window(slot.start_time, slot.end_time, 'en')}")
-        return f"REG {person.name}: booked {booked.reference}, {center.name}, {when}."
-    return f"REG {person.name}: registered (no. {person.id}); no free slot this week."
+        return reply("hw_reg_booked", name=person.name, reference=booked.reference,
+                     center=center.name, date=slot.date, window=(slot.start_time, slot.end_time))
+    return reply("hw_reg_no_slot", name=person.name, number=person.id)
 
 
 def split_fields(rest: str) -> dict[str, str] | None:

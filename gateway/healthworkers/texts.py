@@ -1,23 +1,23 @@
-"""SMS texts of the health-worker features (certificate notice, SMS command replies)."""
+"""SMS texts of the health-worker features: the certificate notice to the vaccinated person
+and the replies to a worker's REG / VAX commands (English). Their entries are in
+gateway/sms/templates.yaml with every other SMS text (registered on India's DLT platform).
+"""
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
-from gateway.sms.templates import gsm7_if_possible
-from gateway.text import i18n
-
-CERTIFICATE = {
-    "en": "vaxgate: {name} is vaccinated ({center}, {date}, ref {reference}). "
-          "Your certificate will be available on the national portal.",
-    "hi": "vaxgate: {name} का टीकाकरण हो गया ({center}, {date}, संदर्भ {reference})। "
-          "प्रमाणपत्र राष्ट्रीय पोर्टल पर मिलेगा।",
-    "bn": "vaxgate: {name}-এর টিকা হয়েছে ({center}, {date}, রেফ {reference})। "
-          "সার্টিফিকেট জাতীয় পোর্টালে পাওয়া যাবে।",
-}
+from gateway.sms import templates
+from gateway.text.i18n import DEFAULT_LANGUAGE
 
 
-def certificate(lang: str, *, name: str, reference: str, date: dt.date, center: str) -> str:
+def certificate(lang: str, *, name: str, reference: str, date: dt.date,
+                center: str) -> templates.SmsText:
     """The vaccination notice in ``lang`` (English if unsupported)."""
-    text = CERTIFICATE.get(lang, CERTIFICATE[i18n.DEFAULT_LANGUAGE])
-    return gsm7_if_possible(text.format(name=name, reference=reference, center=center,
-                                        date=i18n.format_date(date, lang)))
+    return templates.render("certificate", lang, name=name, reference=reference, date=date,
+                            center=center)
+
+
+def reply(template: str, /, **vars: Any) -> templates.SmsText:
+    """The reply ``template`` (``hw_*`` in templates.yaml) to a health worker's command."""
+    return templates.render(template, DEFAULT_LANGUAGE, **vars)

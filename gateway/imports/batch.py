@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from gateway.geo import places
 from gateway.imports.rows import PaperRow, RowError
 from gateway.registry.beneficiaries import name_key
 from gateway.registry.outbox import beneficiary_data, event_row
@@ -37,8 +38,13 @@ class BatchOutcome:
 
 def write_batch(session: Session, batch: list[tuple[int, PaperRow]], cap: int,
                 channel: str) -> BatchOutcome:
-    """Register the batch's new people; report duplicates and refusals by line."""
+    """Register the batch's new people; report duplicates and refusals (a PIN code India
+    Post's directory does not have, too many people on a phone) by line."""
     out = BatchOutcome(centers=_centers(session, batch))
+    unknown = places.unknown_pincodes(session, {row.pincode for _, row in batch})
+    out.rejected += [(line, f"pincode: {row.pincode} is not a PIN code in India Post's "
+                            "directory") for line, row in batch if row.pincode in unknown]
+    batch = [(line, row) for line, row in batch if row.pincode not in unknown]
     phones = sorted({row.phone for _, row in batch})
     _lock_phones(session, phones)
     known, counts = _existing(session, phones)

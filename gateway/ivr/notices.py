@@ -6,6 +6,7 @@ is down at that moment the SMS sweeper sends it later.
 from __future__ import annotations
 
 from gateway.registry.notifications import enqueue_after_commit
+from gateway.sms import templates
 from gateway.sms.outbox import enqueue_messages, record_message
 from gateway.storage.ledger import MessageKind
 from gateway.web.runtime import Runtime
@@ -14,9 +15,10 @@ from gateway.web.runtime import Runtime
 def send_finish_sms(runtime: Runtime, call_id: str, phone: str, lang: str) -> None:
     """Record and enqueue the "how to finish" SMS for a call that ended without input."""
     settings = runtime.settings
-    body = runtime.flows.messages.text("voice.sms_finish", lang, {
-        "resume_minutes": max(1, settings.ivr.resume_window_seconds // 60),
-        "ussd_code": settings.ussd.service_codes[0], "helpline": settings.ussd.helpline})
+    body = templates.render("call_unfinished", lang,
+                            resume_minutes=max(1, settings.ivr.resume_window_seconds // 60),
+                            ussd_code=settings.ussd.service_codes[0],
+                            helpline=settings.ussd.helpline)
     with runtime.db.write() as session:
         message = record_message(session, phone=phone, kind=MessageKind.NOTICE, body=body,
                                  lang=lang, dedupe_key=f"ivr:{call_id}:no_input")

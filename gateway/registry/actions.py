@@ -16,11 +16,14 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 
 from gateway.config import Settings
 from gateway.flows import ActionResult, Item, ServiceUnavailable
+from gateway.geo import places
+from gateway.geo.places import Place
 from gateway.registry import appointments, beneficiaries, centers, hooks, notifications
 from gateway.registry.availability import AvailabilityCache
 from gateway.registry.errors import (
     AlreadyBooked,
     BeneficiaryCapReached,
+    InvalidField,
     NotEligible,
     NotFound,
     RegistryError,
@@ -100,6 +103,12 @@ class RegistryActions:
         info = {"max_beneficiaries": cap, "beneficiary_count": count}
         return ActionResult("full" if count >= cap else "ok", info)
 
+    def check_pincode(self, vars: Vars) -> ActionResult:
+        """``ok`` for a PIN code in India Post's directory, else ``unknown``."""
+        with self.db.read() as session:
+            known = places.is_pincode(session, str(vars.get("pincode", "")))
+        return ActionResult("ok" if known else "unknown")
+
     def register_beneficiary(self, vars: Vars) -> ActionResult:
         person = beneficiaries.NewBeneficiary(
             phone=vars["phone"], name=str(vars.get("name", "")),
@@ -117,6 +126,8 @@ class RegistryActions:
             return ActionResult("full", {"max_beneficiaries": exc.cap})
         except NotEligible as exc:
             return ActionResult("not_eligible", {"min_age": exc.min_age})
+        except InvalidField as exc:
+            return ActionResult("unknown_pincode" if exc.field == "pincode" else "invalid")
         except RegistryError:
             return ActionResult("invalid")
         info = {"beneficiary_id": str(found.id), **_person_vars(found)}
@@ -139,12 +150,20 @@ class RegistryActions:
                  {"date_label": i18n.format_date(d, lang)}) for d in dates[:LIST_LIMIT]])
 
     def list_centers(self, vars: Vars) -> ActionResult:
-        found = self._search(vars, date=_parse_date(vars.get("date")), districts=True)
-        scope, ranked = centers.rank_centers(found.slots, found.pincode, found.districts)
-        return ActionResult("ok" if ranked else "none", {"search_scope": scope}, items=[
-            Item(str(c.center_id), c.center_name,
-                 {"center_name": c.center_name, "search_scope": scope})
-            for c in ranked[:LIST_LIMIT]])
+        """Centers at the home PIN code, in its district, then within ``near_km``; none
+        when only centers farther away have places (``list_far_centers`` shows those)."""
+        found = self._search(vars, date=_parse_date(vars.get("date")))
+        ranked = [] if found.far else found.ranked
+        return ActionResult("ok" if ranked else "none", items=[
+            _center_item(r, vars.get("lang"), self.channel) for r in ranked[:LIST_LIMIT]])
+
+    def list_far_centers(self, vars: Vars) -> ActionResult:
+        """The nearest centers anywhere, when none is near home (else none)."""
+        found = self._search(vars, date=_parse_date(vars.get("date")))
+        ranked = found.ranked if found.far else []
+        info = {"near_km": round(self.settings.booking.near_km)}
+        return ActionResult("ok" if ranked else "none", info, items=[
+            _center_item(r, vars.get("lang"), self.channel) for r in ranked])
 
     def list_windows(self, vars: Vars) -> ActionResult:
         found = self._search(vars, date=_parse_date(vars.get("date")))
@@ -173,7 +192,7 @@ class RegistryActions:
                                                today=self.today, channel=self.channel,
                                                phone=vars["phone"])
                 info = _appointment_vars(booked, vars.get("lang"))
-                center_pincode = booked.slot.center.pincode
+                area = centers.area_of(booked.slot.center)
                 filled = booked.slot.booked >= booked.slot.capacity
                 event = "rescheduled" if reschedule_id else "booked"
                 sms = [notifications.record_appointment_sms(session, event, booked,
@@ -191,8 +210,8 @@ class RegistryActions:
         if self.availability and (filled or reschedule_id):
             # A cached list must stop offering a slot once it is full; a count that is one
             # or two too high for a few seconds costs nothing (the booking itself is exact)
-            # and re-reading the circle after every booking would make a storm all misses.
-            self.availability.invalidate(center_pincode)
+            # and re-reading the area after every booking would make a storm all misses.
+            self.availability.invalidate(area)
         return ActionResult("ok", info)
 
     def list_appointments(self, vars: Vars) -> ActionResult:
@@ -221,45 +240,63 @@ class RegistryActions:
             sms = [notifications.record_appointment_sms(session, "cancelled", cancelled,
                                                         vars.get("lang") or DEFAULT_LANGUAGE)]
             reference = cancelled.reference
-            circle = cancelled.slot.center.pincode[:2]
+            center = cancelled.slot.center
+            area, center_id = centers.area_of(center), center.id
         self._send(sms)
         if self.availability:
-            self.availability.invalidate(circle)
-        hooks.place_freed(self, circle)  # the waitlist offers the freed place now
+            self.availability.invalidate(area)
+        hooks.place_freed(self, center_id)  # the waitlist offers the freed place now
         return ActionResult("ok", {"reference": reference})
 
     # --- helpers ------------------------------------------------------------------------
 
-    def _search(self, vars: Vars, date: dt.date | None = None,
-                districts: bool = False) -> _Search:
-        """Free slots for the chosen person's age group near their pincode; with
-        ``districts``, also the districts of that pincode (only the center list ranks)."""
+    def _search(self, vars: Vars, date: dt.date | None = None) -> _Search:
+        """Free slots for the chosen person's age group near their home PIN code: of the
+        centers ``centers.rank`` lists, or with none of those, of the nearest anywhere."""
+        rules = self.settings.booking
         with self.db.read() as session:
             pincode, birth_year = _person_of(session, vars)
             group = beneficiaries.age_group(birth_year, self.today)
             days = [date] if date else self._bookable_dates()
+            home = places.place_near(session, pincode)
+            slots = self._still_open(self._near(session, home, pincode, group, days))
+            ranked = centers.rank(slots, home, pincode, rules.near_km)
+            if ranked or home is None:
+                return _Search(ranked, _of_centers(slots, ranked), far=False)
             if self.availability:
-                slots, home = self.availability.search(session, pincode, group, days, districts)
+                slots = self.availability.nearest(session, home, group, days, rules.far_centers)
             else:
-                slots = centers.free_slots_in_circle(session, pincode, group, days)
-                home = centers.districts_of_pincode(session, pincode) if districts else set()
+                slots = centers.nearest_free_slots(session, home, group, days, rules.far_centers)
+        slots = self._still_open(slots)
+        ranked = centers.rank_far(slots, home, rules.far_centers)
+        return _Search(ranked, _of_centers(slots, ranked), far=True)
+
+    def _near(self, session, home: Place | None, pincode: str, group: str,
+              days: list[dt.date]) -> list[centers.FreeSlot]:
+        if home is None:  # a PIN code the directory cannot place: its own centers only
+            return centers.free_slots_at(session, pincode, group, days)
+        near_km = self.settings.booking.near_km
+        if self.availability:
+            return self.availability.near(session, home, group, days, near_km)
+        return centers.free_slots_near(session, home, group, days, near_km)
+
+    def _still_open(self, slots: list[centers.FreeSlot]) -> list[centers.FreeSlot]:
         now = self._now()
-        slots = [s for s in slots if (s.date, s.end_time) > (now.date(), now.time())]
-        return _Search(pincode, home, slots)
+        return [s for s in slots if (s.date, s.end_time) > (now.date(), now.time())]
 
     def _bookable_dates(self) -> list[dt.date]:
         days = self.settings.booking.days_ahead
         return [self.today + dt.timedelta(days=d) for d in range(days)]
 
     def _slot_changed(self, slot_id: int) -> None:
-        """Drop cached availability for the slot's postal circle."""
+        """Drop cached availability for the slot's district and cell."""
         if not self.availability:
             return
         with self.db.read() as session:
-            pincode = session.scalar(select(Center.pincode).join(Slot)
-                                     .where(Slot.id == slot_id))
-        if pincode:
-            self.availability.invalidate(pincode)
+            center = session.scalar(select(Center).join(Slot).where(Slot.id == slot_id))
+            area = centers.area_of(center) if center else None
+        if area:
+            self.availability.invalidate(area)
 
     def _send(self, message_ids: list[int]) -> None:
         if self.enqueue_sms:
@@ -267,10 +304,29 @@ class RegistryActions:
 
 
 class _Search:
-    def __init__(self, pincode: str, districts: set[str], slots: list[centers.FreeSlot]):
-        self.pincode = pincode
-        self.districts = districts
+    """The centers a caller is offered (``far``: none is near home) and their free slots."""
+
+    def __init__(self, ranked: list[centers.Ranked], slots: list[centers.FreeSlot], far: bool):
+        self.ranked = ranked
         self.slots = slots
+        self.far = far
+
+
+def _of_centers(slots: list[centers.FreeSlot],
+                ranked: list[centers.Ranked]) -> list[centers.FreeSlot]:
+    """The slots of the ranked centers only (a cell also holds centers beyond ``near_km``)."""
+    wanted = {r.slot.center_id for r in ranked}
+    return [s for s in slots if s.center_id in wanted]
+
+
+def _center_item(ranked: centers.Ranked, lang: str | None, channel: str) -> Item:
+    """A list line such as "Sub-divisional Hospital Danapur 9 km" (on a screen) or "... 9
+    kilometres" (read out on a call)."""
+    name = ranked.slot.center_name
+    label = name if ranked.km is None else \
+        f"{name} {i18n.format_distance(ranked.km, lang, channel == 'ivr')}"
+    return Item(str(ranked.slot.center_id), label,
+                {"center_name": name, "search_scope": ranked.scope})
 
 
 def _parse_date(value: Any) -> dt.date | None:
@@ -316,8 +372,9 @@ def _appointment_label(appointment, lang: str | None) -> str:
 
 ACTIONS: dict[str, Callable[[RegistryActions, Vars], ActionResult]] = {
     name: getattr(RegistryActions, name) for name in (
-        "load_profile", "save_language", "check_capacity", "register_beneficiary",
-        "list_beneficiaries", "list_dates", "list_centers", "list_windows", "book_slot",
+        "load_profile", "save_language", "check_capacity", "check_pincode",
+        "register_beneficiary", "list_beneficiaries", "list_dates", "list_centers",
+        "list_far_centers", "list_windows", "book_slot",
         "list_appointments", "recent_booking", "cancel_appointment")
 }
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
+from gateway.geo import places
 from gateway.registry import outbox as upstream_events
 from gateway.registry.errors import BeneficiaryCapReached, InvalidField, NotEligible
 from gateway.storage import Beneficiary, PhoneProfile, attach, prepared
@@ -70,11 +71,15 @@ def validate(person: NewBeneficiary, today: dt.date, min_age: int) -> None:
 def register(session: Session, person: NewBeneficiary, *, today: dt.date, min_age: int,
              cap: int) -> tuple[Beneficiary, bool]:
     """Register ``person``; return (beneficiary, created). The same person twice is one row.
+    A PIN code that India Post's directory does not have is an InvalidField.
 
     The phone's profile row is locked first, so concurrent registrations from one phone
     cannot together exceed ``cap``.
     """
     validate(person, today, min_age)
+    if not places.is_pincode(session, person.pincode):
+        raise InvalidField("pincode", f"{person.pincode} is not a PIN code in India Post's "
+                                      "directory")
     _lock_phone(session, person.phone, person.language)
     key = name_key(person.name)
     on_phone = list_for_phone(session, person.phone)  # at most ``cap`` rows: one query

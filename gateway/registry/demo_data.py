@@ -1,8 +1,12 @@
-"""Demo centers and slots for an empty database: real districts, plausible pincodes.
+"""Demo centers and slots for an empty database: real districts and PIN codes.
 
 Loaded by ``vaxgate run`` when the database has no centers (``demo_data: true``), and by
-``vaxgate demo-data`` on demand. Slots are generated for the next days in three time
-windows and both age groups, with deterministic capacities so demos are repeatable.
+``vaxgate demo-data`` on demand. Each center's PIN code lies in its district in India
+Post's directory (gateway/geo), and the center stands at its PIN code's point, so distance
+ordering can be seen at work: Patna, Lucknow, Kolkata and Raipur have several centers of
+their own and neighbours in other districts within ``booking.near_km``. Slots are
+generated for the next days in three time windows and both age groups, with
+deterministic capacities so demos are repeatable.
 """
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ import zlib
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from gateway.geo import places
 from gateway.storage import Center, Slot
 
 # (state, district, center name, pincode)
@@ -48,9 +53,23 @@ DEMO_CENTERS: list[tuple[str, str, str, str]] = [
     ("Chhattisgarh", "Raipur", "CHC Abhanpur", "493661"),
     ("Chhattisgarh", "Bilaspur", "CIMS Bilaspur", "495001"),
     ("Chhattisgarh", "Durg", "District Hospital Durg", "491001"),
-    ("Chhattisgarh", "Bastar", "Maharani Hospital Jagdalpur", "494001"),
+    ("Chhattisgarh", "Bastar", "CHC Tokapal", "494442"),
     ("Chhattisgarh", "Surguja", "District Hospital Ambikapur", "497001"),
     ("Chhattisgarh", "Korba", "CHC Katghora", "495445"),
+    ("Bihar", "Patna", "PHC Fatuha", "803201"),
+    ("Bihar", "Patna", "CHC Masaurhi", "804452"),
+    ("Bihar", "Patna", "Sub-divisional Hospital Barh", "803213"),
+    ("Bihar", "Vaishali", "Sadar Hospital Hajipur", "844101"),
+    ("Bihar", "Saran", "Sadar Hospital Chhapra", "841301"),
+    ("Bihar", "Bhojpur", "Sadar Hospital Ara", "802301"),
+    ("Uttar Pradesh", "Lucknow", "CHC Mohanlalganj", "226301"),
+    ("Uttar Pradesh", "Barabanki", "District Hospital Barabanki", "225001"),
+    ("Uttar Pradesh", "Unnao", "District Hospital Unnao", "209801"),
+    ("West Bengal", "24 Paraganas North", "Barasat District Hospital", "700124"),
+    ("West Bengal", "24 Paraganas South", "Baruipur Sub-divisional Hospital", "700144"),
+    ("West Bengal", "Hooghly", "Imambara Hospital Chinsurah", "712101"),
+    ("Chhattisgarh", "Raipur", "CHC Tilda", "493114"),
+    ("Chhattisgarh", "Dhamtari", "District Hospital Dhamtari", "493773"),
 ]
 
 TIME_WINDOWS = [(dt.time(9), dt.time(11)), (dt.time(11), dt.time(13)),
@@ -65,7 +84,7 @@ def has_centers(session: Session) -> bool:
 
 def load_demo_data(session: Session, today: dt.date, days: int = 7) -> dict[str, int]:
     """Insert the demo centers and their slots for ``days`` days from ``today``."""
-    centers = [_center(i, row) for i, row in enumerate(DEMO_CENTERS, start=1)]
+    centers = [_center(session, i, row) for i, row in enumerate(DEMO_CENTERS, start=1)]
     session.add_all(centers)
     session.flush()
     slots = [_slot(center, today + dt.timedelta(days=d), window, group)
@@ -77,10 +96,13 @@ def load_demo_data(session: Session, today: dt.date, days: int = 7) -> dict[str,
             "places": sum(s.capacity for s in slots)}
 
 
-def _center(index: int, row: tuple[str, str, str, str]) -> Center:
+def _center(session: Session, index: int, row: tuple[str, str, str, str]) -> Center:
     state, district, name, pincode = row
+    place = places.place_of(session, pincode)
     return Center(code=f"DEMO{index:03d}", name=name, state=state, district=district,
-                  pincode=pincode, address=f"{name}, {district}, {state} {pincode}")
+                  pincode=pincode, address=f"{name}, {district}, {state} {pincode}",
+                  latitude=place.latitude if place else None,
+                  longitude=place.longitude if place else None)
 
 
 def _slot(center: Center, date: dt.date, window: tuple[dt.time, dt.time],

@@ -12,9 +12,9 @@ from sqlalchemy.orm import Session
 # (session, appointment id), in the change's own transaction, when an appointment stops
 # standing (cancelled, moved): reminders withdraw their unsent messages for it.
 ON_APPOINTMENT_WITHDRAWN: list[Callable[[Session, int], Any]] = []
-# (RegistryActions, postal circle), after the commit, when a place was given back: the
-# waitlist offers it at once.
-ON_PLACE_FREED: list[Callable[[Any, str], Any]] = []
+# (RegistryActions, center id), after the commit, when a place was given back: the
+# waitlist offers it at once to the people waiting near that center.
+ON_PLACE_FREED: list[Callable[[Any, int], Any]] = []
 
 
 def add(hooks: list, function: Callable) -> None:
@@ -29,7 +29,7 @@ def appointment_withdrawn(session: Session, appointment_id: int) -> None:
         hook(session, appointment_id)
 
 
-def place_freed(actions: Any, circle: str) -> None:
-    """Tell every listener that a place in ``circle`` is free again."""
+def place_freed(actions: Any, center_id: int) -> None:
+    """Tell every listener that a place at ``center_id`` is free again."""
     for hook in ON_PLACE_FREED:
-        hook(actions, circle)
+        hook(actions, center_id)

@@ -18,6 +18,7 @@ from flask import Blueprint, Response, jsonify, render_template, request, stream
 
 from gateway.admin.audit import record_export
 from gateway.api.auth import key_principal, needed_scope
+from gateway.api.errors import error
 from gateway.reminders import daylists, reach
 from gateway.sms import webhooks
 from gateway.sms.outbox import enqueue_messages
@@ -76,10 +77,7 @@ class BadField(ValueError):
 
 @bp.errorhandler(BadField)
 def _bad_field(exc: BadField) -> Response:
-    response = jsonify({"error": "invalid_request", "message": f"{exc.field}: {exc}",
-                        "field": exc.field})
-    response.status_code = 400
-    return response
+    return error(400, "invalid", f"{exc.field}: {exc}", field=exc.field)
 
 
 @bp.get("/api/v1/centers/<int:center_id>/day-list")

@@ -5,7 +5,8 @@ An appointment counts as *delivered* if any of its reminders has a delivery repo
 far failed and none is in flight (grouped by the provider's reason), and *not sent* when
 none applied (booked after it was due, quiet hours until the appointment...). Re-sends go
 through the ledger with keys ``reminder:<id>:resend<n>``: an appointment already delivered
-or with a re-send in flight gets nothing new, and pressing the button twice sends once.
+or with a re-send in flight gets nothing new, and pressing the button twice sends once. A
+re-send tries the provider that failed the appointment's last reminder last.
 """
 from __future__ import annotations
 
@@ -20,11 +21,13 @@ from gateway.config import Settings
 from gateway.registry.appointments import district_phones
 from gateway.reminders import planner, texts
 from gateway.reminders.daylists import _batches, _bookings_query, reminder_states
-from gateway.reminders.keys import MAX_RESENDS, resend_key
+from gateway.reminders.keys import MAX_RESENDS, all_keys, resend_key
 from gateway.reminders.models import OptOut
 from gateway.sms import outbox
 from gateway.storage import Appointment, AppointmentStatus, Center, Slot
-from gateway.storage.ledger import Message, MessageKind, SendAttempt
+from gateway.storage.ledger import Message, MessageKind, MessageStatus, SendAttempt
+
+FAILED = (MessageStatus.FAILED.value, MessageStatus.UNDELIVERED.value)
 
 
 def summarise(states) -> tuple[str, str]:
@@ -83,11 +86,13 @@ def resend_not_reached(session: Session, district: str, days: int, settings: Set
     failed = [appointment_id for batch in batches
               for appointment_id, states in reminder_states(session, batch, settings, now).items()
               if summarise(states)[0] == "failed"]
-    return [mid for mid in (_resend(session, appointment_id, zone) for appointment_id in failed)
-            if mid is not None]
+    offsets = settings.reminders.offset_minutes
+    return [mid for mid in (_resend(session, appointment_id, zone, offsets)
+                            for appointment_id in failed) if mid is not None]
 
 
-def _resend(session: Session, appointment_id: int, zone: ZoneInfo) -> int | None:
+def _resend(session: Session, appointment_id: int, zone: ZoneInfo,
+            offsets: list[int]) -> int | None:
     appointment = session.get(Appointment, appointment_id)
     person, slot = appointment.beneficiary, appointment.slot
     if session.get(OptOut, person.phone) is not None:
@@ -103,7 +108,15 @@ def _resend(session: Session, appointment_id: int, zone: ZoneInfo) -> int | None
         session, phone=person.phone, kind=MessageKind.REMINDER, body=body,
         lang=person.language, dedupe_key=resend_key(appointment_id, len(done) + 1),
         expires_at=planner.appointment_start(slot.date, slot.start_time, zone))
+    message.try_last = _failed_last_by(session, all_keys(appointment_id, offsets))
     return message.id
+
+
+def _failed_last_by(session: Session, keys: list[str]) -> str | None:
+    """The provider of the most recently failed of these reminders (None: none was sent)."""
+    return session.scalar(select(Message.provider).where(
+        Message.dedupe_key.in_(keys), Message.status.in_(FAILED), Message.provider.is_not(None))
+        .order_by(Message.updated_at.desc(), Message.id.desc()).limit(1))
 
 
 def phone_history(session: Session, phone: str, limit: int = 200,

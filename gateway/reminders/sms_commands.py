@@ -38,9 +38,10 @@ WORDS: dict[str, dict[str, list[str]]] = {
 
 
 def status(inbound: InboundSms, session: Session, phone: str, command: Command, lang: str) -> Reply:
-    lines = [
+    # one SMS per booking: each stays within its registered DLT template
+    bodies = [
         texts.render(
-            "status_line",
+            "status_booking",
             lang,
             reference=a.reference,
             name=a.beneficiary.name,
@@ -50,13 +51,11 @@ def status(inbound: InboundSms, session: Session, phone: str, command: Command, 
         )
         for a in appointments.list_for_phone(session, phone)
     ]
-    lines += [
+    bodies += [
         texts.render("status_waiting", lang, name=name)
         for name in waitlist.waiting_names(session, phone)
     ]
-    if not lines:
-        return Reply([_text(inbound, "status_none", lang)])
-    return Reply([texts.render("status", lang, lines="\n".join(lines))])
+    return Reply(bodies or [_text(inbound, "status_none", lang)])
 
 
 def cancel(inbound: InboundSms, session: Session, phone: str, command: Command, lang: str) -> Reply:
@@ -78,9 +77,10 @@ def cancel(inbound: InboundSms, session: Session, phone: str, command: Command, 
         center=slot.center.name,
         date=slot.date,
     )
-    circle = slot.center.pincode[:2]
+    center_id = slot.center_id
     return Reply(
-        [body], follow_up=lambda: waitlist.run(inbound.db, inbound.settings, circle=circle)
+        [body],
+        follow_up=lambda: waitlist.run(inbound.db, inbound.settings, near_center=center_id),
     )
 
 

@@ -24,6 +24,7 @@ from gateway.config import Settings
 from gateway.reminders import planner, texts
 from gateway.reminders.keys import reminder_key
 from gateway.reminders.models import OptOut, ReminderWatermark
+from gateway.sms.templates import dlt_fields
 from gateway.storage import Appointment, AppointmentStatus, Beneficiary, Center, Database, Slot
 from gateway.storage.ledger import Message, MessageKind, MessageStatus
 from gateway.storage.models import utcnow
@@ -124,7 +125,7 @@ def _row(cand: Candidate, offset: int) -> dict:
             "kind": MessageKind.REMINDER.value, "body": body, "lang": cand.lang,
             "encoding": encoding, "segments": segments, "status": MessageStatus.QUEUED.value,
             "status_reason": "", "resends": 0, "expires_at": cand.start, "created_at": now,
-            "updated_at": now}
+            "updated_at": now, **dlt_fields(body)}
 
 
 def insert_messages(session: Session, rows: list[dict]) -> list[tuple[int, str]]:

@@ -71,10 +71,11 @@ def decline_offer(svc: RegistryActions, vars: Vars) -> ActionResult:
     return ActionResult("ok")
 
 
-def offer_freed_places(svc: RegistryActions, circle: str | None = None) -> None:
-    """After a cancellation: offer free places to the waitlist now, not at the next cron."""
+def offer_freed_places(svc: RegistryActions, center_id: int | None = None) -> None:
+    """After a cancellation: offer free places to the waitlist now, not at the next cron
+    (to the people waiting near ``center_id`` when given)."""
     try:
-        svc._send(waitlist.run(svc.db, svc.settings, circle=circle))
+        svc._send(waitlist.run(svc.db, svc.settings, near_center=center_id))
     except NotFound:
         return
     except Exception as exc:  # noqa: BLE001 - the waitlist cron job offers it shortly

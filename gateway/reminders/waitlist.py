@@ -1,4 +1,7 @@
-"""The waitlist: when no slot is free, people queue by area; freed places are offered in turn.
+"""The waitlist: when no slot is free, people queue; freed places are offered in turn.
+
+"Near you" is the booking menu's rule (gateway/registry/centers.py ``rank``): a center at
+the home PIN code, in its district, or within ``booking.near_km`` of it.
 
 An offer *holds* the place: the same conditional ``UPDATE slots SET booked = booked + 1
 WHERE booked < capacity`` as booking takes it, so a held place cannot be booked by anyone
@@ -15,11 +18,12 @@ import logging
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from gateway.config import Settings
+from gateway.geo import places
 from gateway.registry import appointments, beneficiaries, centers
 from gateway.registry.errors import AlreadyBooked, NotFound, RegistryError
 from gateway.reminders import texts
@@ -83,11 +87,12 @@ def _active_entry(session: Session, beneficiary_id: int) -> WaitlistEntry | None
 # ---- offering ----------------------------------------------------------------------------
 
 def run(db: Database, settings: Settings, now: dt.datetime | None = None,
-        circle: str | None = None) -> list[int]:
-    """Release expired holds, then offer free places in queue order; the offer SMS ids."""
+        near_center: int | None = None) -> list[int]:
+    """Release expired holds, then offer free places in queue order (to the people waiting
+    near ``near_center`` when given); the offer SMS ids."""
     now = (now or utcnow()).astimezone(dt.UTC)
     release_expired(db, settings, now)
-    return offer_free_places(db, settings, now, circle)
+    return offer_free_places(db, settings, now, near_center)
 
 
 def release_expired(db: Database, settings: Settings, now: dt.datetime) -> int:
@@ -118,20 +123,24 @@ def _give_back(session: Session, slot_id: int | None) -> None:
 
 
 def offer_free_places(db: Database, settings: Settings, now: dt.datetime,
-                      circle: str | None = None) -> list[int]:
+                      near_center: int | None = None) -> list[int]:
     """Offer free places to waiting people, first come first served; the offer SMS ids."""
     days = _bookable_days(settings, now)
     with db.read() as session:
-        open_areas = _areas_with_free_places(session, days)
-        waiting = session.scalars(select(WaitlistEntry).where(
-            WaitlistEntry.status == W.WAITING.value,
-            *([WaitlistEntry.pincode.startswith(circle)] if circle else []))
-            .order_by(WaitlistEntry.queued_at, WaitlistEntry.id).limit(BATCH)).all()
+        query = select(WaitlistEntry).where(WaitlistEntry.status == W.WAITING.value,
+                                            WaitlistEntry.age_group.in_(_open_groups(session,
+                                                                                     days)))
+        if near_center is not None:
+            query = query.where(WaitlistEntry.pincode.in_(
+                _pincodes_near(session, near_center, settings.booking.near_km)))
+        waiting = session.scalars(query.order_by(WaitlistEntry.queued_at, WaitlistEntry.id)
+                                  .limit(BATCH)).all()
+        hopeless = _without_places(session, settings, waiting, days, now)
     message_ids: list[int] = []
-    exhausted: set[tuple[str, str]] = set()
+    exhausted: set[tuple[str, str]] = set(hopeless)
     for entry in waiting:
         area = (entry.pincode, entry.age_group)
-        if (entry.pincode[:2], entry.age_group) not in open_areas or area in exhausted:
+        if area in exhausted:
             continue
         try:
             message_id = _offer(db, settings, entry.id, days, now)
@@ -144,11 +153,30 @@ def offer_free_places(db: Database, settings: Settings, now: dt.datetime,
     return message_ids
 
 
-def _areas_with_free_places(session: Session, days: list[dt.date]) -> set[tuple[str, str]]:
-    return {(circle, group) for circle, group in session.execute(
-        select(func.substr(Center.pincode, 1, 2), Slot.age_group).distinct()
-        .join(Center, Slot.center_id == Center.id)
-        .where(Center.active.is_(True), Slot.date.in_(days), Slot.booked < Slot.capacity))}
+def _open_groups(session: Session, days: list[dt.date]) -> set[str]:
+    """The age groups with a free place anywhere on those days."""
+    return set(session.scalars(
+        select(Slot.age_group).distinct().join(Center, Slot.center_id == Center.id)
+        .where(Center.active.is_(True), Slot.date.in_(days), Slot.booked < Slot.capacity)))
+
+
+def _pincodes_near(session: Session, center_id: int, near_km: float):
+    """A SELECT of the home PIN codes a place at this center is near (its own, its
+    district's, those within ``near_km``)."""
+    center = session.get(Center, center_id)
+    if center is None or center.latitude is None:
+        return select(Center.pincode).where(Center.id == center_id)
+    district_id = places.district_id_of(session, center.state, center.district)
+    return places.pincodes_near((center.latitude, center.longitude), near_km, district_id)
+
+
+def _without_places(session: Session, settings: Settings, waiting: list[WaitlistEntry],
+                    days: list[dt.date], now: dt.datetime) -> set[tuple[str, str]]:
+    """The (PIN code, age group) areas of ``waiting`` with no free place near them, so that
+    no write transaction is opened for them."""
+    areas = {(entry.pincode, entry.age_group) for entry in waiting}
+    return {area for area in areas
+            if not _near_slots(session, settings, *area, days, now)}
 
 
 def _offer(db: Database, settings: Settings, entry_id: int, days: list[dt.date],
@@ -157,7 +185,7 @@ def _offer(db: Database, settings: Settings, entry_id: int, days: list[dt.date],
     hold_until = now + dt.timedelta(minutes=settings.waitlist.hold_minutes)
     with db.write() as session:
         entry = session.get(WaitlistEntry, entry_id)
-        for candidate in _ranked_slots(session, entry, days, hold_until, settings.timezone):
+        for candidate in _ranked_slots(session, entry, days, hold_until, settings):
             if _take(session, candidate.slot_id):
                 break
         else:
@@ -173,15 +201,21 @@ def _offer(db: Database, settings: Settings, entry_id: int, days: list[dt.date],
 
 
 def _ranked_slots(session: Session, entry: WaitlistEntry, days: list[dt.date],
-                  not_before: dt.datetime, zone_name: str) -> list[centers.FreeSlot]:
+                  not_before: dt.datetime, settings: Settings) -> list[centers.FreeSlot]:
     """Free slots for the entry, ranked as the booking menu would, starting after the hold."""
-    zone = ZoneInfo(zone_name)
-    found = [s for s in centers.free_slots_in_circle(session, entry.pincode, entry.age_group,
-                                                     days)
-             if dt.datetime.combine(s.date, s.start_time, zone) > not_before]
-    districts = centers.districts_of_pincode(session, entry.pincode)
-    _, ranked = centers.rank_centers(found, entry.pincode, districts)
-    return ranked
+    return _near_slots(session, settings, entry.pincode, entry.age_group, days, not_before)
+
+
+def _near_slots(session: Session, settings: Settings, pincode: str, age_group: str,
+                days: list[dt.date], not_before: dt.datetime) -> list[centers.FreeSlot]:
+    """The first free slot (after ``not_before``) of each center near the PIN code, in the
+    booking menu's order."""
+    zone, near_km = ZoneInfo(settings.timezone), settings.booking.near_km
+    home = places.place_near(session, pincode)
+    found = (centers.free_slots_near(session, home, age_group, days, near_km) if home
+             else centers.free_slots_at(session, pincode, age_group, days))
+    found = [s for s in found if dt.datetime.combine(s.date, s.start_time, zone) > not_before]
+    return [ranked.slot for ranked in centers.rank(found, home, pincode, near_km)]
 
 
 def _take(session: Session, slot_id: int) -> bool:

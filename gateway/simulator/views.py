@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, jsonify, render_template, request
 
+from gateway.api.errors import error
 from gateway.sms.providers.sandbox import sandbox_inbox
 from gateway.text.phones import InvalidPhone, parse_phone
 from gateway.web.runtime import get_runtime
@@ -42,10 +43,7 @@ def inbox() -> Response:
     try:
         number = parse_phone(request.args.get("phone", ""))
     except InvalidPhone:
-        response = jsonify({"error": "invalid", "field": "phone",
-                            "message": "phone: not a valid phone number"})
-        response.status_code = 400
-        return response
+        return error(400, "invalid", "phone: not a valid phone number", field="phone")
     with get_runtime().db.read() as session:
         messages = sandbox_inbox(session, number)
     return jsonify({"phone": number, "messages": [

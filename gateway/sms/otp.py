@@ -19,7 +19,7 @@ import redis
 
 from gateway.config import Settings
 from gateway.infra.attempts import FailureCounter
-from gateway.sms import otp_codes, outbox
+from gateway.sms import failover, metrics, otp_codes, outbox
 from gateway.sms.errors import OtpLocked, OtpMismatch, OtpNotFound, OtpRateLimited
 from gateway.sms.templates import render
 from gateway.storage import Database
@@ -79,6 +79,8 @@ class OtpService:
             message = outbox.record_message(session, phone=phone, kind=MessageKind.OTP,
                                             body=body, lang=lang, dedupe_key=f"otp:{txn}",
                                             expires_at=expires_at)
+            message.try_last = failover.unconfirmed_provider(  # asked again: try another first
+                session, phone, MessageKind.OTP.value, since=expires_at - dt.timedelta(hours=1))
             message_id = message.id
         with self.redis.pipeline() as state:  # MULTI: the hash never exists without its TTL
             state.hset(self._key(txn), mapping={"mac": self._mac(txn, code), "phone": phone,
@@ -87,6 +89,7 @@ class OtpService:
             state.execute()
         otp_codes.seal(self.redis, self.settings.secret_key, message_id, code, ttl)
         outbox.enqueue_messages(self.queues, [message_id], queue="otp", settings=self.settings.sms)
+        metrics.OTP_REQUESTED.inc()
         return OtpRequest(txn, message_id, expires_at)
 
     def verify(self, txn: str, code: str, source: str = "") -> str:
@@ -107,6 +110,7 @@ class OtpService:
             raise OtpNotFound("no such code, or it expired: request a new one")
         if reply[0] == b"ok":
             otp_codes.forget(self.redis, int(reply[2]))
+            metrics.OTP_VERIFIED.inc()
             return reply[1].decode()
         for counter, counted in failures:
             counter.fail(counted)

@@ -2,28 +2,34 @@
 
 Run every ``sms.sweep_interval_seconds`` (RQ cron). In order it: hands back messages whose
 worker died mid-send, expires what can no longer be useful, gives up on very old ones,
-re-sends OTPs and confirmations that got no delivery report through the next provider,
-and enqueues every ``queued`` message that has no RQ job (e.g. after a Redis restart).
+re-sends through another provider every message reported undelivered and every OTP or
+confirmation whose requested delivery report never came, and enqueues every ``queued``
+message whose round is due that no RQ job will send (a Redis restart, a lost retry wake-up,
+a worker killed mid-send): retries live in SQL (gateway/sms/retries.py), so this rebuilds
+them all.
 """
 from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import and_, or_, select, update
+from rq import Queue
+from rq.exceptions import NoSuchJobError
+from rq.job import Job
+from sqlalchemy import and_, exists, or_, select, update
 
-from gateway.sms import outbox
+from gateway.sms import failover, metrics, outbox
 from gateway.sms.dispatch import SmsContext
-from gateway.storage.ledger import AttemptOutcome, Message, MessageKind, MessageStatus, SendAttempt
+from gateway.storage.ledger import Message, MessageKind, MessageStatus, SendAttempt
 from gateway.storage.models import utcnow
+from gateway.text.times import as_utc
 
-QUEUED_GRACE_S = 5  # between a commit and its enqueue
-# RQ job states that will still run the send. Not "started": a worker killed mid-send leaves
-# its job "started" until RQ's maintenance (minutes later); the claim makes a second run safe.
-WAITING_JOB_STATES = {b"queued", b"scheduled", b"deferred"}
+QUEUED_GRACE_S = 5  # between a commit and its enqueue, or a retry's time and its wake-up
 BATCH = 2000
+# re-sent when the delivery report asked for never came (the others only when undelivered)
 RESEND_KINDS = (MessageKind.OTP.value, MessageKind.CONFIRMATION.value)
 Q, SENDING, SENT = (MessageStatus.QUEUED.value, MessageStatus.SENDING.value,
                     MessageStatus.SENT.value)
+UNDELIVERED = MessageStatus.UNDELIVERED.value
 
 
 def sweep(ctx: SmsContext, now: dt.datetime | None = None) -> dict[str, int]:
@@ -34,8 +40,7 @@ def sweep(ctx: SmsContext, now: dt.datetime | None = None) -> dict[str, int]:
         "unstuck": _bulk_status(ctx, Q, "worker stopped mid-send", Message.status == SENDING,
                                 Message.updated_at < now - dt.timedelta(
                                     seconds=sms.stale_after_seconds)),
-        "expired": _bulk_status(ctx, MessageStatus.EXPIRED.value, "expired before sending",
-                                Message.status == Q, Message.expires_at <= now),
+        "expired": _expire(ctx, now),
         "given_up": _bulk_status(ctx, MessageStatus.FAILED.value, "gave up: never accepted",
                                  Message.status == Q, Message.created_at < now - dt.timedelta(
                                      hours=sms.give_up_after_hours)),
@@ -51,47 +56,83 @@ def _bulk_status(ctx: SmsContext, status: str, reason: str, *where) -> int:
         return result.rowcount
 
 
+def _expire(ctx: SmsContext, now: dt.datetime) -> int:
+    """Queued messages past their ``expires_at`` are ``expired``; OTPs among them counted."""
+    with ctx.db.write() as session:
+        kinds = session.scalars(update(Message).where(
+            Message.status == Q, Message.expires_at <= now).values(
+            status=MessageStatus.EXPIRED.value, status_reason="expired before sending",
+            updated_at=utcnow()).returning(Message.kind)).all()
+    metrics.OTP_EXPIRED.inc(kinds.count(MessageKind.OTP.value))
+    return len(kinds)
+
+
 def _resend_unconfirmed(ctx: SmsContext, now: dt.datetime) -> int:
-    """OTPs/confirmations with no delivery report in time go out again via the next provider."""
+    """Undelivered messages, and OTPs/confirmations whose requested report never came, go
+    out again through a provider that has not sent them yet (the one that failed last)."""
     cutoff = now - dt.timedelta(seconds=ctx.settings.sms.delivery_report_timeout_seconds)
-    unconfirmed = or_(and_(Message.status == SENT, Message.sent_at < cutoff),
-                      Message.status == MessageStatus.UNDELIVERED.value)
+    awaited = exists().where(SendAttempt.message_id == Message.id,
+                             SendAttempt.provider_message_id == Message.provider_message_id,
+                             SendAttempt.report_requested.is_(True))
+    unreported = and_(Message.kind.in_(RESEND_KINDS), Message.status == SENT,
+                      Message.sent_at < cutoff, Message.resends < len(ctx.providers) - 1,
+                      awaited)
     with ctx.db.write() as session:
         rows = session.scalars(select(Message).where(
-            Message.kind.in_(RESEND_KINDS), unconfirmed,
-            or_(Message.expires_at.is_(None), Message.expires_at > now)).limit(BATCH)).all()
-        again = [m for m in rows if ctx.router.order(m.phone, exclude=_accepted_by(session, m))]
-        for message in again:
-            message.status, message.resends = Q, message.resends + 1
-            message.status_reason = f"no delivery report from {message.provider}; re-sending"
-            message.updated_at = utcnow()
-        kinds = [(m.id, m.kind) for m in again]
+            or_(unreported, Message.status == UNDELIVERED),
+            or_(Message.expires_at.is_(None), Message.expires_at > now))
+            .order_by(Message.id).limit(BATCH)).all()
+        kinds = [(m.id, m.kind) for m in rows if _requeue_elsewhere(ctx, session, m)]
     _enqueue(ctx, kinds)
     return len(kinds)
 
 
-def _accepted_by(session, message: Message) -> set[str]:
-    return set(session.scalars(select(SendAttempt.provider).where(
-        SendAttempt.message_id == message.id,
-        SendAttempt.outcome == AttemptOutcome.ACCEPTED.value)))
+def _requeue_elsewhere(ctx: SmsContext, session, message: Message) -> bool:
+    """Queue ``message`` for a provider that may still send it, the one that failed it last.
+
+    False when none is left; an undelivered message is then ``failed`` for good (its
+    reason kept), so the next pass does not select it again."""
+    spent = failover.spent_providers(session, message.id)
+    undelivered = message.status == UNDELIVERED
+    if not ctx.router.order(message.phone, exclude=spent):
+        if undelivered:
+            message.status, message.updated_at = MessageStatus.FAILED.value, utcnow()
+        return False
+    why = message.status_reason if undelivered else f"no delivery report from {message.provider}"
+    message.status, message.resends = Q, message.resends + 1
+    message.try_last, message.status_reason = message.provider, f"{why[:185]}; re-sending"
+    message.updated_at, message.next_attempt_at = utcnow(), None  # at once, not on a schedule
+    return True
 
 
 def _requeue(ctx: SmsContext, now: dt.datetime) -> int:
-    """Enqueue ``queued`` messages with no RQ job waiting to send them (Redis restarted, an
-    enqueue lost, a worker killed mid-send, retries used up)."""
-    with ctx.db.read() as session:
-        rows = session.execute(select(Message.id, Message.kind).where(
-            Message.status == Q, Message.updated_at < now - dt.timedelta(seconds=QUEUED_GRACE_S))
-            .order_by(Message.id).limit(BATCH)).all()
-    if not rows:
-        return 0
-    pipe = ctx.queue_redis.pipeline()
-    for message_id, _ in rows:
-        pipe.hget(f"rq:job:{outbox.job_id(message_id)}", "status")
-    missing = [(mid, kind) for (mid, kind), state in zip(rows, pipe.execute(), strict=True)
-               if state not in WAITING_JOB_STATES]
-    _enqueue(ctx, missing)
-    return len(missing)
+    """Enqueue the ``queued`` messages that are due and that no RQ job waits to send.
+
+    A job is enqueued when its messages fall due (a retry's by RQ's scheduler, at that
+    second) and a queue is first in, first out: so a message due more than the grace before
+    the oldest job waiting in its queue was enqueued (or before now, when none waits) has
+    no job. An extra job is harmless: it finds nothing left to claim."""
+    found: list[tuple[int, str]] = []
+    for queue in outbox.QUEUES:
+        cutoff = _waiting_since(ctx, queue, now) - dt.timedelta(seconds=QUEUED_GRACE_S)
+        due = or_(Message.next_attempt_at < cutoff,
+                  and_(Message.next_attempt_at.is_(None), Message.updated_at < cutoff))
+        with ctx.db.read() as session:
+            found += session.execute(select(Message.id, Message.kind).where(
+                Message.status == Q, Message.kind.in_(outbox.KINDS_OF_QUEUE[queue]), due)
+                .order_by(Message.next_attempt_at, Message.id).limit(BATCH)).all()
+    _enqueue(ctx, found)
+    return len(found)
+
+
+def _waiting_since(ctx: SmsContext, queue: str, now: dt.datetime) -> dt.datetime:
+    """When the oldest job still waiting in ``queue`` was enqueued; ``now`` if none waits."""
+    first = Queue(queue, connection=ctx.queue_redis).get_job_ids(0, 1)
+    try:
+        job = Job.fetch(first[0], connection=ctx.queue_redis) if first else None
+    except NoSuchJobError:
+        job = None
+    return min(now, as_utc(job.enqueued_at)) if job and job.enqueued_at else now
 
 
 def _enqueue(ctx: SmsContext, messages: list[tuple[int, str]]) -> None:

@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from twilio.request_validator import RequestValidator
 
 from gateway.api.auth import key_principal
+from gateway.api.errors import error
 from gateway.sms.errors import OtpError, OtpMismatch, OtpRateLimited
 from gateway.sms.inbound import InboundSms
 from gateway.sms.otp import OtpService
@@ -91,9 +92,7 @@ def _parse(schema: type[_Payload], data: Any) -> _Payload | Response:
 
 
 def _error(status: int, code: str, message: str, **extra: Any) -> Response:
-    response = jsonify({"error": code, "message": message, **extra})
-    response.status_code = status
-    return response
+    return error(status, code, message, **extra)
 
 
 def _form() -> dict[str, str]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from enum import Enum
 
-from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from gateway.storage.models import Base, utcnow
@@ -37,6 +37,17 @@ class AttemptOutcome(str, Enum):
     ACCEPTED = "accepted"
     RETRYABLE = "retryable"
     PERMANENT = "permanent"
+    SKIPPED = "skipped"  # not tried: circuit open or rate limit spent (error_code says which)
+
+
+class Verdict(str, Enum):
+    """What a delivery report means for the message (tables in ``gateway/sms/reports.py``)."""
+
+    PENDING = "pending"  # still on its way: a later report will follow
+    DELIVERED = "delivered"
+    FINAL = "final"  # nobody can deliver it (bad number, opted out): never re-sent
+    RETRY_SAME = "retry_same"  # this provider may deliver it on a later try
+    FAIL_OVER = "fail_over"  # another provider may deliver it; this one is not used again
 
 
 FINAL_STATUSES = frozenset({MessageStatus.DELIVERED, MessageStatus.FAILED,
@@ -47,7 +58,9 @@ class Message(Base):
     """One outbound SMS, from acceptance to its last delivery report."""
 
     __tablename__ = "sms_messages"
-    __table_args__ = (Index("ix_sms_messages_status_updated", "status", "updated_at"),)
+    __table_args__ = (Index("ix_sms_messages_status_updated", "status", "updated_at"),
+                      Index("ix_sms_messages_status_kind_next", "status", "kind",
+                            "next_attempt_at"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     dedupe_key: Mapped[str] = mapped_column(String(120), unique=True)
@@ -62,7 +75,15 @@ class Message(Base):
     provider: Mapped[str | None] = mapped_column(String(32))
     provider_message_id: Mapped[str | None] = mapped_column(String(64))
     resends: Mapped[int] = mapped_column(Integer, default=0)
+    # the SMS template (gateway/sms/templates.yaml) and its registered DLT id, if any
+    template: Mapped[str | None] = mapped_column(String(40))
+    dlt_template_id: Mapped[str | None] = mapped_column(String(30))
+    # a re-send tries this provider last: it just failed this message or its predecessor
+    try_last: Mapped[str | None] = mapped_column(String(32))
     expires_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    # a queued message is not claimed before this (its retry schedule; None: at once)
+    next_attempt_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    retries: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # failed rounds
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
@@ -73,7 +94,7 @@ class Message(Base):
 
 
 class SendAttempt(Base):
-    """One try of one provider for one message; never updated."""
+    """One try of one provider for one message; only its delivery report is filled in later."""
 
     __tablename__ = "sms_send_attempts"
 
@@ -85,6 +106,10 @@ class SendAttempt(Base):
     error: Mapped[str] = mapped_column(String(200), default="")
     provider_message_id: Mapped[str | None] = mapped_column(String(64), index=True)
     latency_ms: Mapped[int] = mapped_column(Integer, default=0)
+    # a status callback was asked for: only then does a missing report mean "re-send"
+    report_requested: Mapped[bool] = mapped_column(Boolean, default=False,
+                                                   server_default=false())
+    report_verdict: Mapped[str | None] = mapped_column(String(12))  # a Verdict, once reported
     at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     message: Mapped[Message] = relationship(back_populates="attempts")

@@ -64,3 +64,18 @@ def format_window(start: dt.time | str, end: dt.time | str, lang: str | None) ->
     """
     del lang  # same text in en/hi/bn, see above
     return f"{_hhmm(start)}-{_hhmm(end)}"
+
+
+KILOMETRES = {"en": "km", "hi": "किमी", "bn": "কিমি"}
+SPOKEN_KILOMETRES = {"en": "kilometres", "hi": "किलोमीटर", "bn": "কিলোমিটার"}
+SPOKEN_UNDER_ONE = {"en": "under 1 kilometre", "hi": "1 किलोमीटर से कम",
+                    "bn": "1 কিলোমিটারের কম"}
+
+
+def format_distance(km: float, lang: str | None, spoken: bool = False) -> str:
+    """A distance such as "9 km" / "9 किमी" / "9 কিমি" (under one km: "<1 km"); ``spoken``
+    for a voice to read: "9 kilometres", "under 1 kilometre"."""
+    lang = _lang(lang)
+    if spoken:
+        return SPOKEN_UNDER_ONE[lang] if km < 0.5 else f"{round(km)} {SPOKEN_KILOMETRES[lang]}"
+    return f"<1 {KILOMETRES[lang]}" if km < 0.5 else f"{round(km)} {KILOMETRES[lang]}"

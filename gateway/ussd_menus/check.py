@@ -22,7 +22,7 @@ from typing import Any
 from gateway.flows import FlowSet, Screen, build_screen, load_flows, parse_flows
 from gateway.flows.flowset import ScreenDef, screen_path
 from gateway.flows.validators import VALIDATORS
-from gateway.text.i18n import LANGUAGES, format_date
+from gateway.text.i18n import LANGUAGES, format_date, format_distance
 from gateway.ussd_menus.render import render
 
 SAMPLE_NAME = "Sita Devi Kumari Rao"  # 20 characters
@@ -137,6 +137,7 @@ def sample_vars(lang: str) -> dict[str, Any]:
         "beneficiary_id": "1042", "beneficiary_name": SAMPLE_NAME, "beneficiary_count": 4,
         "date": SAMPLE_DAY.isoformat(), "date_label": format_date(SAMPLE_DAY, lang),
         "center_id": "17", "center_name": SAMPLE_CENTER, "search_scope": "district",
+        "near_km": 50,
         "slot_id": "311", "window_label": SAMPLE_WINDOWS[0], "reference": "K7QP3M",
         "appointment_id": "88", "reschedule_id": "",
         **HEALTH_WORKER_SAMPLES,
@@ -157,7 +158,8 @@ def sample_items(source: str, lang: str) -> list[dict[str, Any]]:
     labels = {
         "list_beneficiaries": [f"{SAMPLE_NAME} {1948 + n}" for n in range(4)],
         "list_dates": [format_date(day, lang) for day in days],
-        "list_centers": [SAMPLE_CENTER] * 5,
+        "list_centers": [f"{SAMPLE_CENTER} {format_distance(38, lang)}"] * 5,
+        "list_far_centers": [f"{SAMPLE_CENTER} {format_distance(238, lang)}"] * 5,
         "list_windows": [f"{window} (12)" for window in SAMPLE_WINDOWS],
         "list_appointments": [f"K7QP3M Sita {format_date(day, lang)}" for day in days[:4]],
     }.get(source, [f"Sample item {n:012d}" for n in range(5)])

@@ -12,6 +12,8 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
 from gateway.infra.redis_clients import redis_problem
+from gateway.sms import metrics as sms_metrics
+from gateway.web.problems import code_of, problem
 from gateway.web.runtime import get_runtime
 
 bp = Blueprint("health", __name__)
@@ -58,6 +60,7 @@ def _check(probe) -> str:
 @bp.get("/metrics")
 def metrics():
     """Prometheus metrics, aggregated across gunicorn workers in multiprocess mode."""
+    _refresh_sms_gauges()
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         from prometheus_client import multiprocess
 
@@ -68,14 +71,25 @@ def metrics():
     return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)
 
 
+def _refresh_sms_gauges() -> None:
+    """SMS backlog, RQ queues and circuit states, read now (gateway/sms/metrics.py)."""
+    runtime = get_runtime()
+    try:
+        sms_metrics.refresh(runtime.settings, runtime.db, runtime.redis, runtime.queue_redis)
+    except Exception as exc:  # noqa: BLE001 - metrics must render even if SQL or Redis is down
+        log.warning("metrics: SMS gauges not refreshed (%s)", type(exc).__name__)
+
+
 def install_error_handlers(app: Flask) -> None:
-    """HTTP errors answer JSON; anything unexpected is logged and answered without a traceback."""
+    """HTTP errors answer problem details (RFC 9457, web/problems.py); anything unexpected
+    is logged and answered without a traceback."""
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):
         if exc.response is not None:  # e.g. a rate-limit breach that built its own answer
             return exc.response
-        return jsonify(error=exc.name, detail=exc.description), exc.code
+        return problem(exc.code or 500, code_of(exc.name), exc.description or exc.name,
+                       title=exc.name)
 
     @app.errorhandler(RedisError)
     @app.errorhandler(OperationalError)
@@ -83,13 +97,12 @@ def install_error_handlers(app: Flask) -> None:
     def _unavailable(exc: Exception):
         """Redis or the database did not answer (restarting, locked): 503, try again soon."""
         log.warning("dependency unavailable: %s", type(exc).__name__)
-        response = jsonify(error="Service Unavailable",
-                           detail="a dependency did not answer in time; try again shortly")
+        response = problem(503, "service_unavailable",
+                           "a dependency did not answer in time; try again shortly")
         response.headers["Retry-After"] = "5"
-        return response, 503
+        return response
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
         log.exception("unhandled error")
-        return jsonify(error="Internal Server Error",
-                       detail="something went wrong; it has been logged"), 500
+        return problem(500, "internal_server_error", "something went wrong; it has been logged")

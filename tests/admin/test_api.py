@@ -126,7 +126,7 @@ def test_sql_api_keys_with_the_otp_scope_work_for_the_otp_api_too(client, db):
 def test_a_key_without_the_otp_scope_cannot_send_otp_sms(client, keys, role):
     """Any key could send OTP SMS (a viewer's too); now only keys granted otp:send."""
     response = call(client, "post", "/api/v1/otp", keys[role], json={"phone": "+919812345678"})
-    assert response.status_code == 403 and "otp:send" in response.get_json()["message"]
+    assert response.status_code == 403 and "otp:send" in response.get_json()["detail"]
 
 
 def test_a_read_only_key_cannot_change_anything(client, db):
@@ -134,7 +134,7 @@ def test_a_read_only_key_cannot_change_anything(client, db):
         _, key = create_key(session, "dashboard", "admin", None, "test", scopes=["read"])
     assert call(client, "get", "/api/v1/centers", key).status_code == 200
     refused = call(client, "post", "/api/v1/centers", key, json={"code": "X"})
-    assert refused.status_code == 403 and "write" in refused.get_json()["message"]
+    assert refused.status_code == 403 and "write" in refused.get_json()["detail"]
 
 
 @pytest.mark.parametrize("role, scopes", [("viewer", ["write"]), ("viewer", ["otp:send"]),

@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parents[2]
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("base", ("gateway.config", "gateway.text", "gateway.infra")),
     ("storage and engine", ("gateway.storage", "gateway.flows")),
-    ("domain", ("gateway.registry", "gateway.sms")),
+    ("domain", ("gateway.registry", "gateway.sms", "gateway.geo")),
     ("sessions", ("gateway.sessions",)),
     ("features", ("gateway.reminders", "gateway.healthworkers", "gateway.upstream",
                   "gateway.imports")),

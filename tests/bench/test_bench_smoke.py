@@ -116,3 +116,34 @@ def test_sql_overhead_times_each_layer_of_a_read_and_a_registration():
     assert names == ["read: sqlite3", "read: Core connection", "read: ORM session",
                      "register: sqlite3", "register: Core on the session",
                      "register: ORM unit of work"], done.stdout
+
+
+def test_sms_bench_checks_every_message_at_the_fake_and_prints_its_ceiling():
+    """bench/sms_bench.py --quick: its own Redis, SQLite, fake provider and 2 workers."""
+    done = subprocess.run([sys.executable, str(ROOT / "bench" / "sms_bench.py"), "--quick",
+                           "--otp-rate", "10"], cwd=ROOT, capture_output=True, text=True,
+                          timeout=180, env={k: v for k, v in os.environ.items()
+                                            if k not in ("VAXGATE_REDIS_URL", "VAXGATE_CONFIG")})
+    assert done.returncode == 0, done.stdout + done.stderr[-3000:]
+    lines = done.stdout.splitlines()
+    assert lines[0].startswith("ceiling: 32 threads on one requests.Session"), done.stdout
+    for scenario in ("healthy:", "primary failing:"):
+        row = next(line for line in lines if line.startswith(scenario))
+        assert "'lost': 0, 'duplicated': 0" in row and "ratio to ceiling" in row, row
+        assert "'otp_p95_s': None" not in row, row  # OTPs were sent during the drain
+
+
+def test_availability_api_bench_checks_every_answer_beside_its_baseline():
+    """bench/availability_api_bench.py: its own Redis, SQLite and gunicorn, tiny numbers."""
+    done = subprocess.run([sys.executable, str(ROOT / "bench" / "availability_api_bench.py"),
+                           "--clients", "2", "--ussd-phones", "2", "--seconds", "1",
+                           "--warmup", "0", *SMALL], cwd=ROOT, capture_output=True, text=True,
+                          timeout=180, env={k: v for k, v in os.environ.items()
+                                            if k not in ("VAXGATE_REDIS_URL", "VAXGATE_CONFIG")})
+    assert done.returncode == 0, done.stdout + done.stderr[-3000:]
+    names = ("healthz (baseline)", "findByPin", "findByDistrict", "calendarByDistrict",
+             "findByPin 304", "ussd alone", "ussd, API flat out", "ussd, API 100/s")
+    rows = {line[:24].strip(): line[24:].split() for line in done.stdout.splitlines()
+            if line[:24].strip() in names}
+    assert len(rows) == len(names), done.stdout
+    assert all(row[-1] == "0" for row in rows.values()), done.stdout  # errors column

@@ -44,6 +44,8 @@ class FakeServices:
         self.appointments: list[dict[str, Any]] = []
         self.dates = ["2021-11-23", "2021-11-24", "2021-11-25"]
         self.centers = {"17": "PHC Danapur", "18": "CHC Phulwari Sharif"}
+        self.far_centers: dict[str, str] = {}  # shown when self.centers is empty
+        self.unknown_pincodes = {"800999"}  # six digits, but not in India Post's list
         self.windows = {"301": ("09:00-11:00", 12), "302": ("11:00-13:00", 3)}
         self.cap = 4
         self.forced: dict[str, list[ActionResult]] = {}  # action -> results to return first
@@ -51,7 +53,8 @@ class FakeServices:
 
     def action_names(self) -> set[str]:
         return {name for name in dir(self) if name.startswith(("list_", "load_", "save_"))} | {
-            "check_capacity", "register_beneficiary", "book_slot", "cancel_appointment",
+            "check_capacity", "check_pincode", "register_beneficiary", "book_slot",
+            "cancel_appointment",
             "recent_booking",
             "recognise_caller"} | HEALTH_WORKER_ONLY | WAITLIST
 
@@ -84,6 +87,9 @@ class FakeServices:
         info = {"max_beneficiaries": self.cap, "beneficiary_count": count}
         return ActionResult("full" if count >= self.cap else "ok", info)
 
+    def check_pincode(self, vars):
+        return ActionResult("unknown" if vars["pincode"] in self.unknown_pincodes else "ok")
+
     def register_beneficiary(self, vars):
         for person in self._mine(vars["phone"]):
             if (person["name"], person["birth_year"]) == (vars["name"], vars["birth_year"]):
@@ -107,6 +113,11 @@ class FakeServices:
         return ActionResult("ok", {"search_scope": "pincode"}, [
             Item(cid, name, {"center_name": name, "search_scope": "pincode"})
             for cid, name in self.centers.items()])
+
+    def list_far_centers(self, vars):
+        return ActionResult("ok", {"near_km": 50}, [
+            Item(cid, f"{name} 240 km", {"center_name": name, "search_scope": "far"})
+            for cid, name in self.far_centers.items()])
 
     def list_windows(self, vars):
         return ActionResult(items=[

@@ -10,8 +10,9 @@ from gateway.reminders.ussd_actions import WAITLIST_ACTIONS
 from gateway.ussd_menus.check import check_menus, screen_report
 
 ACTIONS = {
-    "load_profile", "save_language", "check_capacity", "register_beneficiary",
-    "list_beneficiaries", "list_dates", "list_centers", "list_windows", "book_slot",
+    "load_profile", "save_language", "check_capacity", "check_pincode", "register_beneficiary",
+    "list_beneficiaries", "list_dates", "list_centers", "list_far_centers", "list_windows",
+    "book_slot",
     "list_appointments", "recent_booking", "cancel_appointment",
 } | set(HEALTH_WORKER_ACTIONS) | set(WAITLIST_ACTIONS)
 LONG_HINDI = "कृपया नीचे दी गई सूची में से अपनी सुविधा के अनुसार टीकाकरण की तारीख ध्यान से चुनें:"

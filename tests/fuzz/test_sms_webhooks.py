@@ -17,13 +17,14 @@ from urllib.parse import urlencode
 import pytest
 from hypothesis import event, example, given
 from hypothesis import strategies as st
+from sqlalchemy import select
 from twilio.request_validator import RequestValidator
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
 from gateway.healthworkers import accounts
 from gateway.sms import outbox
-from gateway.storage.ledger import SendAttempt
+from gateway.storage.ledger import Message, SendAttempt
 from gateway.web.webhook_security import signed_form_fields
 from tests.fuzz import tally
 
@@ -46,16 +47,25 @@ KNOWN_IDS = ("SMfuzz0001", "ATXid_fuzz1")
 BODIES = ("STATUS", "cancel k7qp3m", "YES", "stop", "START", "HELP", "रद्द K7QP3M", "हाँ",
           "REG Sita Devi, 1948, F, 800001", "reg Ram Lal 1950 M 800020 9812345000",
           "REG Sita, 19x8, F, 800001", "REG", "VAX", "VAX K7QP3M", "টিকা ABC234")
-TWILIO_STATUSES = ("queued", "sent", "delivered", "undelivered", "failed", "read", "?")
-AT_STATUSES = ("Success", "Sent", "Buffered", "Rejected", "Failed", "success", "x")
+TWILIO_STATUSES = ("queued", "sent", "delivered", "undelivered", "failed", "read", "canceled",
+                   "partially_delivered", "receiving", "teleported", "?")
+TWILIO_CODES = ("30003", "30007", "30001", "21610", "30005", "99999", "")
+AT_STATUSES = ("Success", "Sent", "Buffered", "Rejected", "Failed", "success", "Expired",
+               "AbsentSubscriber", "x")
+AT_REASONS = ("UserInBlacklist", "InsufficientCredit", "DNDReject", "DeliveryFailure",
+              "MoonPhase", "")
+# a known message's status may only move forward: delivered wins, a final one stays
+FORWARD = {"sent": {"sent", "delivered", "failed", "undelivered"},
+           "undelivered": {"undelivered", "delivered"}, "failed": {"failed", "delivered"},
+           "delivered": {"delivered"}}
 
 ROUTES = {
     "/sms/twilio/status": {"MessageSid": field_value(*KNOWN_IDS, "SMunknown"),
                            "MessageStatus": field_value(*TWILIO_STATUSES),
-                           "ErrorCode": field_value("30003", "")},
+                           "ErrorCode": field_value(*TWILIO_CODES)},
     "/sms/africastalking/delivery": {"id": field_value(*KNOWN_IDS, "ATXid_unknown"),
                                      "status": field_value(*AT_STATUSES),
-                                     "failureReason": field_value("UserInBlacklist", "")},
+                                     "failureReason": field_value(*AT_REASONS)},
     "/sms/twilio/inbound": {"From": field_value(*PHONES), "Body": field_value(*BODIES),
                             "MessageSid": field_value("SMin0001", "SMin0002")},
     "/sms/africastalking/inbound": {"from": field_value(*PHONES), "text": field_value(*BODIES),
@@ -78,6 +88,13 @@ def known_messages(db, demo_centers):
             session.add(SendAttempt(message_id=message.id, provider="twilio",
                                     outcome="accepted", provider_message_id=provider_id))
         accounts.create(session, name="Asha Kumari", phone=WORKER, center_code="DEMO002")
+
+
+def known_statuses(db) -> dict[str, str]:
+    """The status of each known message, by dedupe key."""
+    with db.read() as session:
+        return dict(session.execute(select(Message.dedupe_key, Message.status).where(
+            Message.dedupe_key.in_([f"fz-{n}" for n in range(len(KNOWN_IDS))]))).all())
 
 
 def sign(post: Post, path: str, signing: str) -> Post:
@@ -130,10 +147,12 @@ webhook = st.sampled_from(sorted(ROUTES)).flatmap(lambda path: st.tuples(
 def test_any_sms_webhook_gets_a_clean_answer(provider_client, db, error_log, call):
     path, post, signing = call
     with tally.case(f"SMS POST {path}"):
-        drift = slot_drift(db)
+        drift, before = slot_drift(db), known_statuses(db)
         check_answer(sign(post, path, signing).send(provider_client, path), path)
         error_log.check()
         check_consistent(db, drift)
+        after = known_statuses(db)
+        assert all(after[key] in FORWARD[before[key]] for key in before), (before, after)
 
 
 reg_field = st.one_of(st.sampled_from(("Sita Devi", "1948", "F", "male", "800001", "9812345000",

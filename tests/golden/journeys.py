@@ -60,7 +60,8 @@ def journey(lang: str) -> list[Step]:
         Step("registration", "dial"),
         *_keys("registration", LANGUAGE_KEYS[lang], "1"),  # language; Register a person
         Step("registration", "name", NAMES[lang]),  # typed on USSD, spoken on IVR
-        *_keys("registration", "1948", "2", "1", "1234", "800020", "1"),  # ...; confirm
+        # ...; a PIN code that does not exist (asked again), the home's; confirm
+        *_keys("registration", "1948", "2", "1", "1234", "800999", "800020", "1"),
         *_keys("booking", "1", "1", "1", "1", "1"),  # book now: first date, center, time; yes
         Step("reschedule", "dial"),
         *_keys("reschedule", "3", "1", "2", "2", "1", "1", "1"),  # change: the second date

@@ -62,6 +62,8 @@ def test_reg_with_a_family_phone_links_to_that_phone(sms, db):
     ("REG Sita Devi, 1948, F, 8000011", "REG not done: pincode: '8000011' is not 6 digits "
                                        "starting 1-9."),
     ("REG Sita Devi, 1948, Z, 800001", "REG not done: gender: 'Z' is not M, F or O."),
+    ("REG Sita Devi, 1948, F, 800999", "REG not done: pincode: 800999 is not a PIN code in "
+                                      "India Post's directory."),
     ("REG Sita Devi", "Send: REG name, birth year"),
     ("REG", "Send: REG name, birth year"),
 ])

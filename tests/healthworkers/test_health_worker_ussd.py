@@ -127,6 +127,13 @@ def test_a_family_members_phone_needs_no_code(hw_phone, db, worker_with_pin):
         assert session.scalar(select(Beneficiary.phone)) == "+919812345000"
 
 
+def test_a_home_pin_code_that_does_not_exist_is_asked_again(hw_phone, db, worker_with_pin):
+    sign_in(hw_phone)
+    refused = hw_phone.send(REGISTER, "Sita Devi", "1948", "2", "1", "1234", "800999")
+    assert refused.startswith("CON PIN code 800999 does not exist. Home PIN code:")
+    assert "SMS for Sita Devi go to" in hw_phone.send("800020")
+
+
 def test_the_persons_own_phone_gets_a_consent_code_the_worker_keys_in(
         hw_phone, db, redis_client, worker_with_pin):
     own = "+919812345000"

@@ -36,6 +36,8 @@ def count(db, model) -> int:
      f"birth_year: {TODAY.year - 5} is under the minimum age of 18"),
     ("Sita Devi,1948,F,9812345678,8000011,,,,", "pincode: '8000011' is not 6 digits starting 1-9"),
     ("Sita Devi,1948,F,9812345678,080001,,,,", "pincode: '080001' is not 6 digits starting 1-9"),
+    ("Sita Devi,1948,F,9812345678,800999,,,,",
+     "pincode: 800999 is not a PIN code in India Post's directory"),
     (",1948,F,9812345678,800001,,,,", "name: missing"),
     ("S1ta,1948,F,9812345678,800001,,,,", "name: 2-40 letters, spaces, dots or apostrophes"),
     ("Sita Devi,1948,X,9812345678,800001,,,,", "gender: 'X' is not M, F or O"),

@@ -12,6 +12,7 @@ from gateway import create_app
 from gateway.healthworkers import accounts
 from gateway.sms import otp_codes
 from gateway.storage.models import utcnow
+from gateway.web.problems import problem_type
 from tests.healthworkers.conftest import PIN
 
 from .support import with_changes
@@ -63,7 +64,8 @@ def portal(otp_client, redis_client, settings) -> Portal:
 
 def _assert_rate_limited(reply, about: str) -> None:
     assert reply.status_code == 429
-    assert reply.json["error"] == "rate_limited" and about in reply.json["message"]
+    assert reply.mimetype == "application/problem+json"
+    assert reply.json["type"] == problem_type("rate_limited") and about in reply.json["detail"]
     assert 1 <= int(reply.headers["Retry-After"]) <= 3600
     assert reply.json["retry_after"] == int(reply.headers["Retry-After"])
 

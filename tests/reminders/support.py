@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
+from gateway.geo import places
 from gateway.registry import appointments
 from gateway.storage import Appointment, Beneficiary, Center, Slot
 from gateway.storage.ledger import Message
@@ -22,8 +23,11 @@ def ist(*args: int) -> dt.datetime:
 
 def center(db, code: str = "PAT1", pincode: str = "800020", district: str = "Patna",
            name: str = "UPHC Kankarbagh") -> int:
+    """A center standing at its PIN code's point (as the console places one)."""
     with db.write() as session:
-        row = Center(code=code, name=name, state="Bihar", district=district, pincode=pincode)
+        place = places.place_of(session, pincode)
+        row = Center(code=code, name=name, state="Bihar", district=district, pincode=pincode,
+                     latitude=place.latitude, longitude=place.longitude)
         session.add(row)
         session.flush()
         return row.id

@@ -144,6 +144,14 @@ def test_the_reminder_is_in_the_persons_language_and_expires_at_the_appointment(
     assert expires == ist(2026, 11, 24, 10)
 
 
+def test_a_planned_reminder_records_its_sms_template_for_the_dlt_rules(db, rsettings):
+    with time_machine.travel(ist(2026, 11, 20, 12), tick=False):
+        book(db, person(db, lang="bn"), slot(db, center(db), DAY, dt.time(10), dt.time(12)))
+    sweep_at(db, rsettings, ist(2026, 11, 23, 10))
+    [message] = reminders(db)
+    assert (message.template, message.dlt_template_id) == ("reminder", None)  # none shipped
+
+
 def test_an_opted_out_phone_gets_its_reminder_recorded_as_not_sent(db, rsettings, booked):
     with db.write() as session:
         session.add(OptOut(phone=session.get(Appointment, booked).beneficiary.phone))

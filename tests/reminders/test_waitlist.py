@@ -179,3 +179,19 @@ def test_matchers_running_at_once_promise_the_last_place_once(db, settings, full
         offers_sent = session.scalar(select(func.count()).select_from(Message))
     assert offered == offers_sent == 1 and entry(db, entries[0]).status == "offered"
     assert booked(db, slot_id) == 1
+
+
+def test_a_freed_place_goes_to_the_first_person_it_is_near_across_a_district_line(db,
+                                                                                  settings):
+    """Hajipur (Vaishali, PIN 844101) is 12 km from Kankarbagh (Patna, 800020) and 100 km
+    from Gaya: the booking menu's rule, not the first digits of the PIN codes, decides."""
+    hajipur = center(db, code="HJP1", pincode="844101", district="Vaishali",
+                     name="Sadar Hospital Hajipur")
+    slot_id = slot(db, hajipur, TODAY + dt.timedelta(days=1), capacity=1)
+    booking = appointments_book(db, person(db, pincode="844101"), slot_id)
+    in_gaya, _ = join(db, person(db, pincode="823001"))
+    in_patna, _ = join(db, person(db, pincode="800020"))
+    cancel(db, booking)
+    waitlist.run(db, settings, NOW)
+    assert entry(db, in_gaya).status == "waiting"
+    assert entry(db, in_patna).status == "offered" and entry(db, in_patna).slot_id == slot_id

@@ -31,6 +31,15 @@ PUBLIC = {
     # the same text as gateway/api/openapi.py in the source). Integrators and schemathesis
     # read it before they hold a key, as is usual for an API description.
     ("api.openapi", "GET"): "the API's description, no data",
+    # Free slots for partner apps (gateway/api/public.py), as Co-WIN's public API was: the
+    # directory's states and districts and centers' free places, no personal data; rate-
+    # limited per client address and served from a short cache instead of a key.
+    ("public_api.states", "GET"): "states of India Post's directory",
+    ("public_api.districts", "GET"): "districts of a state",
+    ("public_api.find_by_pin", "GET"): "free places at a PIN code's centers",
+    ("public_api.find_by_district", "GET"): "free places at a district's centers",
+    ("public_api.calendar_by_pin", "GET"): "seven days of free places at a PIN code",
+    ("public_api.calendar_by_district", "GET"): "seven days of free places in a district",
 }
 
 # Values for path parameters: by converter, then (for plain strings) by parameter name.

@@ -60,3 +60,16 @@ def sms_app(sms_settings, db, redis_client):
 @pytest.fixture
 def sms_client(sms_app):
     return sms_app.test_client()
+
+
+@pytest.fixture
+def patient_ctx(sms_settings, db, redis_client):
+    """Like ``ctx``, with 5 s provider timeouts: a busy test machine answering late must not
+    turn into a failover (the first provider got it too: counted twice at the fake)."""
+    from .support import with_sms
+
+    providers = [{**p, "timeout_seconds": 5.0}
+                 for p in sms_settings.model_dump()["sms"]["providers"]]
+    context = build_context(with_sms(sms_settings, providers=providers), redis_client)
+    yield context
+    jobs.install(None)

@@ -1,7 +1,10 @@
 """Constants and helpers for the SMS tests (the fixtures are in conftest.py)."""
 from __future__ import annotations
 
-from rq import SimpleWorker
+import time
+from collections.abc import Callable
+
+from rq.scheduler import RQScheduler
 from sqlalchemy import func, select
 
 from gateway.sms import outbox
@@ -30,8 +33,33 @@ def provider_config(fake_url: str, timeout: float = 1.0) -> list[dict]:
 
 
 def run_worker(ctx) -> None:
-    """Drain every SMS queue in-process, as a real worker would."""
-    SimpleWorker(list(QUEUES), connection=ctx.redis).work(burst=True)
+    """Drain every SMS queue in-process, as a real worker would (the project's ``Worker``:
+    RQ's own SimpleWorker may wait out a 60 s read when it stops, rq/rq#1613)."""
+    from workers.worker import Worker
+
+    Worker(list(QUEUES), connection=ctx.redis).work(burst=True)
+
+
+def drive(ctx, done: Callable[[], bool], timeout: float = 20.0) -> bool:
+    """What a worker does, in this process, until ``done()``: RQ's scheduler enqueues the
+    retries now due, then the queues are drained. False if ``timeout`` passed first."""
+    scheduler = RQScheduler(list(QUEUES), connection=ctx.redis)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        scheduler.prepare_registries(list(QUEUES))  # no lock: this is the only scheduler
+        scheduler.enqueue_scheduled_jobs()
+        run_worker(ctx)
+        if done():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def with_sms(settings, **changes):
+    """``settings`` with these ``sms`` settings changed (validated again)."""
+    data = settings.model_dump()
+    data["sms"] = {**data["sms"], **changes}
+    return type(settings).model_validate(data)
 
 
 def record(db, phone: str = PHONE, kind: str = "confirmation", key: str = "k1",

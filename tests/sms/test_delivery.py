@@ -6,9 +6,11 @@ import datetime as dt
 import pytest
 
 from gateway.sms import dispatch, outbox, templates
-from gateway.sms.errors import AllProvidersFailed, TemplateError
+from gateway.sms.errors import TemplateError
+from gateway.storage.ledger import Message
 from gateway.storage.models import utcnow
 from gateway.text.encoding import GSM7, UCS2
+from gateway.text.times import as_utc
 
 from .support import PHONE, attempts, message, record, run_worker
 
@@ -53,11 +55,15 @@ def test_permanent_error_fails_without_trying_other_providers(ctx, fake, db):
 def test_every_provider_failing_puts_the_message_back_for_a_retry(ctx, fake, db):
     fake.twilio.mode = fake.africastalking.mode = "5xx"
     mid = record(db)
-    with pytest.raises(AllProvidersFailed):
-        dispatch.send_message(ctx, mid)
-    assert message(db, mid).status == "queued"
+    assert dispatch.send_messages(ctx, [mid]) == {"queued": 1}
+    again = message(db, mid)
+    assert (again.status, again.retries) == ("queued", 1)
+    assert as_utc(again.next_attempt_at) > utcnow()  # not before its retry interval
+    assert dispatch.send_messages(ctx, [mid]) == {}  # a job running early claims nothing
     fake.reset()
-    assert dispatch.send_message(ctx, mid) == "sent"
+    with db.write() as session:
+        session.get(Message, mid).next_attempt_at = utcnow()
+    assert dispatch.send_messages(ctx, [mid]) == {"sent": 1}
 
 
 def test_job_running_twice_sends_once(ctx, fake, db):
@@ -65,7 +71,7 @@ def test_job_running_twice_sends_once(ctx, fake, db):
     _enqueue(ctx, mid)
     _enqueue(ctx, mid)
     run_worker(ctx)
-    assert dispatch.send_message(ctx, mid) == "skipped: not queued"
+    assert dispatch.send_messages(ctx, [mid]) == {}
     assert len(fake.twilio.received) == 1
 
 
@@ -86,11 +92,14 @@ def test_expired_message_is_never_sent(ctx, fake, db):
 
 def test_open_circuit_skips_the_failing_provider_for_everyone(ctx, fake, db):
     fake.twilio.mode = "5xx"
-    ids = [record(db, key=f"k{i}") for i in range(5)]
-    _enqueue(ctx, *ids)
+    first = [record(db, key=f"a{i}") for i in range(ctx.settings.sms.breaker_fail_max)]
+    dispatch.send_messages(ctx, first)
+    later = [record(db, key=f"b{i}") for i in range(5)]
+    _enqueue(ctx, *later)
     run_worker(ctx)
     assert len(fake.twilio.received) == ctx.settings.sms.breaker_fail_max
-    assert all(message(db, i).provider == "africastalking" for i in ids)
+    assert all(message(db, i).provider == "africastalking" for i in first + later)
+    assert {attempts(db, i)[0] for i in later} == {("twilio", "skipped", "circuit_open")}
 
 
 def test_otp_goes_to_otp_queue_and_bulk_reminders_wait(ctx, fake, db):

@@ -51,7 +51,9 @@ def _work(settings, redis_client, caplog) -> list[logging.LogRecord]:
 
 
 def _lines(records, text: str) -> list[tuple[int, str]]:
-    return [(r.levelno, r.getMessage()) for r in records if text in r.getMessage()]
+    """The INFO-or-louder lines naming ``text`` (what a terminal shows by default)."""
+    return [(r.levelno, r.getMessage()) for r in records
+            if text in r.getMessage() and r.levelno >= logging.INFO]
 
 
 @TIMEOUT

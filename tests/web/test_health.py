@@ -34,10 +34,11 @@ def test_metrics_count_ussd_steps(client):
     assert answered() == before + 1
 
 
-def test_unknown_paths_get_json_404(client):
+def test_unknown_paths_get_a_404_problem(client):
     response = client.get("/no/such/page")
     assert response.status_code == 404
-    assert response.json["error"] == "Not Found"
+    assert response.mimetype == "application/problem+json"
+    assert response.json["title"] == "Not Found" and response.json["status"] == 404
 
 
 def test_readyz_is_unavailable_when_the_database_refuses_writes(settings, db, redis_client):

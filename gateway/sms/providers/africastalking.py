@@ -1,13 +1,16 @@
-"""Africa's Talking bulk SMS through the ``africastalking`` SDK.
+"""Africa's Talking bulk SMS over its documented HTTP API, with a plain ``requests.Session``.
 
-``base_url`` replaces ``https://api.africastalking.com`` (the SDK appends ``/version1``).
-Credentials: ``username`` and ``api_key``; ``sender`` is the sender id / short code.
+``POST {base_url}/version1/messaging`` (form ``username``, ``to``, ``message``, ``from``;
+header ``apiKey``); ``base_url`` replaces ``https://api.africastalking.com`` (the ``sandbox``
+username defaults to ``https://api.sandbox.africastalking.com``). Credentials: ``username``
+and ``api_key``; ``sender`` is the sender id / short code. Africa's Talking does not list
+India among its SMS markets: route +91 away from it (docs/providers.md).
 """
 from __future__ import annotations
 
-from africastalking.Service import DEFAULT_TIMEOUT_S
-from africastalking.SMS import SMSService
+import requests
 
+from gateway.sms.dlt import DltTag
 from gateway.sms.errors import TransportError
 from gateway.sms.providers.base import (
     Provider,
@@ -16,30 +19,11 @@ from gateway.sms.providers.base import (
     malformed,
 )
 
+ENDPOINTS = {"live": "https://api.africastalking.com",
+             "sandbox": "https://api.sandbox.africastalking.com"}
 ACCEPTED = frozenset({100, 101, 102})  # Processed, Sent, Queued
 # InvalidPhoneNumber, UnsupportedNumberType, UserInBlacklist, DoNotDisturbRejection
 PERMANENT = frozenset({403, 404, 406, 409})
-
-
-class _SMSService(SMSService):
-    """The SDK's SMS service on our base URL, keeping the HTTP status of a failure.
-
-    The SDK's own ``_make_request`` raises ``AfricasTalkingException(body)`` and drops the
-    status code, which is what tells a 429 from a 400; so we call the SDK's transport and
-    classify the raw response ourselves.
-    """
-
-    def __init__(self, username: str, api_key: str, base_url: str):
-        super().__init__(username, api_key)
-        if base_url:
-            self._baseUrl = base_url.rstrip("/") + "/version1"
-
-    def _make_request(self, url, method, headers, data, params, callback=None,
-                      timeout=DEFAULT_TIMEOUT_S):
-        response = self._Service__make_post_request(url, headers, data, params, None, timeout)
-        if not 200 <= response.status_code < 300:
-            raise classify_http(response.status_code, response.text)
-        return response.json()
 
 
 class AfricasTalkingProvider(Provider):
@@ -48,14 +32,32 @@ class AfricasTalkingProvider(Provider):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.service = _SMSService(self.credentials["username"], self.credentials["api_key"],
-                                   self.config.base_url)
+        # the documented endpoint, not the SDK: its transport is private and drops the status
+        username = self.credentials["username"]
+        base = self.config.base_url or ENDPOINTS["sandbox" if username == "sandbox" else "live"]
+        self.url = base.rstrip("/") + "/version1/messaging"
+        self.session = requests.Session()  # one connection pool per provider
+        self.session.headers.update({"apiKey": self.credentials["api_key"],
+                                     "Accept": "application/json"})
 
-    def send(self, phone: str, body: str) -> str:
+    @property
+    def requests_report(self) -> bool:
+        """Reports go to the URL set in the AT dashboard, which carries this secret."""
+        return bool(self.config.webhook_secret_env)
+
+    def send(self, phone: str, body: str, dlt: DltTag | None = None) -> str:
         """POST /version1/messaging for one recipient; return its ``messageId``."""
-        with http_errors(self):  # also: bad JSON, or the SDK refusing the number
-            reply = self.service.send(body, [phone], sender_id=self.config.sender or None,
-                                      timeout=self.timeout)
+        form = {"username": self.credentials["username"], "to": phone, "message": body}
+        if self.config.sender:
+            form["from"] = self.config.sender
+        with http_errors(self):
+            response = self.session.post(self.url, data=form, timeout=self.timeout)
+        if not 200 <= response.status_code < 300:
+            raise classify_http(response.status_code, response.text)
+        try:
+            reply = response.json()
+        except ValueError:
+            raise malformed(self.name, "not JSON") from None
         return _recipient_id(self.name, reply)
 
 

@@ -9,6 +9,7 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from gateway.sms.dlt import DltTag
 from gateway.sms.providers.base import Provider
 from gateway.storage.ledger import SandboxMessage
 
@@ -16,7 +17,7 @@ from gateway.storage.ledger import SandboxMessage
 class SandboxProvider(Provider):
     kind = "sandbox"
 
-    def send(self, phone: str, body: str) -> str:
+    def send(self, phone: str, body: str, dlt: DltTag | None = None) -> str:
         """Record the message in ``sms_sandbox_inbox``; the id is ``SB`` + 32 hex digits."""
         message_id = "SB" + uuid.uuid4().hex
         with self.db.write() as session:

@@ -10,31 +10,42 @@ from twilio.base.exceptions import TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
+from gateway.sms.dlt import DltTag
 from gateway.sms.errors import TransportError
 from gateway.sms.providers.base import (
     Provider,
     classify_http,
     http_errors,
     malformed,
+    pooled,
 )
-
-# Twilio error codes that mean "this recipient cannot get this SMS from anyone".
-PERMANENT_CODES = frozenset({21211, 21214, 21217, 21610, 21614})
+from gateway.sms.reports import TWILIO_ERROR
+from gateway.storage.ledger import Verdict
 
 
 class TwilioProvider(Provider):
     kind = "twilio"
     required_credentials = ("account_sid", "auth_token")
+    needs_callback_url = True
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        http = TwilioHttpClient()
+        http.timeout = self.timeout  # (connect, read): the SDK's own check wants one number
         self.client = Client(self.credentials["account_sid"], self.credentials["auth_token"],
-                             http_client=TwilioHttpClient(timeout=self.timeout))
+                             http_client=http)
         if self.config.base_url:
             self.client.api.base_url = self.config.base_url.rstrip("/")
 
-    def send(self, phone: str, body: str) -> str:
-        """Create a Message resource; return its SID (``SM...``)."""
+    def pool(self, size: int) -> None:
+        """The SDK's own session, pooled for ``size`` concurrent senders."""
+        pooled(self.client.http_client.session, size)
+
+    def send(self, phone: str, body: str, dlt: DltTag | None = None) -> str:
+        """Create a Message resource; return its SID (``SM...``).
+
+        ``dlt`` is not sent: for India, Twilio holds the entity id and templates registered
+        with it and matches each body against them (docs/providers.md)."""
         try:
             with http_errors(self):
                 message = self.client.messages.create(to=phone, body=body, **self._origin())
@@ -43,6 +54,11 @@ class TwilioProvider(Provider):
         if not message.sid:
             raise malformed(self.name, "no sid")
         return message.sid
+
+    @property
+    def requests_report(self) -> bool:
+        """Twilio reports only to the ``StatusCallback`` given with each send."""
+        return bool(self.callback_base)
 
     def _origin(self) -> dict[str, str]:
         """From number or messaging service, plus the status callback when we have a URL."""
@@ -55,10 +71,13 @@ class TwilioProvider(Provider):
 
 
 def _classify(exc: TwilioRestException) -> TransportError:
-    """Map a Twilio API error to a TransportError (recipient errors are permanent)."""
-    if exc.code in PERMANENT_CODES:
+    """Map a Twilio API error to a TransportError: a code in ``reports.TWILIO_ERROR`` is
+    permanent when its verdict is final (the recipient), else the next provider is tried."""
+    rule = TWILIO_ERROR.get(str(exc.code))
+    if rule is not None:
         return TransportError(f"twilio {exc.code}: {str(exc.msg)[:120]}",
-                              code=f"twilio_{exc.code}", retryable=False)
+                              code=f"twilio_{exc.code}",
+                              retryable=rule.verdict is not Verdict.FINAL)
     error = classify_http(int(exc.status), str(exc.msg))
     if exc.code and 400 <= exc.status < 500 and exc.status not in (401, 403, 408, 429):
         error.code = f"twilio_{exc.code}"

@@ -1,0 +1,63 @@
+"""The console's state and district pickers (India Post's directory) in a real browser."""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from gateway.admin.models import ApiKey
+from gateway.storage import Center
+
+from .conftest import sign_in
+
+pytestmark = pytest.mark.usefixtures("users")
+OFFERED = "els => els.filter(e => !e.parentElement.disabled).map(e => e.value)"
+
+
+def offered(page, select_css: str) -> list[str]:
+    """The district options a person can choose (those of hidden states are disabled)."""
+    return page.eval_on_selector_all(f"{select_css} optgroup option", OFFERED)
+
+
+def test_choosing_a_state_offers_only_its_districts_and_creates_the_center(page, db):
+    sign_in(page)
+    page.goto("/admin/centers/new")
+    page.select_option("#center-state", "Bihar")
+    districts = offered(page, "select[data-district-of=center-state]")
+    assert "Patna" in districts and "Gaya" in districts and "Lucknow" not in districts
+    page.select_option("select[data-district-of=center-state]", "Gaya")
+    page.fill("input[name=code]", "GAYA9")
+    page.fill("input[name=name]", "PHC Manpur")
+    page.fill("input[name=pincode]", "823003")
+    page.click("form.card button.primary")
+    page.wait_for_selector("text=Center created.")
+    with db.read() as session:
+        center = session.scalar(select(Center).where(Center.code == "GAYA9"))
+    assert (center.state, center.district) == ("Bihar", "Gaya") and center.latitude
+
+
+def test_a_pin_code_outside_the_picked_district_is_refused_on_the_form(page):
+    sign_in(page)
+    page.goto("/admin/centers/new")
+    page.select_option("#center-state", "Bihar")
+    page.select_option("select[data-district-of=center-state]", "Patna")
+    page.fill("input[name=code]", "WRONG1")
+    page.fill("input[name=name]", "PHC Wrong")
+    page.fill("input[name=pincode]", "226001")
+    page.click("form.card button.primary")
+    page.wait_for_selector("text=226001 is in Lucknow, not in Patna, Bihar")
+    assert page.get_attribute("input[name=pincode]", "aria-invalid") == "true"
+
+
+def test_choosing_a_district_first_fills_in_its_state_for_a_new_api_key(page, db):
+    sign_in(page)
+    page.goto("/admin/users")
+    page.fill("input[name=name]", "district dashboard")
+    page.select_option("form[action$='/keys'] select[name=role]", "district")
+    page.select_option("select[data-district-of=key-state]", "Lucknow")
+    assert page.input_value("#key-state") == "Uttar Pradesh"
+    assert "Patna" not in offered(page, "select[data-district-of=key-state]")
+    page.click("text=Create key")
+    page.wait_for_selector("#new-key")
+    with db.read() as session:
+        assert session.scalar(select(ApiKey.district).where(
+            ApiKey.name == "district dashboard")) == "Lucknow"
