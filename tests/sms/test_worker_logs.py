@@ -42,7 +42,9 @@ def _schedule(redis_client, func) -> str:
 
 
 def _work(settings, redis_client, caplog) -> list[logging.LogRecord]:
+    """What the worker run logged (not the scheduling before it)."""
     caplog.set_level(logging.INFO)
+    caplog.clear()
     try:
         run_worker(settings, burst=True, cron=False, redis_conn=redis_client)
     finally:
