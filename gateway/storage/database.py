@@ -8,12 +8,14 @@ PostgreSQL needs none of this.
 """
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import Engine, create_engine, event, inspect, make_url, text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, make_transient_to_detached, sessionmaker
 
 from . import pg_deadline
@@ -152,8 +154,12 @@ def _sqlite_on_begin(conn) -> None:
         # BEGIN a noticeable share of a USSD step.
         begin = f"BEGIN {options.get('sqlite_begin', 'DEFERRED')}"
         conn.connection.driver_connection.execute(begin)
-    except BaseException:
+    except BaseException as exc:
         _release_writers(conn.connection.record_info)
+        if isinstance(exc, sqlite3.OperationalError):
+            # an event's error is not wrapped by SQLAlchemy: callers catch its OperationalError
+            # ("database is locked" while another program holds the lock: "try again", a 503)
+            raise OperationalError(begin, None, exc) from exc
         raise
 
 

@@ -129,6 +129,12 @@ class Process:
     def tail(self, chars: int = 3000) -> str:
         return self.log.read_text(errors="replace")[-chars:]
 
+    def errors(self, chars: int = 4000) -> str:
+        """The log from its first unhandled error on: why a request was answered 500."""
+        text = self.log.read_text(errors="replace")
+        at = text.find("unhandled error")
+        return "" if at < 0 else text[at:at + chars]
+
 
 class Stack:
     """One gateway: ``url`` is the web base URL, ``db`` its database, ``fake`` the SMS

@@ -117,7 +117,7 @@ def _survives(stack, outage, fault: str, scenario: int, report,
     report(result)
     assert try_again > 0, traffic.endings
     assert traffic.statuses[0] == 0, f"a step got no answer within {CLIENT_TIMEOUT_S} s"
-    assert traffic.server_errors() == 0, traffic.statuses
+    assert traffic.server_errors() == 0, (traffic.statuses, stack.web.errors())
     assert traffic.menus_on_redial(since=0 if menus_while_down else recovered), traffic.probes
     assert result.lost == [] and result.duplicated == [], (result.lost, result.duplicated)
     assert result.half_written == [], result.half_written

@@ -56,7 +56,7 @@ def test_kill9_of_web_and_rq_workers_loses_and_duplicates_nothing_acknowledged(
                    "(at-least-once)")
     report(result)
     assert stack.web.alive() and not set(killed) & set(stack.web_workers())
-    assert traffic.server_errors() == 0, traffic.statuses
+    assert traffic.server_errors() == 0, (traffic.statuses, stack.web.errors())
     assert traffic.menus_on_redial(cut=True), traffic.probes
     assert traffic.statuses[0] <= KILLS, "a request got no answer, other than the killed ones"
     assert result.acknowledged > 0 and result.lost == [], result.lost

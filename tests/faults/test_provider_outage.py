@@ -37,6 +37,7 @@ class OutageRun:
     failed: float  # time.time() when the providers started failing
     recovered: float  # ... and when they answered again
     open_items: list[str]
+    web_errors: str  # the web log from its first unhandled error, if any
     otps: list[tuple[Ack, str, dt.datetime, dt.datetime | None, int]] = field(
         default_factory=list)  # (ack, status, expires_at, sent_at, deliveries)
 
@@ -62,7 +63,7 @@ def run_provider_outage(root: Path) -> OutageRun:
         still_open = settle(stack.db, phones.prefix, timeout=60)
         run = OutageRun(reconcile("every SMS provider down 60 s", stack.db, phones.traffic,
                                   stack.fake, stack.upstream, phones.prefix),
-                        phones.traffic, failed, recovered, still_open)
+                        phones.traffic, failed, recovered, still_open, stack.web.errors())
         got = deliveries(stack.fake)
         with stack.db.read() as session:
             for ack in phones.traffic.acked("otp"):
@@ -95,7 +96,7 @@ def test_provider_outage_delivers_after_recovery_and_never_sends_expired_otps(
                    f"{max(waited, default=0):.1f} s of it)")
     report(result)
     assert run.open_items == []
-    assert run.traffic.server_errors() == 0, run.traffic.statuses
+    assert run.traffic.server_errors() == 0, (run.traffic.statuses, run.web_errors)
     assert expired
     assert [o for o in expired if o[1] not in ("expired", "failed") or o[4]] == []
     assert late > 0

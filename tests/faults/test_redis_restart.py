@@ -43,7 +43,7 @@ def test_redis_restarted_empty_loses_no_acknowledged_booking_message_or_event(
                    f"fresh menu once Redis was back; {result.expired_otps} OTPs void with "
                    f"their Redis-only code; {restarted[0]} RQ worker(s) quit, restarted")
     report(result)
-    assert traffic.server_errors() == 0, traffic.statuses
+    assert traffic.server_errors() == 0, (traffic.statuses, stack.web.errors())
     assert all(status == 200 for _, status, _ in traffic.probes), traffic.probes
     assert traffic.menus_on_redial(since=restart + 0.5), traffic.probes
     assert len(traffic.acked("booking")) >= 7

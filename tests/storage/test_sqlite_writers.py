@@ -116,3 +116,31 @@ def test_a_database_write_holds_the_lock_from_its_begin_to_its_commit_or_rollbac
             assert session.execute(text("SELECT n FROM t")).scalars().all() == [1]
     finally:
         db.dispose()
+
+
+def test_a_database_held_by_another_program_fails_a_write_as_sqlalchemy_would(tmp_path):
+    """Another program's ``BEGIN EXCLUSIVE`` does not use the lock file: the write waits in
+    SQLite's handler, then fails with SQLAlchemy's OperationalError (a "try again" or a 503),
+    not the driver's own (which no handler catches: a 500). The writer lock is given back."""
+    import sqlite3
+
+    from sqlalchemy import text
+
+    from gateway.storage import Database
+
+    path = str(tmp_path / "vaxgate.db")
+    db = Database(f"sqlite:///{path}", timeout_s=0.2)
+    holder = sqlite3.connect(path, isolation_level=None)
+    try:
+        with db.write() as session:
+            session.execute(text("CREATE TABLE t (n INTEGER)"))
+        holder.execute("BEGIN EXCLUSIVE")
+        with pytest.raises(OperationalError, match="database is locked"):
+            with db.write() as session:
+                session.execute(text("INSERT INTO t VALUES (1)"))
+        holder.execute("ROLLBACK")
+        with WriterLock(path, timeout_s=0.2).held():
+            pass
+    finally:
+        holder.close()
+        db.dispose()
