@@ -154,8 +154,8 @@ def record_reminders(db: Database, count: int, tag: str) -> dict[int, tuple[str,
         for i in range(count):
             phone, body = f"+9198{i:08d}", f"vaxgate: reminder {tag}{i:06d}, tomorrow 10:00."
             sent[outbox.record_message(session, phone=phone, kind="reminder", lang="en",
-                                       body=body, dedupe_key=f"bench:{tag}:{i}").id] = (phone,
-                                                                                       body)
+                                       budget=None, body=body,
+                                       dedupe_key=f"bench:{tag}:{i}").id] = (phone, body)
     return sent
 
 

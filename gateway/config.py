@@ -170,6 +170,17 @@ class DltSettings(_Section):
         return value
 
 
+class SmsBudgetSettings(_Section):
+    """What SMS may cost: per number (every kind but OTPs, which keep their own caps in
+    ``otp``), and a deployment-wide daily figure that raises an alarm (gateway/sms/budget.py).
+    0 turns a limit off."""
+
+    per_number_per_hour: int = Field(10, ge=0, le=10000)
+    per_number_per_day: int = Field(25, ge=0, le=100000)
+    # every kind, OTPs too; past it the dashboard and /metrics raise an alarm, nothing stops
+    deployment_per_day: int = Field(0, ge=0)
+
+
 class SmsSettings(_Section):
     providers: list[SmsProviderSettings] = Field(
         default_factory=lambda: [SmsProviderSettings(name="sandbox", kind="sandbox")],
@@ -189,6 +200,7 @@ class SmsSettings(_Section):
     public_base_url: str = ""
     webhook_secret_header: str = "X-Vaxgate-Webhook-Secret"
     dlt: DltSettings = Field(default_factory=DltSettings)
+    budget: SmsBudgetSettings = Field(default_factory=SmsBudgetSettings)
 
     @field_validator("queues", mode="before")
     @classmethod

@@ -87,7 +87,8 @@ def record_certificate_sms(session: Session, appointment: Appointment) -> int:
                              date=appointment.slot.date, center=appointment.slot.center.name)
     message = outbox.record_message(session, phone=person.phone, kind=MessageKind.NOTICE,
                                     body=body, lang=person.language,
-                                    dedupe_key=f"appointment:{appointment.id}:vaccinated")
+                                    dedupe_key=f"appointment:{appointment.id}:vaccinated",
+                                    budget=None)  # once, when a worker marks the dose
     session.flush()
     return message.id
 

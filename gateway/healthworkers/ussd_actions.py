@@ -214,8 +214,8 @@ def hw_book(svc: RegistryActions, vars: Vars) -> ActionResult:
             person = _person(session, vars)
             booked = appointments.book(session, person.id, int(vars.get("slot_id") or 0),
                                        today=svc.today, channel=HW_CHANNEL)
-            sms = notifications.record_appointment_sms(session, "booked", booked,
-                                                       person.language)
+            sms = notifications.record_appointment_sms(  # a signed-in worker: not budgeted
+                session, "booked", booked, person.language, None)
             audit.record(session, worker, channel=svc.channel, action="book",
                          subject=booked.reference)
             reference = booked.reference

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from gateway.registry.notifications import enqueue_after_commit
 from gateway.sms import templates
+from gateway.sms.budget import Budget
 from gateway.sms.outbox import enqueue_messages, record_message
 from gateway.storage.ledger import MessageKind
 from gateway.web.runtime import Runtime
@@ -21,7 +22,8 @@ def send_finish_sms(runtime: Runtime, call_id: str, phone: str, lang: str) -> No
                             helpline=settings.ussd.helpline)
     with runtime.db.write() as session:
         message = record_message(session, phone=phone, kind=MessageKind.NOTICE, body=body,
-                                 lang=lang, dedupe_key=f"ivr:{call_id}:no_input")
+                                 lang=lang, dedupe_key=f"ivr:{call_id}:no_input",
+                                 budget=Budget.of(settings.sms.budget))
         session.flush()
         ids = [message.id]
     enqueue_after_commit(lambda found: enqueue_messages(runtime.queue_redis, found, queue="notify",

@@ -29,6 +29,7 @@ from gateway.registry.errors import (
     RegistryError,
     SlotFull,
 )
+from gateway.sms.budget import Budget
 from gateway.storage import Beneficiary, Center, Database, Slot
 from gateway.text import i18n
 from gateway.text.i18n import DEFAULT_LANGUAGE
@@ -54,6 +55,7 @@ class RegistryActions:
         self._redis_clients = redis_clients
         self.availability = availability  # None: every search reads the database
         self.settings = settings
+        self.budget = Budget.of(settings.sms.budget)  # of a citizen's phone: every SMS of theirs
         self.channel = channel
         self.zone = ZoneInfo(settings.timezone)
         self._now = now or (lambda: dt.datetime.now(self.zone))
@@ -195,8 +197,8 @@ class RegistryActions:
                 area = centers.area_of(booked.slot.center)
                 filled = booked.slot.booked >= booked.slot.capacity
                 event = "rescheduled" if reschedule_id else "booked"
-                sms = [notifications.record_appointment_sms(session, event, booked,
-                                                            vars.get("lang") or DEFAULT_LANGUAGE)]
+                sms = [notifications.record_appointment_sms(
+                    session, event, booked, vars.get("lang") or DEFAULT_LANGUAGE, self.budget)]
         except SlotFull:
             self._slot_changed(slot_id)  # the list that offered it was stale
             return ActionResult("full")
@@ -237,8 +239,9 @@ class RegistryActions:
         with self.db.write() as session:
             cancelled = appointments.cancel(session, int(vars.get("appointment_id") or 0),
                                             phone=vars["phone"], channel=self.channel)
-            sms = [notifications.record_appointment_sms(session, "cancelled", cancelled,
-                                                        vars.get("lang") or DEFAULT_LANGUAGE)]
+            sms = [notifications.record_appointment_sms(
+                session, "cancelled", cancelled, vars.get("lang") or DEFAULT_LANGUAGE,
+                self.budget)]
             reference = cancelled.reference
             center = cancelled.slot.center
             area, center_id = centers.area_of(center), center.id

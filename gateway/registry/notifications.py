@@ -12,6 +12,7 @@ from collections.abc import Callable
 from sqlalchemy.orm import Session
 
 from gateway.sms import outbox, templates
+from gateway.sms.budget import Budget
 from gateway.storage import Appointment
 from gateway.storage.ledger import MessageKind
 
@@ -22,10 +23,11 @@ TEMPLATE_FOR_EVENT = {"booked": "booking_confirmed", "cancelled": "booking_cance
 
 
 def record_appointment_sms(session: Session, event: str, appointment: Appointment,
-                           lang: str) -> int:
+                           lang: str, budget: Budget | None) -> int:
     """Write the confirmation SMS for ``event`` to the ledger; return the message id.
 
     Idempotent per (appointment, event): a retried request records nothing new.
+    ``budget``: the phone's SMS budget (None: a health worker booked, see outbox).
     """
     slot = appointment.slot
     body = templates.render(TEMPLATE_FOR_EVENT[event], lang, reference=appointment.reference,
@@ -33,7 +35,7 @@ def record_appointment_sms(session: Session, event: str, appointment: Appointmen
                             window=(slot.start_time, slot.end_time))
     message = outbox.record_message(
         session, phone=appointment.beneficiary.phone, kind=MessageKind.CONFIRMATION,
-        body=body, lang=lang, dedupe_key=f"appointment:{appointment.id}:{event}",
+        body=body, lang=lang, dedupe_key=f"appointment:{appointment.id}:{event}", budget=budget,
         fresh=event != "cancelled")  # booked, rescheduled: a row this transaction inserted
     return message.id
 

@@ -107,6 +107,7 @@ def _resend(session: Session, appointment_id: int, zone: ZoneInfo,
     message = outbox.record_message(
         session, phone=person.phone, kind=MessageKind.REMINDER, body=body,
         lang=person.language, dedupe_key=resend_key(appointment_id, len(done) + 1),
+        budget=None,  # an officer asked for it (at most MAX_RESENDS per appointment)
         expires_at=planner.appointment_start(slot.date, slot.start_time, zone))
     message.try_last = _failed_last_by(session, all_keys(appointment_id, offsets))
     return message.id

@@ -24,6 +24,7 @@ from gateway.config import Settings
 from gateway.reminders import planner, texts
 from gateway.reminders.keys import reminder_key
 from gateway.reminders.models import OptOut, ReminderWatermark
+from gateway.sms import budget
 from gateway.sms.templates import dlt_fields
 from gateway.storage import Appointment, AppointmentStatus, Beneficiary, Center, Database, Slot
 from gateway.storage.ledger import Message, MessageKind, MessageStatus
@@ -87,6 +88,7 @@ def _sweep_offset(db: Database, settings: Settings, offset: int,
         for row in rows:
             if row["phone"] in opted_out:
                 row.update(status=MessageStatus.FAILED.value, status_reason=OPTED_OUT)
+        rows = budget.apply(session, budget.Budget.of(settings.sms.budget), rows, now)
         created = insert_messages(session, rows)
         _advance(session, offset, now)
     queued = [mid for mid, status in created if status == MessageStatus.QUEUED.value]

@@ -56,7 +56,8 @@ def claim_offer(svc: RegistryActions, vars: Vars) -> ActionResult:
                 "beneficiary_name": booked.beneficiary.name, "center_name": slot.center.name,
                 "date_label": i18n.format_date(slot.date, lang),
                 "window_label": i18n.format_window(slot.start_time, slot.end_time, lang)}
-        sms = [notifications.record_appointment_sms(session, "booked", booked, lang)]
+        sms = [notifications.record_appointment_sms(session, "booked", booked, lang,
+                                                    svc.budget)]
     svc._send(sms)
     return ActionResult("ok", info)
 

@@ -29,6 +29,7 @@ from gateway.registry.errors import AlreadyBooked, NotFound, RegistryError
 from gateway.reminders import texts
 from gateway.reminders.models import ACTIVE_WAITLIST, WaitlistEntry, WaitlistStatus
 from gateway.sms import outbox
+from gateway.sms.budget import Budget
 from gateway.storage import Appointment, Beneficiary, Center, Database, Slot
 from gateway.storage.ledger import MessageKind
 from gateway.storage.models import utcnow
@@ -234,7 +235,8 @@ def _record_offer(session: Session, settings: Settings, entry: WaitlistEntry,
                         short_code=settings.ussd.service_codes[0])
     message = outbox.record_message(
         session, phone=entry.phone, kind=MessageKind.CONFIRMATION, body=body, lang=entry.lang,
-        dedupe_key=f"waitlist:{entry.id}:offer{entry.offers + 1}", expires_at=hold_until)
+        dedupe_key=f"waitlist:{entry.id}:offer{entry.offers + 1}", expires_at=hold_until,
+        budget=Budget.of(settings.sms.budget))
     return message.id
 
 

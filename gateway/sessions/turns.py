@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from gateway.sessions.admission import Admission
 from gateway.sms import outbox, templates
+from gateway.sms.budget import Budget
 from gateway.storage import PhoneProfile
 from gateway.storage.ledger import MessageKind
 from gateway.storage.models import utcnow
@@ -40,6 +41,7 @@ def _record(session, phone: str, lang: str, settings, expires: dt.datetime) -> i
                             minutes=settings.admission.pass_window_seconds // 60)
     message = outbox.record_message(
         session, phone=phone, kind=MessageKind.NOTICE, body=body, lang=lang,
-        dedupe_key=f"turn:{phone}:{int(expires.timestamp())}", expires_at=expires)
+        dedupe_key=f"turn:{phone}:{int(expires.timestamp())}", expires_at=expires,
+        budget=Budget.of(settings.sms.budget))
     session.flush()
     return message.id

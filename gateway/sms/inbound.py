@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from gateway.config import Settings
 from gateway.registry import beneficiaries
 from gateway.sms import outbox
+from gateway.sms.budget import Budget
 from gateway.sms.secrets import mask_phone
 from gateway.storage import Database
 from gateway.storage.ledger import Message, MessageKind
@@ -50,6 +51,7 @@ class Reply:
     bodies: list[str]
     kind: MessageKind = MessageKind.CONFIRMATION
     follow_up: Callable[[], list[int]] | None = None  # more ledger ids to enqueue (offers)
+    budgeted: bool = True  # False: a health worker's reply (their phone, their work)
 
 
 Handler = Callable[["InboundSms", Session, str, Command, str], Reply]
@@ -69,7 +71,9 @@ def register_command(name: str, words: dict[str, list[str]], handler: Handler) -
 
 
 def register_interceptor(interceptor: Interceptor) -> None:
-    """Offer every inbound SMS to ``interceptor`` before the commands (once per function)."""
+    """Offer every inbound SMS to ``interceptor`` before the commands (once per function).
+    Its replies are not budgeted (gateway/sms/budget.py): an interceptor answers only the
+    phones it trusts (the health workers')."""
     if interceptor not in INTERCEPTORS:
         INTERCEPTORS.append(interceptor)
 
@@ -112,8 +116,9 @@ class InboundSms:
                 return []
             lang = command.lang or beneficiaries.get_language(session, phone) or DEFAULT_LANGUAGE
             reply = self._answer(session, phone, text, command, lang)
+            budget = Budget.of(self.settings.sms.budget) if reply.budgeted else None
             ids = [outbox.record_message(session, phone=phone, kind=reply.kind, body=body,
-                                         lang=lang, dedupe_key=f"{key}:{n}").id
+                                         lang=lang, dedupe_key=f"{key}:{n}", budget=budget).id
                    for n, body in enumerate(reply.bodies, 1)]
         self._after_commit(ids, reply)
         return ids
@@ -122,8 +127,8 @@ class InboundSms:
                 lang: str) -> Reply:
         for interceptor in INTERCEPTORS:
             answer = interceptor(session, phone, text, self.settings, self.now())
-            if answer:
-                return Reply([answer])
+            if answer:  # interceptors answer the phones of registered health workers
+                return Reply([answer], budgeted=False)
         handler = HANDLERS.get(command.name) or HANDLERS.get("UNKNOWN")
         return handler(self, session, phone, command, lang) if handler else Reply([])
 

@@ -13,7 +13,7 @@ from prometheus_client import Counter, Gauge, Histogram
 from sqlalchemy import func, select
 
 from gateway.config import Settings
-from gateway.sms import outbox
+from gateway.sms import budget, outbox
 from gateway.sms.breaker import State, build_breaker
 from gateway.storage import Database
 from gateway.storage.ledger import Message, MessageKind, MessageStatus
@@ -35,6 +35,11 @@ JOBS = Gauge("vaxgate_sms_queue_jobs", "RQ send jobs waiting in each queue", ["q
              multiprocess_mode="mostrecent")
 BREAKER = Gauge("vaxgate_sms_breaker_state", "1 for each provider's current circuit state",
                 ["provider", "state"], multiprocess_mode="mostrecent")
+TODAY = Gauge("vaxgate_sms_today", "SMS recorded since local midnight (not those held back)",
+              multiprocess_mode="mostrecent")
+DAILY_BUDGET_EXCEEDED = Gauge("vaxgate_sms_daily_budget_exceeded",
+                              "1 when today's SMS passed sms.budget.deployment_per_day",
+                              multiprocess_mode="mostrecent")
 OTP_REQUESTED = Counter("vaxgate_otp_requested_total", "OTP codes issued")
 OTP_SENT = Counter("vaxgate_otp_sent_total", "OTP SMS accepted by a provider")
 OTP_VERIFIED = Counter("vaxgate_otp_verified_total", "OTP codes verified")
@@ -49,6 +54,10 @@ def refresh(settings: Settings, db: Database, redis_conn: redis.Redis,
     for kind, (count, oldest) in backlog(db).items():
         QUEUED.labels(kind).set(count)
         OLDEST.labels(kind).set(oldest)
+    with db.read() as session:
+        today = budget.daily_figure(session, settings, utcnow())
+    TODAY.set(today.sent_today)
+    DAILY_BUDGET_EXCEEDED.set(int(today.exceeded))
     for queue in outbox.QUEUES:
         JOBS.labels(queue).set(queue_conn.llen(f"rq:queue:{queue}"))
     for provider in settings.sms.providers:

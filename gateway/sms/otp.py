@@ -78,7 +78,8 @@ class OtpService:
         with self.db.write() as session:
             message = outbox.record_message(session, phone=phone, kind=MessageKind.OTP,
                                             body=body, lang=lang, dedupe_key=f"otp:{txn}",
-                                            expires_at=expires_at)
+                                            expires_at=expires_at,
+                                            budget=None)  # capped by _check_limits
             message.try_last = failover.unconfirmed_provider(  # asked again: try another first
                 session, phone, MessageKind.OTP.value, since=expires_at - dt.timedelta(hours=1))
             message_id = message.id

@@ -18,6 +18,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from gateway.config import SmsSettings
+from gateway.sms.budget import Budget
+from gateway.sms.budget import apply as apply_budget
 from gateway.sms.templates import dlt_fields, gsm7_if_possible
 from gateway.storage.database import attach
 from gateway.storage.ledger import Message, MessageKind, MessageStatus
@@ -34,7 +36,7 @@ E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 
 
 def record_message(session: Session, *, phone: str, kind: str | MessageKind, body: str,
-                   lang: str, dedupe_key: str,
+                   lang: str, dedupe_key: str, budget: Budget | None,
                    expires_at: dt.datetime | None = None, fresh: bool = False) -> Message:
     """Write the ledger row for one outbound SMS (no Redis); return it, flushed, with its id.
 
@@ -43,6 +45,10 @@ def record_message(session: Session, *, phone: str, kind: str | MessageKind, bod
     ``fresh``: the key names something created in this transaction (a new appointment), so
     no row can have it yet: no lookup and no savepoint.
     A ``body`` from ``templates.render`` brings its template name and DLT template id.
+    ``budget``: the phone's SMS budget (gateway/sms/budget.py; ``Budget.of(settings.sms.budget)``);
+    past it the row is written as not sent, with the reason. None only where the message is
+    capped elsewhere or asked for by a trusted person: OTPs (their own caps), a health
+    worker's replies and bookings, an officer's resend.
     """
     if not E164.match(phone):
         raise ValueError("phone must be E.164, e.g. +919812345678")
@@ -60,6 +66,8 @@ def record_message(session: Session, *, phone: str, kind: str | MessageKind, bod
            "created_at": now, "updated_at": now, "sent_at": None, "delivered_at": None,
            "next_attempt_at": None, "retries": 0,
            **registered}
+    if budget is not None:
+        row = apply_budget(session, budget, [row], now)[0]
     if fresh:  # a Core insert, no savepoint: a clash here is a bug and fails the transaction
         row["id"] = session.connection().execute(_INSERT_MESSAGE, row).scalar_one()
         return attach(session, Message(**row))

@@ -60,7 +60,8 @@ class Message(Base):
     __tablename__ = "sms_messages"
     __table_args__ = (Index("ix_sms_messages_status_updated", "status", "updated_at"),
                       Index("ix_sms_messages_status_kind_next", "status", "kind",
-                            "next_attempt_at"))
+                            "next_attempt_at"),
+                      Index("ix_sms_messages_created_at", "created_at"))  # the day's count
 
     id: Mapped[int] = mapped_column(primary_key=True)
     dedupe_key: Mapped[str] = mapped_column(String(120), unique=True)

@@ -59,7 +59,7 @@ def test_messages_are_found_by_phone_and_by_reference_with_attempts(auth, client
                                                                     booking):
     _, reference = booking
     with db.write() as session:
-        record_message(session, phone="+919812345678", kind="confirmation", lang="en",
+        record_message(session, budget=None, phone="+919812345678", kind="confirmation", lang="en",
                        body="Booked: " + reference, dedupe_key="test-1")
     auth.login()
     for query in ("9812345678", reference):
@@ -73,7 +73,7 @@ def test_messages_are_found_by_phone_and_by_reference_with_attempts(auth, client
 def test_a_district_user_does_not_see_messages_of_another_district(auth, client, db,
                                                                    booking):
     with db.write() as session:
-        record_message(session, phone="+919812345678", kind="confirmation", lang="en",
+        record_message(session, budget=None, phone="+919812345678", kind="confirmation", lang="en",
                        body="Patna only", dedupe_key="test-2")
     auth.login("lucknow")
     assert "Patna only" not in client.get("/admin/messages").get_data(as_text=True)

@@ -79,7 +79,7 @@ def kill_rq_worker_mid_batch(stack) -> tuple[list[tuple[str, str]], set[tuple[st
     sms = [(f"{BATCH_PREFIX}{n:08d}", f"Batch message {n}") for n in range(BATCH)]
     with stack.db.write() as session:
         ids = [outbox.record_message(session, phone=phone, kind="notice", body=body, lang="en",
-                                     dedupe_key=f"faults:batch:{phone}").id
+                                     budget=None, dedupe_key=f"faults:batch:{phone}").id
                for phone, body in sms]
     queues = redis.Redis.from_url(stack.redis.url)
     outbox.enqueue_messages(queues, ids, queue="otp", settings=SmsSettings())

@@ -41,7 +41,7 @@ def reported(db):
     with db.write() as session:
         for n, (provider_id, status) in enumerate(((SENT_ID, "sent"),
                                                     (DELIVERED_ID, "delivered"))):
-            message = outbox.record_message(session, phone="+919812345678", kind="otp",
+            message = outbox.record_message(session, budget=None, phone="+919812345678", kind="otp",
                                             body="482913", lang="en", dedupe_key=f"gs-{n}")
             message.status, message.provider_message_id = status, provider_id
             session.add(SendAttempt(message_id=message.id, provider="gupshup",

@@ -83,7 +83,8 @@ def known_messages(db, demo_centers):
     with db.write() as session:
         for n, provider_id in enumerate(KNOWN_IDS):
             message = outbox.record_message(session, phone="+919812345678", kind="notice",
-                                            body="Booked", lang="en", dedupe_key=f"fz-{n}")
+                                            budget=None, body="Booked", lang="en",
+                                            dedupe_key=f"fz-{n}")
             message.status, message.provider_message_id = "sent", provider_id
             session.add(SendAttempt(message_id=message.id, provider="twilio",
                                     outcome="accepted", provider_message_id=provider_id))

@@ -44,7 +44,8 @@ def aged(db, redis_client, worker):
     with db.write() as session:
         for n, status in enumerate(["delivered", "delivered", "queued"]):
             message = outbox.record_message(session, phone="+919812388800", kind="reminder",
-                                            body=f"Sita Devi, K7QP3{n}, 24 Nov", lang="en",
+                                            budget=None, lang="en",
+                                            body=f"Sita Devi, K7QP3{n}, 24 Nov",
                                             dedupe_key=f"ret-{n}")
             message.created_at, message.status = [OLD, RECENT, OLD][n], status
             at = [OLD, RECENT, RECENT][n]  # for every other kind

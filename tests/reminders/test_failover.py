@@ -35,7 +35,7 @@ def appointment(db):
 
 def _reminder(ctx, db, appointment_id: int) -> int:
     with db.write() as session:
-        mid = outbox.record_message(session, phone=PHONE, kind=MessageKind.REMINDER,
+        mid = outbox.record_message(session, budget=None, phone=PHONE, kind=MessageKind.REMINDER,
                                     body="Your vaccination is tomorrow", lang="en",
                                     dedupe_key=reminder_key(appointment_id, 1440)).id
     outbox.enqueue_messages(ctx.redis, [mid], queue="bulk", settings=ctx.settings.sms)

@@ -33,7 +33,8 @@ def _record_unqueued(db, count: int) -> list[int]:
     """Ledger rows no RQ job knows about (as after a lost enqueue): only the sweeper sends them."""
     with db.write() as session:
         ids = [outbox.record_message(session, phone=f"+9198123456{n:02d}", kind="confirmation",
-                                     body=f"Booked {n}", lang="en", dedupe_key=f"cron-{n}").id
+                                     budget=None, body=f"Booked {n}", lang="en",
+                                     dedupe_key=f"cron-{n}").id
                for n in range(count)]
         session.execute(update(Message).values(updated_at=utcnow() - dt.timedelta(minutes=1)))
     return ids

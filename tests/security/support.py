@@ -43,7 +43,7 @@ def _book(session, district: str, today: dt.date) -> tuple[Center, Slot, str]:
         Center.district == district, Slot.date == today, Slot.age_group == "45+")
         .order_by(Center.id, Slot.start_time))
     appointment = appointments.book(session, person.id, slot.id, today=today)
-    record_appointment_sms(session, "booked", appointment, "en")
+    record_appointment_sms(session, "booked", appointment, "en", None)
     return slot.center, slot, appointment.reference
 
 

@@ -66,7 +66,7 @@ def record(db, phone: str = PHONE, kind: str = "confirmation", key: str = "k1",
            body: str = "Booked", expires_at=None) -> int:
     with db.write() as session:
         return outbox.record_message(session, phone=phone, kind=kind, body=body, lang="en",
-                                     dedupe_key=key, expires_at=expires_at).id
+                                     budget=None, dedupe_key=key, expires_at=expires_at).id
 
 
 def message(db, message_id: int) -> Message:

@@ -72,7 +72,8 @@ def gupshup_ctx(settings, fake_gupshup, redis_client, db, monkeypatch):
 def _record(db, body, phone=PHONE, key="dlt-1") -> int:
     with db.write() as session:
         return outbox.record_message(session, phone=phone, kind="confirmation", body=body,
-                                     lang=getattr(body, "lang", "en"), dedupe_key=key).id
+                                     budget=None, lang=getattr(body, "lang", "en"),
+                                     dedupe_key=key).id
 
 
 def _send(ctx, db, body, phone=PHONE) -> Message:

@@ -133,7 +133,7 @@ def gupshup_client(settings, gupshup, db, redis_client):
 def _sent(db, provider_id: str = "3562707498794989059-1", key: str = "g1") -> int:
     with db.write() as session:
         message = outbox.record_message(session, phone=PHONE, kind="otp", body=OTP_TEXT,
-                                        lang="en", dedupe_key=key)
+                                        budget=None, lang="en", dedupe_key=key)
         message.status, message.provider, message.provider_message_id = \
             "sent", "gupshup", provider_id
         session.add(SendAttempt(message_id=message.id, provider="gupshup", outcome="accepted",
