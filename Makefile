@@ -67,6 +67,10 @@ proxy-deps:
 ## sees, fixed on SQLite), the browser tests, the reverse-proxy test (nginx in front of
 ## gunicorn) and the fault tests
 ## (each fault test owns its whole stack, including a SQLite file: tests/faults/stack.py).
+## Two test processes (pytest-xdist), a file each at a time; the fault tests run on their own
+## after them, since each times a whole stack against its budgets (2 s a step).
+## `make test PARALLEL=` runs everything in one process.
+PARALLEL ?= -n 2 --dist loadfile
 PG_SKIP := --ignore=tests/flows --ignore=tests/browser --ignore=tests/ivr --ignore=tests/faults \
            --ignore=tests/golden --ignore=tests/web/test_proxy.py
 test: $(STAMP) browser-deps proxy-deps
@@ -74,14 +78,15 @@ test: $(STAMP) browser-deps proxy-deps
 	$(BIN)/python .ci/audit_deps.py --allow-unreachable
 	$(BIN)/vaxgate menus check
 	$(BIN)/vaxgate sms templates check
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q $(PARALLEL) --ignore=tests/faults
+	$(BIN)/python -m pytest -q tests/faults
 	@$(MAKE) --no-print-directory test-postgres
 
 test-postgres: $(STAMP)
 	@url="$${TEST_DATABASE_URL:-postgresql+psycopg2://postgres@127.0.0.1:5432/test}"; \
 	if $(BIN)/python -c "import sys,sqlalchemy as s; s.create_engine(sys.argv[1]).connect()" "$$url" 2>/dev/null; then \
 		echo "== PostgreSQL pass: $$url"; \
-		TEST_DATABASE_URL="$$url" $(BIN)/python -m pytest -q $(PG_SKIP); \
+		TEST_DATABASE_URL="$$url" $(BIN)/python -m pytest -q $(PARALLEL) $(PG_SKIP); \
 	else \
 		echo "== PostgreSQL pass skipped: no server answers at $$url"; \
 	fi

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 import redis
-from sqlalchemy import text
+from sqlalchemy import create_engine, make_url, text
 
 import gateway.wiring  # noqa: F401
 from gateway import create_app
@@ -42,12 +42,30 @@ def redis_client(redis_url) -> redis.Redis:
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory) -> str:
     url = os.environ.get("TEST_DATABASE_URL")
+    if url and os.environ.get("PYTEST_XDIST_WORKER"):  # `make test` runs two test processes
+        url = _worker_database(url, os.environ["PYTEST_XDIST_WORKER"])
     if url:
         _drop_everything(url)
     else:
         url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'vaxgate-test.db'}"
     upgrade_database(url)
     return url
+
+
+def _worker_database(url: str, worker: str) -> str:
+    """A database of this test process's own beside ``url``'s (``test`` -> ``test_gw0``):
+    every test empties the tables, so two processes cannot share one."""
+    base = make_url(url)
+    mine = base.set(database=f"{base.database}_{worker}")
+    engine = create_engine(base, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            if not conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :name"),
+                               {"name": mine.database}):
+                conn.execute(text(f'CREATE DATABASE "{mine.database}"'))
+    finally:
+        engine.dispose()
+    return mine.render_as_string(hide_password=False)
 
 
 def _drop_everything(url: str) -> None:
@@ -79,7 +97,7 @@ def _empty_tables(database: Database) -> None:
 
 
 @pytest.fixture
-def settings(database_url, redis_url):
+def settings(database_url, redis_url, tmp_path_factory):
     loaded = load_settings(overrides={"database_url": database_url, "redis_url": redis_url,
                                       "testing": True, "demo_data": False,
                                       "secret_key": "test-secret",
@@ -87,7 +105,10 @@ def settings(database_url, redis_url):
                                       "admission": {"rate_limit_per_phone": "10000/minute"},
                                       # the test client calls from loopback, as an
                                       # aggregator's network would (needed outside the sandbox)
-                                      "ussd": {"allowed_networks": ["127.0.0.0/8"]}})
+                                      "ussd": {"allowed_networks": ["127.0.0.0/8"]},
+                                      # no recordings a developer built into var/ivr_audio
+                                      "ivr": {"audio_dir": str(tmp_path_factory.getbasetemp()
+                                                               / "ivr_audio")}})
     # the test client's own URL: a real Twilio provider needs one to start (status callbacks)
     sms = loaded.sms.model_copy(update={"public_base_url": "http://localhost"})
     # India's DLT rules are tested in tests/sms/test_dlt.py; elsewhere texts need no DLT ids
@@ -164,3 +185,21 @@ def pytest_terminal_summary(terminalreporter):
     from tests.fuzz.tally import write_table
 
     write_table(terminalreporter)
+
+
+def pytest_sessionfinish(session):
+    """A test process of pytest-xdist hands its fuzz counts to the main one (below)."""
+    if hasattr(session.config, "workeroutput"):
+        from tests.fuzz import tally
+
+        session.config.workeroutput["fuzz_tally"] = (dict(tally.CASES), dict(tally.SECONDS))
+
+
+def pytest_testnodedown(node, error):
+    """In the main process: add a finished test process's fuzz counts to the table."""
+    from tests.fuzz import tally
+
+    cases, seconds = node.workeroutput.get("fuzz_tally", ({}, {}))
+    for target, n in cases.items():
+        tally.CASES[target] += n
+        tally.SECONDS[target] += seconds.get(target, 0.0)
