@@ -8,7 +8,6 @@ sweeper finds the row still ``queued`` and enqueues it again. A job carries up t
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Iterable
 
 import redis
@@ -25,6 +24,7 @@ from gateway.storage.database import attach
 from gateway.storage.ledger import Message, MessageKind, MessageStatus
 from gateway.storage.models import utcnow
 from gateway.text.encoding import sms_segments
+from gateway.text.phones import E164_FORM
 
 QUEUES = ("otp", "notify", "bulk")  # a worker drains them in this order
 QUEUE_FOR_KIND = {MessageKind.OTP: "otp", MessageKind.CONFIRMATION: "notify",
@@ -32,7 +32,6 @@ QUEUE_FOR_KIND = {MessageKind.OTP: "otp", MessageKind.CONFIRMATION: "notify",
 KINDS_OF_QUEUE = {q: tuple(k.value for k, kq in QUEUE_FOR_KIND.items() if kq == q)
                   for q in QUEUES}
 SEND_JOB = "workers.jobs.send_messages"
-E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 
 
 def record_message(session: Session, *, phone: str, kind: str | MessageKind, body: str,
@@ -50,7 +49,7 @@ def record_message(session: Session, *, phone: str, kind: str | MessageKind, bod
     capped elsewhere or asked for by a trusted person: OTPs (their own caps), a health
     worker's replies and bookings, an officer's resend.
     """
-    if not E164.match(phone):
+    if not E164_FORM.match(phone):
         raise ValueError("phone must be E.164, e.g. +919812345678")
     existing = None if fresh else _by_dedupe_key(session, dedupe_key)
     if existing is not None:

@@ -10,6 +10,7 @@ from pydantic import AfterValidator
 
 DEFAULT_REGION = "IN"
 PHONE_CHARS = re.compile(r"\+?[\d\s\-().]{4,30}")
+E164_FORM = re.compile(r"^\+[1-9]\d{6,14}$")  # what parse_phone gives: a cheap check inside
 
 
 class InvalidPhone(ValueError):
