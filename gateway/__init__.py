@@ -12,7 +12,7 @@ from werkzeug.routing import IntegerConverter
 from gateway.config import ConfigError, Settings, load_settings
 from gateway.infra.redis_clients import connect_redis_pair
 from gateway.storage import SQL_INTEGER_MAX, Database
-from gateway.web import security_headers
+from gateway.web import request_body, security_headers
 from gateway.web.runtime import Runtime
 from gateway.web.webhook_security import MAX_REQUEST_BYTES, require_webhook_security
 
@@ -46,6 +46,7 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
     _register_blueprints(app)
     _mount_ussd(app)
     security_headers.install(app, settings.web)  # ProxyFix (if any) wraps the USSD path too
+    request_body.install(app)
     return app
 
 
