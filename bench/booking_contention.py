@@ -105,6 +105,24 @@ def seed(database_url: str, phones: int, places: int, run: int) -> dict[str, Any
     return {"center_code": center.code, "left": left, "phones": numbers, "people": people}
 
 
+def fresh_run(database_url: str) -> int:
+    """A run number whose phones (and the next run's, for the direct race) no earlier run on
+    this database used: runs accumulate on a kept PostgreSQL database."""
+    from sqlalchemy import func, select
+
+    from gateway.storage import Database, PhoneProfile
+
+    database = Database(database_url)
+    with database.read() as session:
+        used = {int(p[5:8]) for p in session.scalars(select(PhoneProfile.phone).where(
+            PhoneProfile.phone.like("+9196%"), func.length(PhoneProfile.phone) == 13))}
+    database.dispose()
+    free = [n for n in range(999) if n not in used and n + 1 not in used]
+    if not free:
+        raise SystemExit("every run number is taken on this database: use a fresh one")
+    return random.choice(free)
+
+
 async def book(http: aiohttp.ClientSession, url: str, phone: str, race: Race) -> None:
     """One phone: dial, book the first choices, retry a filled-up window up to 3 times."""
     form = {"sessionId": f"rush-{phone[1:]}", "serviceCode": SERVICE_CODE,
@@ -309,10 +327,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # still stop the servers
-    run = random.randrange(1000)
     with contextlib.ExitStack() as stack:
         servers = start_stack(stack, args, minimal=False)
         database_url = servers["gateway"].env["VAXGATE_DATABASE_URL"]
+        run = fresh_run(database_url)
         seeded = seed(database_url, args.phones, args.places, run)
         race, wall = asyncio.run(run_race(servers["gateway"].base + "/ussd/africastalking",
                                           seeded["phones"], args.concurrency))

@@ -76,10 +76,8 @@ class Bench:
 
     def __init__(self, url: str, redis_client, args: argparse.Namespace, budget: float):
         from gateway.registry.demo_data import DEMO_CENTERS
-        from gateway.sessions.admission import PREFIX
-
         self.url, self.redis, self.args, self.budget = url, redis_client, args, budget
-        self.passes_key, self.active_key = PREFIX + "passes", PREFIX + "active"
+        self.passes_key, self.active_key = _admission_key("passes"), _admission_key("active")
         self.callers = Callers([row[3] for row in DEMO_CENTERS])
         self.tally = Tally()
         self.deadline = 0.0
@@ -174,11 +172,9 @@ class TurnReleaser(threading.Thread):
     """The worker's cron job, here: hand out passes every interval, in queue order."""
 
     def __init__(self, ctx, interval: float):
-        from gateway.sessions.admission import PREFIX
-
         super().__init__(daemon=True)
         self.ctx, self.interval = ctx, interval
-        self.queue_key = PREFIX + "queue"
+        self.queue_key = _admission_key("queue")
         self.stopped = threading.Event()
         self.released: list[str] = []
         self.arrival: dict[str, float] = {}  # phone -> its arrival number in the queue
@@ -202,10 +198,18 @@ class TurnReleaser(threading.Thread):
         return ranks == sorted(ranks)
 
 
+def _admission_key(name: str) -> str:
+    """The admission key ``name``: the bench runs one admission shard (``bench_config``),
+    so the queue order and the most active sessions are exact."""
+    from gateway.sessions.admission import PREFIX
+
+    return f"{PREFIX}{{a0}}:{name}"
+
+
 def bench_config(tmp: Path, ceiling: int) -> Path:
     """config.yaml with the bench's ceiling and a 1 s release interval."""
     config = yaml.safe_load((ROOT / "config.yaml").read_text(encoding="utf-8"))
-    config.setdefault("admission", {}).update(max_active_sessions=ceiling,
+    config.setdefault("admission", {}).update(max_active_sessions=ceiling, shards=1,
                                               release_interval_seconds=1)
     path = tmp / "config.yaml"
     path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")

@@ -115,9 +115,10 @@ class Server:
 
 
 def start_stack(stack: contextlib.ExitStack, args: argparse.Namespace,
-                minimal: bool = True) -> dict[str, Server]:
+                minimal: bool = True, session_url: str = "") -> dict[str, Server]:
     """Redis, database, gateway and (``minimal``) the minimal app; each registered on
-    ``stack`` for shutdown. The gateway's ``env`` names the database and Redis URLs."""
+    ``stack`` for shutdown. The gateway's ``env`` names the database and Redis URLs;
+    ``session_url``: the sessions' own Redis (``session_redis_url``)."""
     from gateway.infra.embedded_redis import EmbeddedRedis
 
     tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="vaxgate-bench-")))
@@ -131,15 +132,22 @@ def start_stack(stack: contextlib.ExitStack, args: argparse.Namespace,
     (tmp / "prometheus").mkdir()
     env = dict(os.environ, VAXGATE_DATABASE_URL=database_url, VAXGATE_REDIS_URL=redis_url,
                VAXGATE_SECRET_KEY="bench-secret", PROMETHEUS_MULTIPROC_DIR=str(tmp / "prometheus"))
+    if session_url:
+        env["VAXGATE_SESSION_REDIS_URL"] = session_url
     servers = {}
     apps = [("gateway", "wsgi:app", ROOT), ("minimal", "minimal_app:app", ROOT / "bench")]
     for name, module, cwd in apps[:2 if minimal else 1]:
         servers[name] = server = Server(name, module, cwd, env, args.workers, tmp,
                                         threads=args.threads)
         stack.callback(server.stop)
+    if minimal and args.threads != 1:  # the baseline as plain `gunicorn --workers 2` (sync)
+        servers["minimal_sync"] = Server("minimal_sync", "minimal_app:app", ROOT / "bench",
+                                         env, args.workers, tmp, threads=1)
+        stack.callback(servers["minimal_sync"].stop)
     servers["gateway"].wait_ready("/readyz")
-    if minimal:
-        servers["minimal"].wait_ready("/ussd/africastalking", data=b"")
+    for name in ("minimal", "minimal_sync") if minimal else ():
+        if name in servers:
+            servers[name].wait_ready("/ussd/africastalking", data=b"")
     return servers
 
 
@@ -333,6 +341,11 @@ def run_level(servers: dict[str, Server], phones: int, args: argparse.Namespace,
                           lambda http, st: hello(http, hello_url, st, args.think))
         ratio = gateway["requests_per_s"] / max(minimal["requests_per_s"], 0.1)
         rounds.append({"gateway": gateway, "minimal": minimal, "ratio": round(ratio, 2)})
+        if "minimal_sync" in servers:
+            sync = measure(servers["minimal_sync"], phones, args, lambda http, st: hello(
+                http, servers["minimal_sync"].base + "/ussd/africastalking", st, args.think))
+            rounds[-1].update(minimal_sync=sync, ratio_sync=round(
+                gateway["requests_per_s"] / max(sync["requests_per_s"], 0.1), 2))
     # --rounds: the row is the round with the median ratio (its figures belong together)
     rounds.sort(key=lambda r: r["ratio"])
     return {"phones": phones, **rounds[len(rounds) // 2],
@@ -374,6 +387,12 @@ def print_table(results: list[dict[str, Any]], think: float = 0.0) -> None:
               f"each): ratio {' '.join(f'{x:.2f}' for x in r['round_ratios'])}; p99 ms "
               f"{' '.join(f'{x:.0f}' for x in r['round_p99_ms'])}; the row is the median-ratio "
               "round")
+    for r in (r for r in results if "minimal_sync" in r):
+        sync = r["minimal_sync"]
+        print(f"  {r['phones']} phones: the minimal endpoint under plain sync `gunicorn "
+              f"--workers N`: {sync['requests_per_s']:.1f} req/s, p99 {sync['p99_ms']:.1f} ms, "
+              f"{sync.get('server_cpu_ms_per_request', '-')} cpu ms; gateway ratio to it "
+              f"{r['ratio_sync']:.2f} (gateway p99 {r['gateway']['p99_ms']:.1f} ms)")
     for r, name in ((r, name) for r in results for name in ("gateway", "minimal")):
         if r[name]["first_error"]:
             print(f"  {r['phones']} phones, {name}: {r[name]['error_kinds']}; first: "
@@ -439,6 +458,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         "and report the round with the median ratio (figures here drift by "
                         "25-50 %% within minutes: alternating rounds compares like with like)")
     add_stack_options(parser)
+    parser.add_argument("--redis-shards", default="", metavar="COUNTS",
+                        help="e.g. 1,3: sessions on one Redis, then on a Redis Cluster of 3 "
+                             "masters, same run, at the first --phones level: steps/s and "
+                             "Redis CPU per shard (bench/redis_shards.py)")
     parser.add_argument("--py-spy", metavar="FILE",
                         help="profile the gateway workers into FILE (.svg flame graph, "
                              ".json speedscope or .txt collapsed stacks; {phones} is "
@@ -446,6 +469,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     args.phones = args.curve or args.phones
     args.levels = [int(p) for p in args.phones.split(",") if p.strip().isdigit()]
+    args.redis_shards = [int(n) for n in args.redis_shards.split(",") if n.strip().isdigit()]
+    if any(n == 2 or not 1 <= n <= 16 for n in args.redis_shards):
+        parser.error("--redis-shards takes 1 (one Redis) and 3..16 (a cluster's masters)")
     if not args.levels or not all(1 <= n <= 1000 for n in args.levels) \
             or not 1 <= args.seconds <= 600 or not 0 <= args.warmup <= 60 \
             or not 0 <= args.think <= 30 or not 1 <= args.rounds <= 20:
@@ -465,6 +491,8 @@ def main(argv: list[str] | None = None) -> int:
     if load_before > 0.5:
         print(f"note: load average {load_before:.2f} before the run: other work on this "
               "machine skews the figures", file=sys.stderr)
+    if args.redis_shards:
+        return _main_shards(args, callers)
     with contextlib.ExitStack() as stack:
         servers = start_stack(stack, args)
         results = [run_level(servers, phones, args, callers) for phones in args.levels]
@@ -482,6 +510,19 @@ def main(argv: list[str] | None = None) -> int:
               + (f", {args.think:g} s think time per screen" if args.think else ""))
         print_table(results, args.think)
     return 1 if any(r["gateway"]["errors"] for r in results) else 0
+
+
+def _main_shards(args: argparse.Namespace, callers: Callers) -> int:
+    """``--redis-shards``: one row per session shard count (bench/redis_shards.py)."""
+    import redis_shards
+
+    rows = redis_shards.run_shards(args, callers, sys.modules[__name__])
+    if args.json:
+        print(json.dumps({"command": " ".join([Path(sys.executable).name, *sys.argv]),
+                          "shards": rows}, indent=2))
+    else:
+        redis_shards.print_shards(rows)
+    return 1 if any(r["gateway"]["errors"] for r in rows) else 0
 
 
 if __name__ == "__main__":

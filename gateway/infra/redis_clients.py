@@ -6,9 +6,10 @@ import re
 from dataclasses import dataclass
 
 import redis
+from redis.exceptions import RedisClusterException
 
 from gateway.config import ConfigError, Settings
-from gateway.infra.redis_urls import redis_from_url
+from gateway.infra.redis_urls import is_cluster_url, redis_from_url
 
 
 def connect_redis(url: str) -> redis.Redis:
@@ -34,8 +35,12 @@ def redis_roles(settings: Settings) -> list[str]:
 def connect_role(settings: Settings, role: str) -> redis.Redis:
     """The client for ``role`` (session, queue); ConfigError naming the setting if its URL
     cannot be read."""
+    url = settings.redis_url_for(role)
+    if role == "queue" and is_cluster_url(url):
+        raise ConfigError(f"{settings.redis_setting(role)}: RQ queues need one Redis (or a "
+                          "Sentinel-managed one), not a cluster: set queue_redis_url")
     try:
-        return connect_redis(settings.redis_url_for(role))
+        return connect_redis(url)
     except ValueError as exc:
         raise ConfigError(f"{settings.redis_setting(role)}: {exc}") from None
 
@@ -77,6 +82,10 @@ def redis_problems(settings: Settings) -> list[RedisProblem | ConfigError]:
             problem = redis_problem(settings, role, connect_role(settings, role))
         except ConfigError as exc:
             problem = exc
+        except RedisClusterException as exc:  # a cluster client asks its nodes when made
+            problem = RedisProblem(settings.redis_setting(role),
+                                   safe_redis_url(settings.redis_url_for(role)),
+                                   type(exc).__name__, str(exc))
         if problem is not None:
             problems.append(problem)
     return problems

@@ -5,6 +5,11 @@ A place is taken with one conditional statement,
 checked by its row count, in the same transaction as the appointment row. Whatever the
 concurrency, across processes and on SQLite or PostgreSQL, a slot cannot be overbooked;
 the table's CHECK constraint is a second guard.
+
+On a rush every caller of a center wants the same few slot rows, and that UPDATE holds its
+row's lock until the transaction commits; so the USSD confirm (``book(...,
+take_place_later=True)`` then :func:`take_place`) writes everything else first and takes
+the place last, holding the hot row for two round trips (the UPDATE and the COMMIT).
 """
 from __future__ import annotations
 
@@ -48,32 +53,52 @@ def active_appointment(session: Session, beneficiary_id: int) -> Appointment | N
 
 
 def book(session: Session, beneficiary_id: int, slot_id: int, *, today: dt.date,
-         channel: str = "ussd", place_taken: bool = False,
+         channel: str = "ussd", place_taken: bool = False, take_place_later: bool = False,
          phone: str | None = None) -> Appointment:
     """Take one place in ``slot_id`` for the beneficiary. Raises SlotFull, AlreadyBooked...
 
     ``place_taken``: the place is already counted (a waitlist hold being claimed).
+    ``take_place_later``: the caller calls :func:`take_place` as the transaction's last
+    statement (until then the appointment row holds no place).
     ``phone``: the beneficiary must be registered on it (NotFound otherwise).
     The returned appointment has its beneficiary, slot and center loaded (no lazy loads
     inside the write transaction); ``slot.booked`` is the count this booking left.
     """
-    beneficiary = session.get(Beneficiary, beneficiary_id)
-    slot = session.get(Slot, slot_id, options=[joinedload(Slot.center)])
+    beneficiary, slot = _person_and_slot(session, beneficiary_id, slot_id)
     if beneficiary is None or slot is None or (phone and beneficiary.phone != phone):
         raise NotFound("beneficiary or slot does not exist")
     person_group = age_group(beneficiary.birth_year, today)
     if slot.age_group != person_group:
         raise WrongAgeGroup(slot.age_group, person_group)
+    if not place_taken and slot.booked >= slot.capacity:
+        raise SlotFull(slot_id)  # full when read: no write, no lock (the UPDATE decides)
     # An active booking of the same person is refused by the unique index on active
     # appointments when the row is inserted (AlreadyBooked); the caller's transaction or
     # savepoint then rolls the place back: no SELECT on the way of every booking.
-    if not place_taken:
+    if not (place_taken or take_place_later):
         set_committed_value(slot, "booked", slot.capacity - _take_place(session, slot_id))
     appointment = _insert_appointment(session, beneficiary_id, slot_id, channel)
     set_committed_value(appointment, "beneficiary", beneficiary)  # known: no SELECT
     set_committed_value(appointment, "slot", slot)
     upstream_events.record_appointment(session, appointment, "booked")
     return appointment
+
+
+def take_place(session: Session, appointment: Appointment) -> None:
+    """Count ``appointment``'s place in its slot (SlotFull if none is left: roll back);
+    the last statement of a ``book(..., take_place_later=True)`` transaction."""
+    slot = appointment.slot
+    set_committed_value(slot, "booked", slot.capacity - _take_place(session, slot.id))
+
+
+def _person_and_slot(session: Session, beneficiary_id: int,
+                     slot_id: int) -> tuple[Beneficiary | None, Slot | None]:
+    """The beneficiary and the slot (with its center) in one query; (None, None) if either
+    does not exist."""
+    row = session.execute(
+        select(Beneficiary, Slot).join(Slot, Slot.id == slot_id)
+        .where(Beneficiary.id == beneficiary_id).options(joinedload(Slot.center))).first()
+    return (row[0], row[1]) if row else (None, None)
 
 
 def cancel(session: Session, appointment_id: int, *, phone: str | None = None,

@@ -46,14 +46,15 @@ class AvailabilityCache:
         """Free slots of the home's district and of the cells within ``near_km``: cached
         pieces, or the database's (then cached). Redis trouble skips the cache.
 
-        One round trip on a hit: every piece's version and entry come in one MGET, and an
-        entry counts only if it was made at its piece's current version."""
+        One round trip on a hit: every piece's version and entry come in one MGET (on a
+        Redis Cluster, one per node: a piece's keys share its hash tag), and an entry counts
+        only if it was made at its piece's current version."""
         district, cells = (home.state, home.district), centers.cells_near(home.point, near_km)
         pieces = [_district_piece(*district), *map(_cell_piece, cells)]
         span = f"{age_group}:{','.join(d.isoformat() for d in dates)}"
-        keys = [f"{PREFIX}version:{p}" for p in pieces] + [f"{PREFIX}{p}:{span}" for p in pieces]
+        keys = [_version_key(p) for p in pieces] + [f"{PREFIX}{{{p}}}:{span}" for p in pieces]
         try:
-            found = self.client.mget(keys)
+            found = self._mget(keys)
         except redis.RedisError as exc:
             log.warning("availability cache unavailable: %s", exc)
             return centers.free_slots_near(session, home, age_group, dates, near_km)
@@ -89,6 +90,11 @@ class AvailabilityCache:
         self._store({key: json.dumps([_encode(s) for s in slots]).encode()})
         return slots
 
+    def _mget(self, keys: list[str]) -> list[bytes | None]:
+        """MGET, split by slot on a Redis Cluster (redis-py's ``mget_nonatomic``)."""
+        split = getattr(self.client, "mget_nonatomic", None)
+        return split(keys) if split is not None else self.client.mget(keys)
+
     def _store(self, writes: dict[str, bytes]) -> None:
         if not writes:
             return
@@ -108,10 +114,14 @@ class AvailabilityCache:
         try:
             pipe = self.client.pipeline(transaction=False)
             for piece in pieces:
-                pipe.incr(f"{PREFIX}version:{piece}")
+                pipe.incr(_version_key(piece))
             pipe.execute()
         except redis.RedisError as exc:  # entries expire within ttl_seconds anyway
             log.warning("could not invalidate availability cache: %s", exc)
+
+
+def _version_key(piece: str) -> str:
+    return f"{PREFIX}{{{piece}}}:version"
 
 
 def _district_piece(state: str, district: str) -> str:

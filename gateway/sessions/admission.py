@@ -1,60 +1,84 @@
 """Admission control: a ceiling on concurrent USSD/IVR sessions and a fair virtual queue.
 
-Shared by every web worker through Redis. A new caller is admitted while the number of
-active sessions plus outstanding turn passes is below the ceiling; past it, they get a
-place in a first-come-first-served queue and an END screen saying so. A cron job hands
-out *turn passes* as capacity frees up and texts each caller that it is their turn; a pass
-admits its holder ahead of everyone for ``pass_window_seconds``. Callers already inside a
-session are never cut off: only new sessions are subject to the ceiling.
+Shared by every web worker through Redis, split into ``shards`` independent parts so that
+it spreads over a Redis Cluster: a phone belongs to shard ``crc32(phone) % shards``, each
+shard holds ``ceiling / shards`` of the places, and each script touches one shard's keys,
+all under one hash tag (``vaxgate:admission:{a3}:active``). No key is written on every
+step: a session is counted from its first screen (``enter``) until its END screen
+(``leave``) or until ``idle_seconds`` after it was admitted, whichever comes first.
 
-Redis keys (all under ``vaxgate:admission:``):
-``active`` zset session-key → last seen; ``queue`` zset phone → arrival number;
-``passes`` zset phone → pass expiry; ``seq`` arrival counter.
+A new caller is admitted while their shard's active sessions plus outstanding turn passes
+are below the shard's ceiling and nobody waits in that shard; past it, they get a place in
+the shard's first-come-first-served queue and an END screen saying so. Whenever a script
+finds free places (on ``enter``, ``leave`` or the worker's cron) it hands them to the head
+of the queue as *turn passes*, so the queue drains with or without a worker; each pass
+admits its holder ahead of everyone for ``pass_window_seconds``, and the phone goes on the
+shard's ``notify`` list, from which ``release_turns`` (worker cron) sends the "your turn"
+SMS.
+
+Tolerances (docs/deploy.md, "Sessions on a Redis Cluster"): the total never exceeds the
+ceiling; FIFO order and the queue place shown hold within a shard; a shard can be full
+while another has room when the load is near the ceiling (callers spread over shards by
+chance: about ±1/sqrt(places per shard), ±6 % at 250); a session that outlives
+``idle_seconds`` from its first screen stops counting.
+
+Keys per shard (under ``vaxgate:admission:{a<k>}:``): ``active`` zset session → admitted
+at; ``queue`` zset phone → arrival number; ``passes`` zset phone → pass expiry; ``seq``
+arrival counter; ``notify`` list of "phone expiry" awaiting their SMS.
 """
 from __future__ import annotations
 
 import time
+import zlib
 from dataclasses import dataclass
 
 import redis
 
 PREFIX = "vaxgate:admission:"
+PLACES_PER_SHARD = 100  # fewer places than this per shard and the spread costs too much
 
-# KEYS: active, queue, passes, seq.  ARGV: now, idle_cutoff, ceiling, session, phone.
-# Returns 0 when admitted, else the caller's 1-based place in the queue.
-_ENTER = """
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[2])
-redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', ARGV[1])
-if redis.call('ZSCORE', KEYS[3], ARGV[5]) then
-  redis.call('ZREM', KEYS[3], ARGV[5])
-  redis.call('ZADD', KEYS[1], ARGV[1], ARGV[4])
-  return 0
-end
-local waiting = redis.call('ZCARD', KEYS[2])
-local used = redis.call('ZCARD', KEYS[1]) + redis.call('ZCARD', KEYS[3])
-if waiting == 0 and used < tonumber(ARGV[3]) then
-  redis.call('ZADD', KEYS[1], ARGV[1], ARGV[4])
-  return 0
-end
-if not redis.call('ZSCORE', KEYS[2], ARGV[5]) then
-  redis.call('ZADD', KEYS[2], redis.call('INCR', KEYS[4]), ARGV[5])
-end
-return redis.call('ZRANK', KEYS[2], ARGV[5]) + 1
-"""
-
-# KEYS: active, queue, passes.  ARGV: now, idle_cutoff, ceiling, pass_expiry.
-# Moves as many queued phones as there is free capacity into passes; returns them.
-_RELEASE = """
+# Shared head of every script. KEYS: active, queue, passes, seq, notify.
+# ARGV[1] now, ARGV[2] idle cutoff, ARGV[3] shard ceiling, ARGV[4] pass expiry.
+# Expires old entries and gives free places to the head of the queue.
+_RELEASE_FREE = """
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[2])
 redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', ARGV[1])
 local free = tonumber(ARGV[3]) - redis.call('ZCARD', KEYS[1]) - redis.call('ZCARD', KEYS[3])
-if free <= 0 then return {} end
-local phones = redis.call('ZRANGE', KEYS[2], 0, free - 1)
-for _, phone in ipairs(phones) do
-  redis.call('ZREM', KEYS[2], phone)
-  redis.call('ZADD', KEYS[3], ARGV[4], phone)
+if free > 0 then
+  for _, phone in ipairs(redis.call('ZRANGE', KEYS[2], 0, free - 1)) do
+    redis.call('ZREM', KEYS[2], phone)
+    redis.call('ZADD', KEYS[3], ARGV[4], phone)
+    redis.call('RPUSH', KEYS[5], phone .. ' ' .. ARGV[4])
+  end
+  redis.call('LTRIM', KEYS[5], -10000, -1)
 end
-return phones
+"""
+# ARGV[5] session, ARGV[6] phone. Returns 0 when admitted, else the place in the queue.
+_ENTER = _RELEASE_FREE + """
+if redis.call('ZSCORE', KEYS[3], ARGV[6]) then
+  redis.call('ZREM', KEYS[3], ARGV[6])
+  redis.call('ZADD', KEYS[1], ARGV[1], ARGV[5])
+  return 0
+end
+local used = redis.call('ZCARD', KEYS[1]) + redis.call('ZCARD', KEYS[3])
+if redis.call('ZCARD', KEYS[2]) == 0 and used < tonumber(ARGV[3]) then
+  redis.call('ZADD', KEYS[1], ARGV[1], ARGV[5])
+  return 0
+end
+if not redis.call('ZSCORE', KEYS[2], ARGV[6]) then
+  redis.call('ZADD', KEYS[2], redis.call('INCR', KEYS[4]), ARGV[6])
+end
+return redis.call('ZRANK', KEYS[2], ARGV[6]) + 1
+"""
+# ARGV[5] session: frees its place (and hands it on).
+_LEAVE = """
+redis.call('ZREM', KEYS[1], ARGV[5])
+""" + _RELEASE_FREE + "return 1"
+# Hands out free places; returns (and forgets) the passes awaiting their SMS.
+_RELEASE = _RELEASE_FREE + """
+local pending = redis.call('LRANGE', KEYS[5], 0, -1)
+redis.call('DEL', KEYS[5])
+return pending
 """
 
 
@@ -66,26 +90,36 @@ class Verdict:
     position: int = 0
 
 
+@dataclass(frozen=True)
+class Turn:
+    """A queued phone given a turn pass, until ``expires`` (epoch seconds)."""
+
+    phone: str
+    expires: float
+
+
 class Admission:
     """The session ceiling and virtual queue, shared by all processes through Redis."""
 
     def __init__(self, client: redis.Redis, ceiling: int, idle_seconds: int,
-                 pass_window_seconds: int):
+                 pass_window_seconds: int, shards: int = 1):
         self.client = client
         self.ceiling = ceiling
         self.idle_seconds = idle_seconds
         self.pass_window_seconds = pass_window_seconds
+        self.shards = max(1, min(shards, ceiling // PLACES_PER_SHARD)) if ceiling > 0 else 1
         if ceiling > 0:
             self._enter = client.register_script(_ENTER)
+            self._leave = client.register_script(_LEAVE)
             self._release = client.register_script(_RELEASE)
-        self.keys = [PREFIX + name for name in ("active", "queue", "passes", "seq")]
 
     @classmethod
     def from_settings(cls, client: redis.Redis, settings) -> Admission:
         """The deployment's ceiling (``admission:``), idle after the USSD session TTL."""
         return cls(client, settings.admission.max_active_sessions,
                    idle_seconds=settings.ussd.session_ttl_seconds,
-                   pass_window_seconds=settings.admission.pass_window_seconds)
+                   pass_window_seconds=settings.admission.pass_window_seconds,
+                   shards=settings.admission.shards)
 
     @classmethod
     def unlimited(cls) -> Admission:
@@ -96,32 +130,59 @@ class Admission:
     def enabled(self) -> bool:
         return self.ceiling > 0
 
+    def shard_of(self, phone: str) -> int:
+        """The shard that counts ``phone``'s sessions and holds its place in the queue."""
+        return zlib.crc32(phone.encode()) % self.shards
+
+    def keys(self, shard: int) -> list[str]:
+        """The shard's keys, all under one hash tag (one Redis Cluster slot)."""
+        return [f"{PREFIX}{{a{shard}}}:{name}"
+                for name in ("active", "queue", "passes", "seq", "notify")]
+
+    def shard_ceiling(self, shard: int) -> int:
+        """The shard's share of the ceiling (the remainder goes to the first shards)."""
+        share, extra = divmod(self.ceiling, self.shards)
+        return share + (shard < extra)
+
+    def _args(self, shard: int, *extra: str) -> list:
+        now = time.time()
+        return [now, now - self.idle_seconds, self.shard_ceiling(shard),
+                now + self.pass_window_seconds, *extra]
+
     def enter(self, session_key: str, phone: str) -> Verdict:
         """Admit a new session, or queue its phone (keeping an earlier place)."""
         if not self.enabled:
             return Verdict(True)
-        now = time.time()
-        place = self._enter(keys=self.keys, args=[now, now - self.idle_seconds, self.ceiling,
-                                                  session_key, phone])
+        shard = self.shard_of(phone)
+        place = self._enter(keys=self.keys(shard), args=self._args(shard, session_key, phone))
         return Verdict(True) if place == 0 else Verdict(False, int(place))
 
-    def activity(self, session_key: str, ended: bool) -> tuple[str, str, str] | None:
-        """How a step updates the active set (``SessionStore.end_step(active=...)``): an
-        admitted session stays counted ('touch') until it ends ('leave'); None without a
-        ceiling."""
-        if not self.enabled:
-            return None
-        return self.keys[0], session_key, "leave" if ended else "touch"
+    def leave(self, session_key: str, phone: str) -> None:
+        """An admitted session has ended: free its place for the head of the queue."""
+        if self.enabled:
+            shard = self.shard_of(phone)
+            self._leave(keys=self.keys(shard), args=self._args(shard, session_key))
 
-    def release_turns(self) -> list[str]:
-        """Give turn passes to as many queued phones as there is room for; return them."""
+    def release_turns(self) -> list[Turn]:
+        """Give turn passes to as many queued phones as there is room for, in every shard;
+        return every pass handed out since the last call (for their SMS)."""
         if not self.enabled:
             return []
-        now = time.time()
-        phones = self._release(keys=self.keys[:3], args=[
-            now, now - self.idle_seconds, self.ceiling, now + self.pass_window_seconds])
-        return [p.decode() if isinstance(p, bytes) else p for p in phones]
+        turns = []
+        for shard in range(self.shards):
+            for item in self._release(keys=self.keys(shard), args=self._args(shard)):
+                phone, _, expires = _text(item).partition(" ")
+                turns.append(Turn(phone, float(expires)))
+        return turns
 
     def waiting(self) -> int:
-        """How many phones are in the virtual queue."""
-        return int(self.client.zcard(self.keys[1]))
+        """How many phones are in the virtual queue (all shards: for reports, not steps)."""
+        return sum(int(self.client.zcard(self.keys(s)[1])) for s in range(self.shards))
+
+    def active(self) -> int:
+        """How many sessions are counted as active (all shards: for reports, not steps)."""
+        return sum(int(self.client.zcard(self.keys(s)[0])) for s in range(self.shards))
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value

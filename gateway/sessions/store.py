@@ -38,17 +38,15 @@ local record = redis.call('GET', KEYS[3])
 if record then return {'ok', record} end
 return {'ok', false, redis.call('GET', KEYS[4])}
 """
-# One round trip to close a step. KEYS: session, the phone's resume copy, lock, the set of
-# active sessions. ARGV: record JSON ('' = nothing to save), ttl s, resume window s (0 = drop
-# the copy), lock token, 'touch' or 'leave' the active set (or ''), member, now.
+# One round trip to close a step. KEYS: session, the phone's resume copy, lock.
+# ARGV: record JSON ('' = nothing to save), ttl s, resume window s (0 = drop the copy),
+# lock token.
 _END_STEP = """
 if ARGV[1] ~= '' then
   redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
   if tonumber(ARGV[3]) > 0 then redis.call('SET', KEYS[2], ARGV[1], 'EX', ARGV[3])
   else redis.call('DEL', KEYS[2]) end
 end
-if ARGV[5] == 'touch' then redis.call('ZADD', KEYS[4], ARGV[7], ARGV[6])
-elseif ARGV[5] == 'leave' then redis.call('ZREM', KEYS[4], ARGV[6]) end
 if redis.call('GET', KEYS[3]) == ARGV[4] then redis.call('DEL', KEYS[3]) end
 return 1
 """
@@ -92,6 +90,10 @@ class SessionStore:
     def _owner_key(self, session_id: str) -> str:
         return f"vaxgate:{self.channel}:owner:{session_id}"
 
+    def requests_counted(self, phone: str) -> int:
+        """How many requests ``begin_step`` counted for the phone in its current rate window."""
+        return int(self.client.get(f"vaxgate:{self.channel}:{{{phone}}}:rate") or 0)
+
     def load(self, session_id: str, phone: str) -> Record | None:
         """The record of this phone's session, or None if unknown or expired."""
         return _decode(self.client.get(self._key(phone, session_id)))
@@ -127,16 +129,15 @@ class SessionStore:
             SESSION_PHONE_MISMATCH.labels(self.channel).inc()
 
     def end_step(self, session_id: str, step: Step, phone: str, record: Record | None,
-                 resumable: bool, active: tuple[str, str, str] | None = None) -> None:
-        """Save the record (if any), keep or drop the phone's resume copy, update the set of
-        active sessions (``active``: its key, the member, 'touch' or 'leave'), and release
-        the lock: one round trip, one command."""
+                 resumable: bool) -> None:
+        """Save the record (if any), keep or drop the phone's resume copy and release the
+        lock: one round trip, one command, keys of the phone's hash tag only."""
         payload = json.dumps(record, separators=(",", ":")) if record is not None else ""
         key = self._key(phone, session_id)
-        zset, member, op = active or (key, "", "")
         keep = self.resume_window if resumable else 0
-        self._end(keys=[key, self._resume_key(phone), f"{key}:lock", zset],
-                  args=[payload, self.ttl, keep, step.token, op, member, time.time()])
+        self._end(keys=[key, self._resume_key(phone), f"{key}:lock"],
+                  args=[payload, self.ttl, keep, step.token])
+
 
 def _decode(raw: bytes | None) -> Record | None:
     """A stored record (Lua's false and redis-py's None both mean none)."""

@@ -1,8 +1,11 @@
 """Telling queued callers that it is their turn: a turn pass in Redis plus an SMS.
 
-Run by the worker's cron every ``admission.release_interval_seconds``. The SMS goes through
-the ledger like every other message, on the ``otp`` queue (it is time-limited), and expires
-with the pass so nobody is told to dial back after their window has closed.
+Run by the worker's cron every ``admission.release_interval_seconds``. Web requests hand
+out passes too (on every first and last screen, see gateway/sessions/admission.py); this
+job hands out what idle expiry freed and texts every pass given since its last run. The
+SMS goes through the ledger like every other message, on the ``otp`` queue (it is
+time-limited), and expires with the pass so nobody is told to dial back after their
+window has closed; a pass that has already expired gets no SMS.
 """
 from __future__ import annotations
 
@@ -22,16 +25,18 @@ from gateway.text.i18n import DEFAULT_LANGUAGE
 def release_turns(ctx) -> list[str]:
     """Hand out turn passes for the free capacity and text each phone; return the phones."""
     settings = ctx.settings
-    phones = Admission.from_settings(ctx.redis, settings).release_turns()
-    if not phones:
+    now = utcnow()
+    turns = [(turn.phone, dt.datetime.fromtimestamp(turn.expires, dt.UTC))
+             for turn in Admission.from_settings(ctx.redis, settings).release_turns()]
+    turns = [(phone, expires) for phone, expires in turns if expires > now]
+    if not turns:
         return []
-    window = settings.admission.pass_window_seconds
-    expires = utcnow() + dt.timedelta(seconds=window)
+    phones = [phone for phone, _ in turns]
     with ctx.db.write() as session:
         languages = dict(session.execute(select(PhoneProfile.phone, PhoneProfile.language)
                                          .where(PhoneProfile.phone.in_(phones))).all())
         ids = [_record(session, phone, languages.get(phone, DEFAULT_LANGUAGE), settings, expires)
-               for phone in phones]
+               for phone, expires in turns]
     outbox.enqueue_messages(ctx.queue_redis, ids, queue="otp", settings=settings.sms)
     return phones
 

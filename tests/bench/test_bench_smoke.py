@@ -8,6 +8,7 @@ Each bench starts its own redis-server, SQLite database and gunicorn, on 127.0.0
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -33,6 +34,9 @@ BENCHES = {
     "overload": ["overload.py", "--seconds", "4", "--callers", "8", "--ceiling", "2",
                  "--think", "0.05"],
 }
+if shutil.which("redis-cli") and shutil.which("redis-server"):  # the cluster's tools
+    BENCHES["shards"] = ["ussd_bench.py", "--phones", "2", "--seconds", "1", "--warmup", "0",
+                         "--redis-shards", "1,3"]
 
 
 @pytest.fixture(scope="module")
@@ -69,6 +73,16 @@ def test_ussd_bench_prints_the_curve_with_its_knee_line(benches):
     assert all(row[6] == "0" for row in rows), out  # errors column
     assert any(line.startswith("knee: ") for line in lines), out
     assert sum("2 rounds (gateway then minimal each)" in line for line in lines) == 2, out
+
+
+def test_ussd_bench_measures_one_redis_and_a_three_shard_cluster_in_one_run(benches):
+    if "shards" not in benches:
+        pytest.skip("redis-server/redis-cli are not installed (make redis-deps)")
+    out = output(benches, "shards")
+    rows = {line.split()[0]: line for line in out.splitlines()[2:4]}
+    assert set(rows) == {"1", "3"}, out
+    assert all(row.split()[4] == "0" for row in rows.values()), out  # errors column
+    assert [rows[n].split("|")[1].count("%)") for n in ("1", "3")] == [1, 3], out
 
 
 def test_booking_contention_books_every_place_once(benches):

@@ -21,22 +21,58 @@ PLACES = 5
 TODAY = dt.date(2026, 11, 22)
 
 
-def _book_once(db: Database, beneficiary_id: int, slot_id: int) -> str:
+def _book_once(db: Database, beneficiary_id: int, slot_id: int, last: bool = False) -> str:
+    """One booking; ``last``: the place is taken last in the transaction (the USSD
+    confirm's order, after the appointment's other rows)."""
     try:
         with db.write() as session:
-            appointments.book(session, beneficiary_id, slot_id, today=TODAY)
+            booked = appointments.book(session, beneficiary_id, slot_id, today=TODAY,
+                                       take_place_later=last)
+            if last:
+                appointments.take_place(session, booked)
         return "booked"
     except SlotFull:
         return "full"
 
 
-def _racer(url: str, beneficiary_ids: list[int], slot_id: int, start, results) -> None:
+def _racer(url: str, beneficiary_ids: list[int], slot_id: int, start, results,
+           last: bool = False) -> None:
     db = Database(url)
     start.wait()
     with ThreadPoolExecutor(len(beneficiary_ids)) as pool:
-        outcomes = list(pool.map(lambda b: _book_once(db, b, slot_id), beneficiary_ids))
+        outcomes = list(pool.map(lambda b: _book_once(db, b, slot_id, last), beneficiary_ids))
     db.dispose()
     results.put(outcomes)
+
+
+def race(db: Database, url: str, last: bool = False) -> tuple[list[str], int]:
+    """PROCESSES processes of THREADS_PER_PROCESS threads book PLACES places on ``url``:
+    (every outcome, the slot's id)."""
+    slot_id, people = _seed(db, PROCESSES * THREADS_PER_PROCESS, capacity=45, booked=45 - PLACES)
+    db.dispose()
+    ctx = multiprocessing.get_context("fork")
+    start, results = ctx.Event(), ctx.Queue()
+    chunks = [people[i::PROCESSES] for i in range(PROCESSES)]
+    racers = [ctx.Process(target=_racer, args=(url, chunk, slot_id, start, results, last))
+              for chunk in chunks]
+    for racer in racers:
+        racer.start()
+    start.set()
+    outcomes = [o for _ in racers for o in results.get(timeout=120)]
+    for racer in racers:
+        racer.join(timeout=30)
+    return outcomes, slot_id
+
+
+def assert_booked_exactly(db: Database, outcomes: list[str], slot_id: int) -> None:
+    """PLACES bookings, every other attempt refused as full, counters and rows agreeing."""
+    assert len(outcomes) == PROCESSES * THREADS_PER_PROCESS
+    assert outcomes.count("booked") == PLACES
+    assert outcomes.count("full") == len(outcomes) - PLACES
+    with db.read() as session:
+        slot = session.get(Slot, slot_id)
+        assert slot.booked == slot.capacity == 45
+        assert session.scalar(select(func.count()).select_from(Appointment)) == PLACES
 
 
 def _seed(db: Database, people: int, capacity: int, booked: int) -> tuple[int, list[int]]:
@@ -58,28 +94,11 @@ def _seed(db: Database, people: int, capacity: int, booked: int) -> tuple[int, l
 
 
 @pytest.mark.slow
-def test_fifty_concurrent_bookings_from_five_processes_never_overbook(db, database_url):
-    slot_id, people = _seed(db, PROCESSES * THREADS_PER_PROCESS, capacity=45, booked=45 - PLACES)
-    db.dispose()
-    ctx = multiprocessing.get_context("fork")
-    start, results = ctx.Event(), ctx.Queue()
-    chunks = [people[i::PROCESSES] for i in range(PROCESSES)]
-    racers = [ctx.Process(target=_racer, args=(database_url, chunk, slot_id, start, results))
-              for chunk in chunks]
-    for racer in racers:
-        racer.start()
-    start.set()
-    outcomes = [o for _ in racers for o in results.get(timeout=120)]
-    for racer in racers:
-        racer.join(timeout=30)
-
-    assert len(outcomes) == PROCESSES * THREADS_PER_PROCESS
-    assert outcomes.count("booked") == PLACES
-    assert outcomes.count("full") == len(outcomes) - PLACES
-    with db.read() as session:
-        slot = session.get(Slot, slot_id)
-        assert slot.booked == slot.capacity == 45
-        assert session.scalar(select(func.count()).select_from(Appointment)) == PLACES
+@pytest.mark.parametrize("place_last", [False, True], ids=["place-first", "place-last"])
+def test_fifty_concurrent_bookings_from_five_processes_never_overbook(db, database_url,
+                                                                      place_last):
+    outcomes, slot_id = race(db, database_url, last=place_last)
+    assert_booked_exactly(db, outcomes, slot_id)
 
 
 def test_the_same_person_booking_twice_at_once_gets_one_appointment(db, database_url):
