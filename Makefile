@@ -4,7 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: audit browser-deps proxy-deps redis-deps lock run test test-postgres lint bench golden \
+.PHONY: audit browser-deps proxy-deps redis-deps pgbouncer-deps voice-deps lock run test test-postgres lint \
+        bench golden \
         clean
 
 # Exactly the pinned, hash-checked versions of requirements-dev.lock (`make lock` refreshes it),
@@ -49,9 +50,33 @@ redis-deps:
 		fi; \
 	fi
 
-## browser-deps: Debian's chromium for tests/browser (Playwright drives /usr/bin/chromium)
+## browser-deps: Debian's chromium for tests/browser (Playwright drives /usr/bin/chromium) and
+## fonts-noto-core for the PDF day lists
 browser-deps:
 	@if [ ! -x /usr/bin/chromium ]; then apt-get update && apt-get install -y chromium; fi
+	@# the PDF day lists embed Noto fonts for Devanagari and Bengali names (text/pdf.py)
+	@if [ ! -f /usr/share/fonts/truetype/noto/NotoSansBengali-Regular.ttf ]; then \
+		apt-get update && apt-get install -y fonts-noto-core; fi
+
+## pgbouncer-deps: Debian's pgbouncer for tests/registry/test_pgbouncer.py (the booking race
+## through pgbouncer in transaction mode, run on its own free port); its service is stopped.
+pgbouncer-deps:
+	@if [ ! -x /usr/sbin/pgbouncer ] && command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
+		{ apt-get -qq update >/dev/null 2>&1 \
+		  && DEBIAN_FRONTEND=noninteractive apt-get -qq install -y pgbouncer >/dev/null 2>&1 \
+		  && { service pgbouncer stop >/dev/null 2>&1 || true; }; } \
+		|| echo "== could not install Debian's pgbouncer; its test is skipped"; \
+	fi
+
+## voice-deps: Debian's espeak-ng, which records every voice prompt in en, hi and bn
+## (`vaxgate menus recordings`, gateway/ivr/recordings.py; tests/ivr/test_recordings.py).
+## Never fails: without it, the tests that need it are skipped, saying why.
+voice-deps:
+	@if ! command -v espeak-ng >/dev/null && command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
+		{ apt-get -qq update >/dev/null 2>&1 \
+		  && DEBIAN_FRONTEND=noninteractive apt-get -qq install -y espeak-ng >/dev/null 2>&1; } \
+		|| echo "== could not install Debian's espeak-ng; the recording tests are skipped"; \
+	fi
 
 ## proxy-deps: Debian's nginx and openssl for tests/web/test_proxy.py, which runs its own nginx
 ## on free ports; the nginx service the package may start (port 80) is stopped again.
@@ -73,7 +98,7 @@ proxy-deps:
 PARALLEL ?= -n 2 --dist loadfile
 PG_SKIP := --ignore=tests/flows --ignore=tests/browser --ignore=tests/ivr --ignore=tests/faults \
            --ignore=tests/golden --ignore=tests/web/test_proxy.py
-test: $(STAMP) browser-deps proxy-deps
+test: $(STAMP) browser-deps proxy-deps redis-deps pgbouncer-deps voice-deps
 	$(BIN)/ruff check gateway workers tests bench
 	$(BIN)/python .ci/audit_deps.py --allow-unreachable
 	$(BIN)/vaxgate menus check

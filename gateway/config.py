@@ -62,9 +62,14 @@ class AdmissionSettings(_Section):
     max_active_sessions: int = Field(2000, ge=0)  # 0 = no ceiling
     pass_window_seconds: int = Field(600, ge=60, le=3600)  # time to dial back after the SMS
     release_interval_seconds: int = Field(5, ge=1, le=300)
+    # independent parts of the ceiling and queue, spread over a Redis Cluster (fewer when
+    # a part would hold under 100 places; see gateway/sessions/admission.py)
+    shards: int = Field(8, ge=1, le=256)
     rate_limit_per_phone: str = "30/minute"  # N/second|minute|hour, per calling number
+    # a health worker's phone once she has signed in with her PIN (she registers many people)
+    rate_limit_health_worker: str = "120/minute"
 
-    @field_validator("rate_limit_per_phone")
+    @field_validator("rate_limit_per_phone", "rate_limit_health_worker")
     @classmethod
     def _rate(cls, value: str) -> str:
         if not RATE.fullmatch(value.strip()):
@@ -74,6 +79,11 @@ class AdmissionSettings(_Section):
     def rate_limit(self) -> tuple[int, int]:
         """(requests, window in seconds) from ``rate_limit_per_phone``."""
         count, unit = RATE.fullmatch(self.rate_limit_per_phone).groups()  # type: ignore[union-attr]
+        return int(count), RATE_UNITS[unit]
+
+    def health_worker_rate_limit(self) -> tuple[int, int]:
+        """(requests, window in seconds) from ``rate_limit_health_worker``."""
+        count, unit = RATE.fullmatch(self.rate_limit_health_worker).groups()  # type: ignore[union-attr]
         return int(count), RATE_UNITS[unit]
 
 
@@ -300,16 +310,20 @@ class UpstreamSettings(_Section):
 
 
 class IvrVoiceSettings(_Section):
-    """The text-to-speech voice for one language; a language without one plays recordings."""
+    """Who speaks one language on each voice provider; a provider with no voice for it plays
+    recordings (docs/ivr.md). `vaxgate menus check` fails a voice of another language."""
 
-    language: str = Field(pattern=r"^[a-z]{2}-[A-Z]{2}$")  # Twilio <Say language>, e.g. en-IN
-    twilio_voice: str = ""  # e.g. Polly.Aditi (empty: Twilio's default for the language)
-    africastalking_voice: str = "woman"
+    language: str = Field(pattern=r"^[a-z]{2}-[A-Z]{2}$")  # <Say language>, e.g. bn-IN
+    twilio_voice: str = ""  # e.g. Polly.Aditi, Google.bn-IN-Standard-A (empty: recordings)
+    # Africa's Talking's <Say> reads English only: woman or man for English, else empty
+    africastalking_voice: str = ""
 
 
 def _default_voices() -> dict[str, IvrVoiceSettings]:
-    return {"en": IvrVoiceSettings(language="en-IN", twilio_voice="Polly.Aditi"),
-            "hi": IvrVoiceSettings(language="hi-IN", twilio_voice="Polly.Aditi")}
+    return {"en": IvrVoiceSettings(language="en-IN", twilio_voice="Polly.Aditi",
+                                   africastalking_voice="woman"),
+            "hi": IvrVoiceSettings(language="hi-IN", twilio_voice="Polly.Aditi"),
+            "bn": IvrVoiceSettings(language="bn-IN", twilio_voice="Google.bn-IN-Standard-A")}
 
 
 class IvrSettings(_Section):

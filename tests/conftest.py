@@ -97,7 +97,7 @@ def _empty_tables(database: Database) -> None:
 
 
 @pytest.fixture
-def settings(database_url, redis_url, tmp_path_factory):
+def settings(database_url, redis_url, tmp_path):
     loaded = load_settings(overrides={"database_url": database_url, "redis_url": redis_url,
                                       "testing": True, "demo_data": False,
                                       "secret_key": "test-secret",
@@ -107,8 +107,7 @@ def settings(database_url, redis_url, tmp_path_factory):
                                       # aggregator's network would (needed outside the sandbox)
                                       "ussd": {"allowed_networks": ["127.0.0.0/8"]},
                                       # no recordings a developer built into var/ivr_audio
-                                      "ivr": {"audio_dir": str(tmp_path_factory.getbasetemp()
-                                                               / "ivr_audio")}})
+                                      "ivr": {"audio_dir": str(tmp_path / "ivr_audio")}})
     # the test client's own URL: a real Twilio provider needs one to start (status callbacks)
     sms = loaded.sms.model_copy(update={"public_base_url": "http://localhost"})
     # India's DLT rules are tested in tests/sms/test_dlt.py; elsewhere texts need no DLT ids

@@ -126,8 +126,11 @@ def menus_check(ctx: click.Context, menu_dir: str | None, verbose: bool,
     from gateway.ussd_menus.check import check_menus
 
     errors = check_menus(menu_dir or MENU_DIR, set(ACTIONS))
+    gaps: list = []
+    if not errors:
+        voice_errors, gaps = _voice_report(ctx, menu_dir or MENU_DIR)
+        errors += voice_errors
     if as_json:
-        gaps = [] if errors else _voice_gaps(ctx, menu_dir or MENU_DIR)
         echo_json({"ok": not errors, "errors": list(map(str, errors)),
                    "voice_gaps": list(map(str, gaps))})
         ctx.exit(1 if errors else 0)
@@ -135,33 +138,50 @@ def menus_check(ctx: click.Context, menu_dir: str | None, verbose: bool,
         click.echo(error, err=True)
     if errors:
         raise click.ClickException(f"{len(errors)} problem(s) in the menus")
-    _voice_warnings(ctx, menu_dir or MENU_DIR, verbose)
+    _voice_warnings(gaps, verbose)
     click.echo("menus OK: every screen of every journey fits in en, hi and bn")
 
 
-def _voice_gaps(ctx: click.Context, menu_dir) -> list:
-    """IVR prompts that would be spoken in English for want of a voice or a recording."""
-    from pathlib import Path
-
-    from gateway.config import PROJECT_DIR
+def _voice_report(ctx: click.Context, menu_dir) -> tuple[list, list]:
+    """(errors, warnings) of the voice channel per provider (gateway.ussd_menus.check)."""
     from gateway.flows import load_flows
-    from gateway.ussd_menus.check import voice_gaps
+    from gateway.ivr.recordings import audio_folder
+    from gateway.ussd_menus.check import voice_report
 
     ivr = settings_from(ctx).ivr
-    folder = Path(ivr.audio_dir) if Path(ivr.audio_dir).is_absolute() \
-        else PROJECT_DIR / ivr.audio_dir
-    return voice_gaps(load_flows(menu_dir), set(ivr.voices), folder)
+    return voice_report(load_flows(menu_dir), ivr, audio_folder(ivr))
 
 
-def _voice_warnings(ctx: click.Context, menu_dir, verbose: bool) -> None:
-    """Warn about IVR prompts that would be spoken in English for want of a voice/recording."""
-    gaps = _voice_gaps(ctx, menu_dir)
+def _voice_warnings(gaps: list, verbose: bool) -> None:
+    """Warn about voices we cannot vouch for and prompts that would be spoken in English."""
     for gap in gaps if verbose else gaps[:3]:
         click.echo(f"warning: {gap}", err=True)
     if gaps:
         more = "" if verbose else "; `vaxgate menus check -v` lists them all"
-        click.echo(f"warning: {len(gaps)} voice prompt(s) have no TTS voice and no recording "
-                   f"and will be spoken in English (see docs/ivr.md){more}", err=True)
+        click.echo(f"warning: {len(gaps)} voice warning(s): prompts with no voice and no "
+                   f"recording are spoken in English (see docs/ivr.md){more}", err=True)
+
+
+@menus.command("recordings")
+@click.option("--lang", "languages", multiple=True, type=click.Choice(["en", "hi", "bn"]),
+              help="Only this language (repeatable; default: all three).")
+@click.option("--only", default="", help="Only keys starting with this, e.g. main.")
+@click.pass_context
+def menus_recordings(ctx: click.Context, languages: tuple[str, ...], only: str) -> None:
+    """Record every voice prompt of the live menus in every language with espeak-ng, into
+    ivr.audio_dir/generated/<menu version>/ (kept when already built)."""
+    from gateway.flows import load_flows
+    from gateway.ivr import recordings
+
+    if not recordings.engine_available():
+        raise click.ClickException("espeak-ng is not installed (Debian: apt-get install "
+                                   "espeak-ng, or `make voice-deps`)")
+    from gateway import MENU_DIR
+
+    ivr = settings_from(ctx).ivr
+    result = recordings.build(load_flows(MENU_DIR), recordings.audio_folder(ivr),
+                              languages or ("en", "hi", "bn"), (only,) if only else ())
+    click.echo(f"{result.made} recording(s) made, {result.kept} already there: {result.folder}")
 
 
 @main.group()
@@ -185,6 +205,36 @@ def admin_create_user(ctx: click.Context, username: str, role: str, district: st
 
     try:
         click.echo(add_user(settings_from(ctx), username, password, role, district))
+    except UserError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@admin.command("reactivate")
+@click.argument("username")
+@click.pass_context
+def admin_reactivate(ctx: click.Context, username: str) -> None:
+    """Let a deactivated or locked-out user sign in again."""
+    from gateway.admin.auth import UserError
+    from gateway.admin.bootstrap import reactivate_user
+
+    try:
+        click.echo(reactivate_user(settings_from(ctx), username))
+    except UserError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@admin.command("reset-password")
+@click.argument("username")
+@click.password_option(envvar="VAXGATE_ADMIN_PASSWORD",
+                       help="At least 10 characters (or $VAXGATE_ADMIN_PASSWORD).")
+@click.pass_context
+def admin_reset_password(ctx: click.Context, username: str, password: str) -> None:
+    """Set a user's password (ends their sessions, clears a lock-out)."""
+    from gateway.admin.auth import UserError
+    from gateway.admin.bootstrap import reset_password
+
+    try:
+        click.echo(reset_password(settings_from(ctx), username, password))
     except UserError as exc:
         raise click.ClickException(str(exc)) from None
 

@@ -125,7 +125,7 @@ def build_screen(
         lang=lang,
         variables=dict(vars),
         can_go_back=can_go_back and not final,
-        can_go_home=not final and not flows.is_home(screen_id),
+        can_go_home=not final and not flows.is_home(screen_id) and vars.get("lang") is not None,
     )
 
 
@@ -145,7 +145,9 @@ def _options(
     elif definition.type == "confirm":
         labels = [flows.messages.text(f"confirm.{key}", lang, vars) for key in ("yes", "no")]
     elif definition.type == "list":
-        labels = [str(item["label"]) for item in items]
+        return tuple(Option(str(number), str(item["label"]),
+                            str(item["vars"].get("name_recording_url") or ""))
+                     for number, item in enumerate(items, start=1))
     else:
         labels = []
     return tuple(Option(str(number), label) for number, label in enumerate(labels, start=1))
@@ -163,7 +165,7 @@ def _step(
         # The menus changed since this screen was shown: show it again rather than guess.
         state["version"] = flows.version
         return current_screen(flows, state)
-    if answer == HOME:
+    if answer == HOME and state["vars"].get("lang") is not None:  # a language comes first
         return _go_home(flows, state, services, effects)
     if answer == BACK and state["history"]:
         state["invalid"] = 0

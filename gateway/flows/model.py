@@ -54,6 +54,7 @@ class Option:
 
     key: str
     label: str
+    audio: str = ""  # a list item's recording (a name said on a call), played by voice
 
 
 @dataclass(frozen=True)

@@ -48,11 +48,15 @@ def render_empty() -> str:
 def _speak(parent: ET.Element, speech: tuple[Speech, ...],
            voices: Mapping[str, IvrVoiceSettings]) -> None:
     for part in speech:
+        if part.parts:
+            _speak(parent, part.parts, voices)
+            continue
         if part.audio_url:
             ET.SubElement(parent, "Play", {"url": part.audio_url})
             continue
         voice = voices.get(part.lang) or voices.get(DEFAULT_LANGUAGE)
-        attrs = {"voice": voice.africastalking_voice if voice else "woman", "playBeep": "false"}
+        attrs = {"voice": (voice.africastalking_voice if voice else "") or "woman",
+                 "playBeep": "false"}
         ET.SubElement(parent, "Say", attrs).text = part.text
 
 

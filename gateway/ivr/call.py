@@ -27,6 +27,7 @@ from collections.abc import Callable
 from typing import Any
 
 from gateway.flows import Context, FlowSet, current_screen, resume, start
+from gateway.flows.validators import VALIDATORS
 from gateway.ivr.voice import MAX_UNPAGED, MORE, REPEAT, Speaker, VoicePrompt, option_for_key
 from gateway.ivr.voice import page_count as count_pages
 from gateway.sessions.store import Record
@@ -38,7 +39,7 @@ log = logging.getLogger(__name__)
 MAX_ANSWER = 64  # longer key sequences are cut (and then refused by the engine)
 RESUME_CONTINUE, RESUME_RESTART = "1", "2"
 NOT_AN_OPTION = "-"  # a key that is no option on this page: the engine says "invalid"
-NoInputHook = Callable[[str, str, str], None]  # (call id, phone, lang)
+NoInputHook = Callable[[str, str, str, bool], None]  # (call id, phone, lang, begun)
 
 
 def placeholder_name(recording_url: str) -> str:
@@ -54,10 +55,13 @@ class CallProtocol:
 
     def __init__(self, flows: FlowSet, services: Any, speaker: Speaker,
                  settings: dict[str, Any], today: dt.date, retries: int = 2,
-                 on_no_input: NoInputHook | None = None):
+                 on_no_input: NoInputHook | None = None,
+                 speech_languages: dict[str, str] | None = None):
         self.flows, self.services = flows, services
         self.speaker, self.settings, self.today = speaker, settings, today
         self.retries, self.on_no_input = retries, on_no_input
+        # lang -> BCP-47 where the provider turns speech into text (Twilio); {}: none
+        self.speech_languages = speech_languages or {}
         self.saved: tuple[Record, bool] | None = None
 
     # --- callbacks ------------------------------------------------------------------------
@@ -82,6 +86,8 @@ class CallProtocol:
         if not answer:
             return self._silence(call_id, phone, record)
         record["silence"] = 0
+        if record.get("awaiting"):
+            return self._save(call_id, record, self._answer_name_step(record, answer))
         if answer == REPEAT or self._is_recording(record):
             return self._save(call_id, record, self._current(record))
         if record.get("resume"):
@@ -99,7 +105,58 @@ class CallProtocol:
             return self._silence(call_id, phone, record)
         record["silence"] = 0
         record["state"]["vars"]["name_recording_url"] = url
-        return self._save(call_id, record, self._engine(record, placeholder_name(url)))
+        language = self.speech_languages.get(_lang(record))
+        if language:  # also offer to write the name down from speech, confirmed by the caller
+            record["awaiting"] = "speech"
+            return self._save(call_id, record, self._name_prompt(record))
+        return self._save(call_id, record, self._said_only(record))
+
+    def heard(self, call_id: str, phone: str, text: str | None, record: Record | None,
+              offered: Record | None = None) -> VoicePrompt:
+        """The provider's text of the name said once more (empty: nothing understood)."""
+        if record is None:
+            return self.open(call_id, phone, None, offered)
+        if record.get("awaiting") != "speech":
+            return self._save(call_id, record, self._current(record))
+        verdict = VALIDATORS["name"].check(text or "", {}, record["state"]["vars"])
+        if verdict.value is None:
+            return self._save(call_id, record, self._said_only(record))
+        record.update(awaiting="confirm_name", heard=verdict.value)
+        return self._save(call_id, record, self._name_prompt(record))
+
+    def _answer_name_step(self, record: Record, answer: str) -> VoicePrompt:
+        """Keys while the name is being written down: 1 keeps the name heard, 2 (or keys
+        instead of speaking) keeps the recording only; keys go on to the next question."""
+        step = record.get("awaiting")
+        if answer == REPEAT:
+            return self._name_prompt(record)
+        if step == "confirm_name" and answer == "1":
+            heard = record.pop("heard")
+            record.pop("awaiting")
+            record["state"]["vars"]["name_said_only"] = ""
+            return self._engine(record, heard)
+        if step == "confirm_name" and answer != "2":
+            return self._name_prompt(record)
+        prompt = self._said_only(record)
+        if step == "speech":  # keyed instead of speaking: that was the next answer
+            return self._apply(record, answer)
+        return prompt
+
+    def _said_only(self, record: Record) -> VoicePrompt:
+        """Go on with the recording as the only name ("Person 2" until the center)."""
+        record.pop("awaiting", None)
+        record.pop("heard", None)
+        vars = record["state"]["vars"]
+        vars["name_said_only"] = "1"
+        return self._engine(record, placeholder_name(vars.get("name_recording_url", "")))
+
+    def _name_prompt(self, record: Record) -> VoicePrompt:
+        lang = _lang(record)
+        if record.get("awaiting") == "speech":
+            ask = self.speaker.message("voice.say_name_again", lang)
+            return VoicePrompt((ask,), "speech", self.speech_languages.get(lang, ""))
+        check = self.speaker.message("voice.heard_name", lang, {"heard": record["heard"]})
+        return VoicePrompt((check,), "key")
 
     # --- steps ----------------------------------------------------------------------------
 
@@ -144,10 +201,12 @@ class CallProtocol:
             notice = self.speaker.message("voice.no_input", lang)
             return self._save(call_id, record, self._current(record, (notice,)))
         log.info("no input from %s; ending the call with an SMS", mask_phone(phone))
+        begun = bool(record["state"].get("history")) or bool(record.get("resume"))
         if self.on_no_input is not None:
-            self.on_no_input(call_id, phone, lang)
+            self.on_no_input(call_id, phone, lang, begun)
         record.update(silence=0, resume=False)
-        goodbye = self.speaker.message("voice.goodbye_no_input", lang)
+        goodbye = self.speaker.message("voice.goodbye_no_input" if begun
+                                       else "voice.goodbye_not_begun", lang)
         return self._save(call_id, record, VoicePrompt((goodbye,), "hangup"))
 
     # --- helpers --------------------------------------------------------------------------
@@ -155,6 +214,9 @@ class CallProtocol:
     def _current(self, record: Record, before: tuple = ()) -> VoicePrompt:
         if record.get("resume"):
             return self._resume_prompt(record, before)
+        if record.get("awaiting"):
+            prompt = self._name_prompt(record)
+            return VoicePrompt((*before, *prompt.speech), prompt.expect, prompt.speech_language)
         screen = current_screen(self.flows, record["state"])
         return self.speaker.screen(screen, record.get("page", 0), before)
 

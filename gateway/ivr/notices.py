@@ -1,4 +1,5 @@
-"""The SMS a caller gets when a call ends in silence: how to finish (call back or dial USSD).
+"""The SMS a caller gets when a call ends in silence: how to finish what was begun (call
+back or dial USSD), or, when nothing was begun, how to register or book.
 
 Recorded in the ledger (kind "notice", one per call) and enqueued after the commit; if Redis
 is down at that moment the SMS sweeper sends it later.
@@ -13,10 +14,13 @@ from gateway.storage.ledger import MessageKind
 from gateway.web.runtime import Runtime
 
 
-def send_finish_sms(runtime: Runtime, call_id: str, phone: str, lang: str) -> None:
-    """Record and enqueue the "how to finish" SMS for a call that ended without input."""
+def send_finish_sms(runtime: Runtime, call_id: str, phone: str, lang: str,
+                    unfinished: bool = True) -> None:
+    """Record and enqueue the SMS for a call that ended without input: "how to finish" when a
+    journey was begun, else "how to register or book"."""
     settings = runtime.settings
-    body = templates.render("call_unfinished", lang,
+    name = "call_unfinished" if unfinished else "call_no_input"
+    body = templates.render(name, lang,
                             resume_minutes=max(1, settings.ivr.resume_window_seconds // 60),
                             ussd_code=settings.ussd.service_codes[0],
                             helpline=settings.ussd.helpline)

@@ -19,6 +19,7 @@ class ActionUrls:
 
     gather: str
     record: str
+    speech: str = ""  # where Twilio posts the text of a spoken answer (SpeechResult)
 
 
 def render_twiml(prompt: VoicePrompt, urls: ActionUrls, settings: IvrSettings) -> str:
@@ -31,6 +32,13 @@ def render_twiml(prompt: VoicePrompt, urls: ActionUrls, settings: IvrSettings) -
         _speak(gather, prompt.speech, settings.voices)
         response.append(gather)
         response.redirect(urls.gather, method="POST")
+    elif prompt.expect == "speech":
+        gather = Gather(input="dtmf speech", action=urls.speech, method="POST",
+                        language=prompt.speech_language, speech_timeout="auto",
+                        timeout=settings.gather_timeout_seconds)
+        _speak(gather, prompt.speech, settings.voices)
+        response.append(gather)
+        response.redirect(urls.speech, method="POST")
     elif prompt.expect == "record":
         _speak(response, prompt.speech, settings.voices)
         response.record(action=urls.record, method="POST", finish_on_key="#",
@@ -53,6 +61,9 @@ def render_message(text: str, lang: str, settings: IvrSettings) -> str:
 
 def _speak(target, speech: tuple[Speech, ...], voices: Mapping[str, IvrVoiceSettings]) -> None:
     for part in speech:
+        if part.parts:
+            _speak(target, part.parts, voices)
+            continue
         if part.audio_url:
             target.play(part.audio_url)
             continue

@@ -14,14 +14,22 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from gateway.flows import FlowSet, Screen
-from gateway.flows.catalog import fill, pick
+from gateway.flows.catalog import PLACEHOLDER, fill, pick, placeholders
 from gateway.flows.flowset import ScreenDef
-from gateway.text.i18n import DEFAULT_LANGUAGE, MONTHS, WEEKDAYS
+from gateway.text.i18n import (
+    DEFAULT_LANGUAGE,
+    KILOMETRES,
+    LANGUAGES,
+    MONTHS,
+    SPOKEN_KILOMETRES,
+    SPOKEN_UNDER_ONE,
+    WEEKDAYS,
+)
 
 PAGE_SIZE = 8  # options per spoken page when a list is paged (9 = more)
 MAX_UNPAGED = 9  # up to 9 options are read at once, keys 1-9
@@ -52,16 +60,21 @@ _SHORT_DATE = re.compile(
     "(" + "|".join(re.escape(w) for names in WEEKDAYS.values() for w in names) + r") (\d{1,2}) ("
     + "|".join(re.escape(m) for names in MONTHS.values() for m in names) + ")")
 _WINDOW = re.compile(r"\b(\d{2}):(\d{2})-(\d{2}):(\d{2})\b")
+_FREE_PLACES = re.compile(r" \((\d+)\)")  # "09:00-11:00 (12)": places left in a window
+FREE_PLACES = {"en": ", {n} places free", "hi": ", {n} जगह खाली", "bn": ", {n}টি জায়গা খালি"}
+_LETTER = re.compile(r"\w")
 _CODE = re.compile(r"\b(?=[A-Z0-9]*\d)(?=[A-Z0-9]*[A-Z])[A-Z0-9]{6}\b")
 
 
 @dataclass(frozen=True)
 class Speech:
-    """One piece of a prompt: ``text`` to say in ``lang``, or a recording at ``audio_url``."""
+    """One piece of a prompt: ``text`` to say in ``lang``, or a recording at ``audio_url``,
+    or ``parts`` (recorded fixed words around spoken values) one after the other."""
 
     text: str = ""
     lang: str = DEFAULT_LANGUAGE
     audio_url: str = ""
+    parts: tuple[Speech, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -69,11 +82,12 @@ class VoicePrompt:
     """What the caller hears and what we wait for next.
 
     expect: "key" (one key press), "digits" (keys ended by #), "record" (a spoken answer),
-    or "hangup" (the call is over).
+    "speech" (a spoken answer as text, Twilio only), or "hangup" (the call is over).
     """
 
     speech: tuple[Speech, ...]
     expect: str = "key"
+    speech_language: str = ""  # expect "speech": the BCP-47 language to understand
 
     @property
     def final(self) -> bool:
@@ -107,6 +121,8 @@ def speak_text(text: str, lang: str) -> str:
     """Make a USSD-style text speakable: full dates, natural windows, spelled codes."""
     text = _SHORT_DATE.sub(lambda m: _expand_date(m, lang), text)
     text = _WINDOW.sub(lambda m: _expand_window(m, lang), text)
+    places = FREE_PLACES.get(lang, FREE_PLACES[DEFAULT_LANGUAGE])
+    text = _FREE_PLACES.sub(lambda m: places.format(n=m.group(1)), text)
     return _CODE.sub(lambda m: spell(m.group(0)), text)
 
 
@@ -145,20 +161,37 @@ def spoken_vars(vars: Mapping[str, Any], lang: str) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class AudioLibrary:
-    """Admin-provided recordings: ``<folder>/<lang>/<key>.mp3``, or a screen's ``audio:`` file
-    (relative to the folder) or URL; served from ``base_url``."""
+    """Recordings: an admin's ``<folder>/<lang>/<key>.mp3``, or a screen's ``audio:`` file
+    (relative to the folder) or URL, else one generated for the menu ``version``
+    (``<folder>/generated/<version>/<lang>/<key>.wav``, gateway/ivr/recordings.py); served
+    from ``base_url``."""
 
     folder: Path
     base_url: str = ""
+    version: str = ""
 
-    def url(self, key: str | None, lang: str, explicit: str = "") -> str:
-        """The URL of the recording for ``key`` in ``lang``, or "" if there is none."""
+    def url(self, key: str | None, lang: str, explicit: str = "", generated: bool = True) -> str:
+        """The URL of the recording for ``key`` in ``lang``, or "" if there is none
+        (``generated``: a generated one counts too)."""
         if explicit.startswith(("http://", "https://")):
             return explicit
-        relative = explicit or (f"{lang}/{key}.mp3" if key else "")
-        if not relative or not (self.folder / relative).is_file():
-            return ""
-        return f"{self.base_url.rstrip('/')}/{relative}"
+        candidates = [explicit] if explicit else []
+        if key:
+            candidates.append(f"{lang}/{key}.mp3")
+            if self.version and generated:
+                candidates.append(f"generated/{self.version}/{lang}/{key}.wav")
+        for relative in candidates:
+            if (self.folder / relative).is_file():
+                return f"{self.base_url.rstrip('/')}/{relative}"
+        return ""
+
+    def has_parts(self, key: str, lang: str, template: str) -> bool:
+        """True if every fixed part of a template with variables is recorded (a template of
+        variables only has nothing to record)."""
+        if not PLACEHOLDER.search(template):
+            return False
+        count = len(_segments(template))
+        return all(self.url(f"{key}.part{n}", lang) for n in range(1, count + 1))
 
     def has(self, key: str, lang: str, explicit: str = "") -> bool:
         """True if a recording exists (an explicit URL counts)."""
@@ -177,19 +210,42 @@ class Speaker:
     parts: list[Speech] = field(default_factory=list)
 
     def line(self, lang: str, build: Callable[[str], str], key: str | None = None,
-             explicit_audio: str = "") -> Speech:
-        """One spoken line: a recording if there is one, else TTS, else English TTS."""
-        url = self.audio.url(key, lang, explicit_audio)
+             explicit_audio: str = "",
+             template: tuple[str, str, Mapping[str, Any]] | None = None) -> Speech:
+        """One spoken line: a human recording if there is one, else TTS, else a generated
+        recording, else the recorded parts of its ``template`` (recording key, text, vars)
+        around values in English, else English TTS."""
+        url = self.audio.url(key, lang, explicit_audio, generated=lang not in self.tts_languages)
         if url:
             return Speech(audio_url=url, lang=lang)
-        spoken_lang = lang if lang in self.tts_languages else DEFAULT_LANGUAGE
-        return Speech(text=build(spoken_lang), lang=spoken_lang)
+        if lang in self.tts_languages:
+            return Speech(text=build(lang), lang=lang)
+        if template and self.audio.has_parts(template[0], lang, template[1]):
+            return Speech(parts=self._parts(lang, *template), lang=lang)
+        return Speech(text=build(DEFAULT_LANGUAGE), lang=DEFAULT_LANGUAGE)
+
+    def _parts(self, lang: str, key: str, template: str, vars: Mapping[str, Any]
+               ) -> tuple[Speech, ...]:
+        """Recorded fixed parts with the values between them, spoken in English (a
+        provider with no voice for ``lang``: Africa's Talking for Hindi and Bengali)."""
+        values = spoken_vars(vars, DEFAULT_LANGUAGE)
+        parts, number = [], 0
+        for index, piece in enumerate(PLACEHOLDER.split(template)):
+            if index % 2:
+                value = english_only(str(values.get(piece) or ""))
+                if value:
+                    parts.append(Speech(text=value, lang=DEFAULT_LANGUAGE))
+            elif _LETTER.search(piece):
+                number += 1
+                parts.append(Speech(audio_url=self.audio.url(f"{key}.part{number}", lang),
+                                    lang=lang))
+        return tuple(parts)
 
     def message(self, key: str, lang: str, vars: Mapping[str, Any] | None = None) -> Speech:
         """A messages.yaml text (e.g. "voice.no_input") as one spoken line."""
         vars = vars or {}
         return self.line(lang, lambda lg: self.flows.messages.text(key, lg, spoken_vars(vars, lg)),
-                         key)
+                         key, template=(key, self.flows.messages.template(key, lang), vars))
 
     def screen(self, screen: Screen, page: int = 0, before: tuple[Speech, ...] = ()
                ) -> VoicePrompt:
@@ -201,7 +257,8 @@ class Speaker:
             error = screen.error
             speech.append(self.line(lang, lambda lg: error if lg == lang else
                                     self.flows.messages.text("error.invalid_choice", lg)))
-        speech.append(self._prompt(screen, definition))
+        for prompt_lang in _prompt_languages(screen, definition):
+            speech.append(self._prompt(replace(screen, lang=prompt_lang), definition))
         if screen.final:
             speech.append(self.message("voice.goodbye", lang))
             return VoicePrompt(tuple(speech), "hangup")
@@ -218,39 +275,66 @@ class Speaker:
         vars = screen.variables
 
         def build(lang: str) -> str:
-            if definition is None:
-                return self.flows.messages.text(screen.prompt_key, lang, spoken_vars(vars, lang))
+            if definition is None:  # a shared END (errors): its voice.* wording if it has one
+                return self.flows.messages.text(_voice_key(self.flows, screen.prompt_key), lang,
+                                                spoken_vars(vars, lang))
             template = pick(definition.voice or definition.prompt or {}, lang)
             return fill(template, spoken_vars(vars, lang)).replace("\n", ". ")
 
         explicit = definition.audio.get(screen.lang, "") if definition else ""
-        return self.line(screen.lang, build, screen.prompt_key, explicit)
+        if definition is None:
+            template = self.flows.messages.template(_voice_key(self.flows, screen.prompt_key),
+                                                    screen.lang)
+            key = _voice_key(self.flows, screen.prompt_key)
+        else:
+            template = pick(definition.voice or definition.prompt or {}, screen.lang)
+            key = screen.prompt_key
+        spoken = self.line(screen.lang, build, key, explicit,
+                           (key, template.replace("\n", ". "), vars))
+        recording = _name_recording(screen, definition)
+        return Speech(parts=(Speech(audio_url=recording), spoken), lang=screen.lang) \
+            if recording else spoken
 
     def _options(self, screen: Screen, definition: ScreenDef | None, page: int) -> list[Speech]:
         """"For X, press N" for the options on ``page``, and "press 9 for more" if any."""
         shown, more = page_options(len(screen.options), page)
         lines = []
         for local_key, index in shown:
-            label = self._label_builder(screen, definition, index)
-            lines.append(self.line(
-                screen.lang, lambda lg, label=label, key=local_key: self.flows.messages.text(
-                    "voice.option", lg, {"label": label(lg), "key": key}),
-                self._option_key(screen, definition, index)))
+            build = self._option_builder(screen, definition, index, local_key)
+            lang = _option_language(screen, definition, index)
+            around = ("voice.option", self.flows.messages.template("voice.option", lang),
+                      {"label": screen.options[index].label, "key": local_key})
+            line = self.line(lang, build, self._option_key(screen, definition, index),
+                             template=around)
+            recording = screen.options[index].audio  # a name said on a call: play it first
+            lines.append(Speech(parts=(Speech(audio_url=recording), line), lang=lang)
+                         if recording else line)
         if more:
             lines.append(self.message("voice.more", screen.lang))
         return lines
 
-    def _label_builder(self, screen: Screen, definition: ScreenDef | None,
-                       index: int) -> Callable[[str], str]:
+    def _option_builder(self, screen: Screen, definition: ScreenDef | None, index: int,
+                        key: str) -> Callable[[str], str]:
+        """The spoken line of one option: a whole line of its own (a verb form, "To
+        register, press 1"), or its label in ``voice.option`` ("For Hindi, press 2")."""
         option = screen.options[index]
-        if definition is not None and definition.type == "menu":
-            option_def = definition.options[index]
-            translations = option_def.voice or option_def.label
-            return lambda lg: speak_text(fill(pick(translations, lg), screen.variables), lg)
         if definition is not None and definition.type == "confirm":
-            key = f"confirm.{'yes' if index == 0 else 'no'}"
-            return lambda lg: self.flows.messages.text(key, lg)
-        return lambda lg: speak_text(option.label, lg)
+            message = f"voice.{'yes' if index == 0 else 'no'}"
+            return lambda lg: self.flows.messages.text(message, lg, {"key": key})
+
+        def label(lg: str) -> str:
+            if definition is not None and definition.type == "menu":
+                option_def = definition.options[index]
+                return pick(option_def.voice or option_def.label, lg)
+            return option.label
+
+        def build(lg: str) -> str:
+            text = label(lg)
+            if "{key}" in text:
+                return fill(text, {**spoken_vars(screen.variables, lg), "key": key})
+            text = speak_text(fill(text, screen.variables), lg)
+            return self.flows.messages.text("voice.option", lg, {"label": text, "key": key})
+        return build
 
     @staticmethod
     def _option_key(screen: Screen, definition: ScreenDef | None, index: int) -> str | None:
@@ -258,7 +342,69 @@ class Speaker:
         list items, which come from the database and cannot be recorded in advance."""
         if definition is None or definition.type == "list":
             return None
+        if definition.type == "confirm":
+            return "voice.yes" if index == 0 else "voice.no"
         return f"{screen.screen_id}.option{index + 1}"
+
+
+_INDIC_WORD = re.compile(r"[\u0900-\u09FF]+")
+ENGLISH_WORDS = {word: english for table in (SPOKEN_UNDER_ONE, SPOKEN_KILOMETRES, KILOMETRES)
+                 for lang, word in table.items() if lang != DEFAULT_LANGUAGE
+                 for english in (table[DEFAULT_LANGUAGE],)}
+
+
+def english_only(value: str) -> str:
+    """A value for an English voice: distances in English, other Hindi or Bengali words
+    left out (an English voice cannot read them)."""
+    for word, english in sorted(ENGLISH_WORDS.items(), key=lambda item: -len(item[0])):
+        value = value.replace(word, english)
+    return " ".join(_INDIC_WORD.sub("", value).split())
+
+
+def _segments(template: str) -> list[str]:
+    """The fixed parts of a template that have words (gateway/ivr/recordings.py records
+    them as ``<key>.part<n>``)."""
+    return [part for part in PLACEHOLDER.split(template)[::2] if _LETTER.search(part)]
+
+
+NAME_VARS = ("name", "beneficiary_name")
+
+
+def _name_recording(screen: Screen, definition: ScreenDef | None) -> str:
+    """The recorded name to play before a prompt that shows the person's name on USSD (a
+    confirmation, the booking), when the name was only ever said on a call."""
+    url = str(screen.variables.get("name_recording_url") or "")
+    if not url or definition is None or not definition.prompt:
+        return ""
+    shown = {name for text in definition.prompt.values() for name in placeholders(text)}
+    return url if shown.intersection(NAME_VARS) else ""
+
+
+def _voice_key(flows: FlowSet, key: str) -> str:
+    """``voice.<name>`` for a shared ``session.<name>`` text when the voice has its own
+    wording ("call again" rather than "dial again"), else the key itself."""
+    spoken = "voice." + key.partition(".")[2]
+    return spoken if key.startswith("session.") and spoken in flows.messages else key
+
+
+def _language_choices(definition: ScreenDef | None) -> list[str]:
+    """The languages a language menu offers (every option sets ``lang``), else []."""
+    if definition is None or definition.type != "menu" or not definition.options:
+        return []
+    chosen = [option.set.get("lang") for option in definition.options]
+    return chosen if all(lang in LANGUAGES for lang in chosen) else []
+
+
+def _prompt_languages(screen: Screen, definition: ScreenDef | None) -> list[str]:
+    """A language menu greets a caller who has not chosen yet in every language it offers."""
+    offered = _language_choices(definition)
+    return offered if offered and not screen.variables.get("lang") else [screen.lang]
+
+
+def _option_language(screen: Screen, definition: ScreenDef | None, index: int) -> str:
+    """A language menu speaks each choice in its own language ("हिंदी के लिए 2 दबाएँ")."""
+    offered = _language_choices(definition)
+    return offered[index] if offered else screen.lang
 
 
 def page_options(count: int, page: int) -> tuple[list[tuple[str, int]], bool]:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import hmac
 import logging
 from collections.abc import Callable
-from pathlib import Path
 from urllib.parse import urlencode
 
 from flask import Blueprint, Response, abort, request, send_from_directory
@@ -22,13 +21,15 @@ from redis.exceptions import LockError, RedisError
 from twilio.request_validator import RequestValidator
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from gateway.config import PROJECT_DIR, IvrSettings
+from gateway.config import IvrSettings
 from gateway.flows import ServiceUnavailable
 from gateway.ivr import africastalking_adapter, twilio_adapter
 from gateway.ivr.call import CallProtocol
 from gateway.ivr.notices import send_finish_sms
+from gateway.ivr.recordings import audio_folder
 from gateway.ivr.twilio_adapter import ActionUrls
 from gateway.ivr.voice import AudioLibrary, Speaker, VoicePrompt
+from gateway.ivr.voices import tts_languages
 from gateway.sessions.store import Record, SessionStore
 from gateway.sms.secrets import read_secret
 from gateway.storage import pg_deadline
@@ -52,11 +53,12 @@ class CallRequest(BaseModel):
     digits: str | None = Field(default=None, max_length=4096)
     recording_url: str | None = Field(default=None, max_length=500,
                                       pattern=r"^(https?://\S+)?$")
+    speech: str | None = Field(default=None, max_length=200)  # Twilio's SpeechResult
     active: bool = True
 
 
 TWILIO_FIELDS = {"CallSid": "call_id", "From": "phone", "Digits": "digits",
-                 "RecordingUrl": "recording_url"}
+                 "RecordingUrl": "recording_url", "SpeechResult": "speech"}
 AT_FIELDS = {"sessionId": "call_id", "callerNumber": "phone", "dtmfDigits": "digits",
              "recordingUrl": "recording_url", "isActive": "active"}
 
@@ -72,7 +74,7 @@ PROVIDERS: dict[str, tuple[dict[str, str], Renderer, Callable]] = {
 def callback(provider: str, step: str = "start") -> Response:
     """Every IVR callback: start, gather (keys) or record, from Twilio or Africa's Talking."""
     settings = get_runtime().settings.ivr
-    if provider not in PROVIDERS or step not in ("start", "gather", "record") \
+    if provider not in PROVIDERS or step not in ("start", "gather", "record", "speech") \
             or not settings.enabled:
         abort(404)
     if not _authentic(provider):
@@ -99,7 +101,7 @@ def _too_large(exc: RequestEntityTooLarge) -> Response:
 @bp.get("/ivr/audio/<path:name>")
 def audio(name: str) -> Response:
     """Recorded prompts from ``ivr.audio_dir`` (when no ``audio_base_url`` serves them)."""
-    return send_from_directory(_audio_dir(get_runtime().settings.ivr), name)
+    return send_from_directory(audio_folder(get_runtime().settings.ivr), name)
 
 
 def _answer(provider: str, step: str, form: CallRequest) -> str:
@@ -110,7 +112,7 @@ def _answer(provider: str, step: str, form: CallRequest) -> str:
                          settings.resume_window_seconds)
     try:
         with pg_deadline.within(runtime.settings.ussd.step_budget_seconds):
-            prompt = _locked_step(store, _protocol(runtime), step, form)
+            prompt = _locked_step(store, _protocol(runtime, provider), step, form)
         return render(prompt, _action_urls(provider), settings)
     except (ServiceUnavailable, RedisError, LockError) as exc:
         log.warning("IVR step for %s could not be served: %s", mask_phone(form.phone), exc)
@@ -139,25 +141,36 @@ def _locked_step(store: SessionStore, protocol: CallProtocol, step: str,
 
 def _step(protocol: CallProtocol, step: str, form: CallRequest, record: Record | None,
           offered: Record | None) -> VoicePrompt:
+    if step == "speech" and not form.digits:  # keys instead of speech go on as keys
+        return protocol.heard(form.call_id, form.phone, form.speech, record, offered)
     if step == "record" or (step == "start" and form.recording_url):
         return protocol.recording(form.call_id, form.phone, form.recording_url, record,
                                   offered)
-    if step == "gather" or (step == "start" and form.digits is not None):
+    if step in ("gather", "speech") or (step == "start" and form.digits is not None):
         return protocol.keys(form.call_id, form.phone, form.digits, record, offered)
     return protocol.open(form.call_id, form.phone, record, offered)
 
 
-def _protocol(runtime: Runtime) -> CallProtocol:
+def _protocol(runtime: Runtime, provider: str) -> CallProtocol:
     settings = runtime.settings
     services = runtime.registry_actions("ivr")
     base = settings.ivr.audio_base_url or _public_base() + "/ivr/audio"
-    speaker = Speaker(runtime.flows, frozenset(settings.ivr.voices),
-                      AudioLibrary(_audio_dir(settings.ivr), base))
+    speaker = Speaker(runtime.flows, tts_languages(settings.ivr, provider),
+                      AudioLibrary(audio_folder(settings.ivr), base, runtime.flows.version))
     return CallProtocol(runtime.flows, services, speaker, runtime.engine_settings(),
                         runtime.today(),
                         retries=settings.ivr.no_input_retries,
-                        on_no_input=lambda call_id, phone, lang: send_finish_sms(
-                            runtime, call_id, phone, lang))
+                        on_no_input=lambda call_id, phone, lang, begun: send_finish_sms(
+                            runtime, call_id, phone, lang, begun),
+                        speech_languages=_speech_languages(settings.ivr, provider))
+
+
+def _speech_languages(settings: IvrSettings, provider: str) -> dict[str, str]:
+    """Where a spoken name can also be written down: Twilio's speech recognition in each
+    language's voice language (hi-IN, bn-IN, en-IN); Africa's Talking has none."""
+    if provider != "twilio":
+        return {}
+    return {lang: voice.language for lang, voice in settings.voices.items()}
 
 
 # --- request parsing and authenticity -------------------------------------------------------
@@ -219,12 +232,8 @@ def _action_urls(provider: str) -> ActionUrls:
     if provider == "africastalking":
         secret = read_secret(get_runtime().settings.ivr.africastalking_secret_env)
         query = "?" + urlencode({"secret": secret}) if secret else ""
-    return ActionUrls(gather=f"{base}/gather{query}", record=f"{base}/record{query}")
-
-
-def _audio_dir(settings: IvrSettings) -> Path:
-    folder = Path(settings.audio_dir)
-    return folder if folder.is_absolute() else PROJECT_DIR / folder
+    return ActionUrls(gather=f"{base}/gather{query}", record=f"{base}/record{query}",
+                      speech=f"{base}/speech{query}")
 
 
 def _message(provider: str, text: str, lang: str) -> str:

@@ -117,7 +117,8 @@ class RegistryActions:
             birth_year=int(vars.get("birth_year") or 0), gender=str(vars.get("gender", "")),
             id_type=str(vars.get("id_type", "")), id_last4=str(vars.get("id_last4", "")),
             pincode=str(vars.get("pincode", "")), language=vars.get("lang") or DEFAULT_LANGUAGE,
-            channel=self.channel, name_recording_url=vars.get("name_recording_url") or None)
+            channel=self.channel, name_recording_url=vars.get("name_recording_url") or None,
+            name_said_only=bool(vars.get("name_said_only")))
         rules = self.settings.registration
         try:
             with self.db.write() as session:
@@ -138,8 +139,10 @@ class RegistryActions:
     def list_beneficiaries(self, vars: Vars) -> ActionResult:
         with self.db.read() as session:
             people = beneficiaries.list_for_phone(session, vars["phone"])
+        lang = vars.get("lang")
         return ActionResult(items=[
-            Item(str(p.id), f"{p.name} {p.birth_year}", _person_vars(p)) for p in people])
+            Item(str(p.id), i18n.person_label(p.name, p.birth_year, lang, _spoken_only(p)),
+                 _person_vars(p)) for p in people])
 
     # --- search and booking -------------------------------------------------------------
 
@@ -192,13 +195,15 @@ class RegistryActions:
                 else:
                     booked = appointments.book(session, beneficiary_id, slot_id,
                                                today=self.today, channel=self.channel,
-                                               phone=vars["phone"])
+                                               phone=vars["phone"], take_place_later=True)
                 info = _appointment_vars(booked, vars.get("lang"))
                 area = centers.area_of(booked.slot.center)
-                filled = booked.slot.booked >= booked.slot.capacity
                 event = "rescheduled" if reschedule_id else "booked"
                 sms = [notifications.record_appointment_sms(
                     session, event, booked, vars.get("lang") or DEFAULT_LANGUAGE, self.budget)]
+                if not reschedule_id:  # last: the slot's row stays locked until COMMIT
+                    appointments.take_place(session, booked)
+                filled = booked.slot.booked >= booked.slot.capacity
         except SlotFull:
             self._slot_changed(slot_id)  # the list that offered it was stale
             return ActionResult("full")
@@ -343,7 +348,14 @@ def _person_vars(person: Beneficiary) -> Vars:
     """What the list steps need about the chosen person, kept in the session vars so the
     three search steps do not read the beneficiary again (``_person_of``)."""
     return {"beneficiary_name": person.name,
-            "beneficiary_profile": [str(person.id), person.pincode, person.birth_year]}
+            "beneficiary_profile": [str(person.id), person.pincode, person.birth_year],
+            # a name only spoken: the voice channel plays it back (gateway/ivr/voice.py)
+            "name_recording_url": person.name_recording_url if _spoken_only(person) else ""}
+
+
+def _spoken_only(person: Beneficiary) -> bool:
+    """True for someone registered by voice whose name the center has not confirmed yet."""
+    return bool(person.name_recording_url) and not person.name_confirmed
 
 
 def _person_of(session, vars: Vars) -> tuple[str, int]:
@@ -369,7 +381,8 @@ def _appointment_vars(appointment, lang: str | None) -> Vars:
 
 
 def _appointment_label(appointment, lang: str | None) -> str:
-    first_name = appointment.beneficiary.name.split()[0]
+    person = appointment.beneficiary
+    first_name = person.name if _spoken_only(person) else person.name.split()[0]
     return f"{appointment.reference} {first_name} {i18n.format_date(appointment.slot.date, lang)}"
 
 

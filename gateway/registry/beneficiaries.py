@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
@@ -14,6 +14,7 @@ from gateway.registry import outbox as upstream_events
 from gateway.registry.errors import BeneficiaryCapReached, InvalidField, NotEligible
 from gateway.storage import Beneficiary, PhoneProfile, attach, prepared
 from gateway.storage.models import utcnow
+from gateway.text import i18n
 from gateway.text.i18n import DEFAULT_LANGUAGE
 
 GENDERS = {"M", "F", "O"}
@@ -36,6 +37,7 @@ class NewBeneficiary:
     language: str = DEFAULT_LANGUAGE
     channel: str = "ussd"
     name_recording_url: str | None = None  # IVR: the spoken name; the name awaits confirmation
+    name_said_only: bool = False  # IVR: no written name at all: stored as "Person 2"
 
 
 def name_key(name: str) -> str:
@@ -81,8 +83,10 @@ def register(session: Session, person: NewBeneficiary, *, today: dt.date, min_ag
         raise InvalidField("pincode", f"{person.pincode} is not a PIN code in India Post's "
                                       "directory")
     _lock_phone(session, person.phone, person.language)
-    key = name_key(person.name)
     on_phone = list_for_phone(session, person.phone)  # at most ``cap`` rows: one query
+    if person.name_said_only:  # only a recording: "Person 2" in their language till confirmed
+        person = replace(person, name=i18n.numbered_person(len(on_phone) + 1, person.language))
+    key = name_key(person.name)
     for existing in on_phone:
         if existing.name_key == key and existing.birth_year == person.birth_year:
             return existing, False

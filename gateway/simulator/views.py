@@ -7,6 +7,12 @@ following the TwiML's ``<Gather action>``); the inbox lists what the ``sandbox``
 """
 from __future__ import annotations
 
+import functools
+import io
+import math
+import struct
+import wave
+
 from flask import Blueprint, Response, abort, jsonify, render_template, request
 
 from gateway.api.errors import error
@@ -35,6 +41,26 @@ def phone() -> str:
     return render_template("simulator/phone.html", code=settings.ussd.service_codes[0],
                            phone=request.args.get("phone", DEFAULT_PHONE)[:20],
                            ivr=settings.ivr.enabled)
+
+
+@bp.get("/recording.wav")
+def recording() -> Response:
+    """What the simulator posts as the caller's recorded name: a short tone, as a WAV file
+    that the gateway's voice prompts can play back like a real recording."""
+    return Response(_tone(), mimetype="audio/wav")
+
+
+@functools.lru_cache(maxsize=1)
+def _tone(seconds: float = 0.8, hertz: int = 440, rate: int = 8000) -> bytes:
+    samples = (int(6000 * math.sin(2 * math.pi * hertz * n / rate))
+               for n in range(int(seconds * rate)))
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(rate)
+        out.writeframes(b"".join(struct.pack("<h", sample) for sample in samples))
+    return buffer.getvalue()
 
 
 @bp.get("/inbox")

@@ -2,7 +2,7 @@
 
 Digits stay ASCII in every language on purpose: feature phones often lack Devanagari and
 Bengali digit glyphs, IVR voices read ASCII digits reliably, and people type ASCII digits
-on the keypad, so a date shown as "सोम 23 नव॰" is the one they can read back.
+on the keypad, so a date shown as "सोम 23 नवं." is the one they can read back.
 Names follow CLDR abbreviated forms, shortened where CLDR has none.
 """
 
@@ -21,7 +21,7 @@ WEEKDAYS = {  # Monday first, as date.weekday() counts
 
 MONTHS = {
     "en": ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"),
-    "hi": ("जन॰", "फ़र॰", "मार्च", "अप्रैल", "मई", "जून", "जुल॰", "अग॰", "सित॰", "अक्तू॰", "नव॰", "दिस॰"),
+    "hi": ("जन.", "फ़र.", "मार्च", "अप्रैल", "मई", "जून", "जुला.", "अग.", "सितं.", "अक्टू.", "नवं.", "दिसं."),
     "bn": ("জানু", "ফেব", "মার্চ", "এপ্রি", "মে", "জুন", "জুল", "আগ", "সেপ", "অক্টো", "নভে", "ডিসে"),
 }
 
@@ -37,7 +37,7 @@ def weekday_name(day: dt.date, lang: str | None) -> str:
 
 
 def month_name(day: dt.date, lang: str | None) -> str:
-    """Short month name, e.g. "Nov" / "नव॰" / "নভে"."""
+    """Short month name, e.g. "Nov" / "नवं." / "নভে"."""
     return MONTHS[_lang(lang)][day.month - 1]
 
 
@@ -79,3 +79,20 @@ def format_distance(km: float, lang: str | None, spoken: bool = False) -> str:
     if spoken:
         return SPOKEN_UNDER_ONE[lang] if km < 0.5 else f"{round(km)} {SPOKEN_KILOMETRES[lang]}"
     return f"<1 {KILOMETRES[lang]}" if km < 0.5 else f"{round(km)} {KILOMETRES[lang]}"
+
+
+PERSON = {"en": "Person", "hi": "व्यक्ति", "bn": "ব্যক্তি"}
+BORN = {"en": "born", "hi": "जन्म", "bn": "জন্ম"}
+
+
+def numbered_person(number: int, lang: str | None) -> str:
+    """The name of someone registered by voice until the center confirms it: "Person 2"."""
+    return f"{PERSON[_lang(lang)]} {number}"
+
+
+def person_label(name: str, birth_year: int, lang: str | None, spoken_name: bool) -> str:
+    """A person in a list: "Sita Devi 1948", or, for a name only spoken (a recording),
+    "Person 2, born 1968" / "व्यक्ति 2, जन्म 1968"."""
+    if spoken_name:
+        return f"{name}, {BORN[_lang(lang)]} {birth_year}"
+    return f"{name} {birth_year}"

@@ -25,12 +25,14 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.wrappers import Request
 
+from gateway.admin import giveups, menu_drafts
 from gateway.flows import ServiceUnavailable
 from gateway.sessions.store import SessionStore
 from gateway.storage import pg_deadline
 from gateway.text.i18n import DEFAULT_LANGUAGE
 from gateway.text.phones import E164, mask_phone
 from gateway.ussd_menus.protocol import StepResult, UssdProtocol, UssdReply
+from gateway.ussd_menus.worker_rate import mark_signed_in, worker_may_continue
 from gateway.web import security_headers
 from gateway.web.runtime import Runtime
 from gateway.web.webhook_security import MAX_REQUEST_BYTES, ussd_source_refusal
@@ -179,32 +181,40 @@ def _answer(runtime: Runtime, store: SessionStore, form: UssdRequest) -> UssdRep
 
 def _step(runtime: Runtime, store: SessionStore, form: UssdRequest) -> UssdReply:
     """One step in two Redis round trips: open (rate count + lock + load), close (save +
-    resume copy + admission + unlock), because Redis waits dominate a step."""
+    resume copy + unlock), because Redis waits dominate a step; a first screen adds the
+    admission check, an END screen frees the admission place."""
     count, window = runtime.settings.admission.rate_limit()
     step = store.begin_step(form.sessionId, form.phoneNumber, count, window)
+    if step.status == "limited" and worker_may_continue(
+            runtime.redis, store, form.phoneNumber, runtime.settings.admission):
+        step = store.begin_step(form.sessionId, form.phoneNumber)  # counted already
     if step.status == "limited":
         USSD_STEPS.labels("rate_limited").inc()
         return UssdReply(runtime.flows.messages.text("session.rate_limited", DEFAULT_LANGUAGE),
                          final=True)
     if step.status == "busy":
         raise LockError("another request of this session is still being answered")
-    result = None
+    result, where = None, giveups.where(step.record)  # admin: where callers give up
     try:
-        result = _protocol(runtime).answer(form.sessionId, form.phoneNumber, form.text,
-                                           step.record, step.offered)
+        result = _protocol(runtime, form.phoneNumber).answer(
+            form.sessionId, form.phoneNumber, form.text, step.record, step.offered)
+        if result.signed_in:
+            mark_signed_in(runtime.redis, form.phoneNumber)
         return result.reply
     finally:
         store.end_step(form.sessionId, step, form.phoneNumber,
                        result.record if result else None,
-                       resumable=bool(result and result.resumable),
-                       active=_admission_update(runtime, form.sessionId, result))
+                       resumable=bool(result and result.resumable))
+        _leave_when_ended(runtime, form, result)
+        if result is not None and (where is None or result.reply.final):  # admin figures
+            giveups.note_step(runtime.redis, form.sessionId, where, result.record)
 
 
-def _admission_update(runtime: Runtime, session_id: str, result: StepResult | None):
-    """Keep the session counted as active, or free its place once it has ended."""
-    if result is None or result.record is None:
-        return None
-    return runtime.admission.activity(f"ussd:{session_id}", result.reply.final)
+def _leave_when_ended(runtime: Runtime, form: UssdRequest, result: StepResult | None) -> None:
+    """Free an admitted session's place once it has ended (its own hash tag: a separate
+    command from the session's)."""
+    if result is not None and result.record is not None and result.reply.final:
+        runtime.admission.leave(f"ussd:{form.sessionId}", form.phoneNumber)
 
 
 def _session_lang(store: SessionStore, session_id: str, phone: str) -> str:
@@ -216,7 +226,9 @@ def _session_lang(store: SessionStore, session_id: str, phone: str) -> str:
         return DEFAULT_LANGUAGE
 
 
-def _protocol(runtime: Runtime) -> UssdProtocol:
-    return UssdProtocol(runtime.flows, runtime.registry_actions("ussd"),
+def _protocol(runtime: Runtime, phone: str) -> UssdProtocol:
+    """The protocol on the live menus, or on a menu draft for its test phones (admin)."""
+    return UssdProtocol(menu_drafts.flows_for(runtime, phone),
+                        runtime.registry_actions("ussd"),
                         runtime.engine_settings(), runtime.today(),
-                        versions=runtime.menus.get, admission=runtime.admission)
+                        versions=menu_drafts.versions(runtime), admission=runtime.admission)

@@ -15,7 +15,8 @@ show both answers on its first page.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,7 @@ from gateway.flows import FlowSet, Screen, build_screen, load_flows, parse_flows
 from gateway.flows.flowset import ScreenDef, screen_path
 from gateway.flows.validators import VALIDATORS
 from gateway.text.i18n import LANGUAGES, format_date, format_distance
-from gateway.ussd_menus.render import render
+from gateway.ussd_menus.render import CUT_FIRST, NEVER_CUT, RenderedPage, render
 
 SAMPLE_NAME = "Sita Devi Kumari Rao"  # 20 characters
 SAMPLE_CENTER = "PHC Danapur Cantonment 2"  # 24 characters
@@ -44,12 +45,13 @@ class ScreenReport:
     error_key: str | None = None
     page_count: int = 1
     screen_type: str = "end"
+    fitted: bool = False  # an error line cut only the prompt's tail: options and code stay
 
     @property
     def ok(self) -> bool:
         """True if the page fits without cutting (and a confirm shows Yes and No together)."""
         split = self.screen_type == "confirm" and self.page_count > 1 and self.page == 1
-        return self.chars <= self.limit and not split
+        return (self.chars <= self.limit or self.fitted) and not split
 
     def problem(self) -> str:
         """The error line for a page that is not ok."""
@@ -63,9 +65,10 @@ class ScreenReport:
 def check_menus(menu_dir: str | Path, action_names: set[str]) -> list[str]:
     """Every problem with the menus in `menu_dir` as a path string; empty when they are fine."""
     flows, errors = parse_flows(menu_dir, action_names)
-    if errors or flows is None:
-        return errors  # screens can only be rendered once the structure is sound
-    return [row.problem() for row in report_flows(flows) if not row.ok]
+    if flows is None:
+        return errors  # no main.yaml or messages.yaml: nothing to render
+    return errors + [row.problem() for row in report_flows(flows, lenient=bool(errors))
+                     if not row.ok]
 
 
 def screen_report(menu_dir: str | Path) -> list[ScreenReport]:
@@ -73,13 +76,18 @@ def screen_report(menu_dir: str | Path) -> list[ScreenReport]:
     return report_flows(load_flows(menu_dir))
 
 
-def report_flows(flows: FlowSet) -> list[ScreenReport]:
-    """Render every screen, language, error variant and page of a loaded FlowSet."""
+def report_flows(flows: FlowSet, lenient: bool = False) -> list[ScreenReport]:
+    """Render every screen, language, error variant and page of a loaded FlowSet;
+    ``lenient`` (menus with structural errors) skips a screen that cannot be rendered."""
     rows: list[ScreenReport] = []
     for lang in LANGUAGES:
         vars = sample_vars(lang)
         for screen_id in sorted(flows.screens):
-            rows += _screen_rows(flows, screen_id, vars)
+            try:
+                rows += _screen_rows(flows, screen_id, vars)
+            except Exception:  # noqa: BLE001 - its structural error is already reported
+                if not lenient:
+                    raise
         for key in flows.messages.keys():
             if key.partition(".")[0] in WHOLE_SCREEN_GROUPS:
                 text = flows.messages.text(key, lang, vars)
@@ -94,15 +102,35 @@ def _screen_rows(flows: FlowSet, screen_id: str, vars: dict[str, Any]) -> list[S
     if not (definition.interactive or definition.type == "end"):
         return []
     items = sample_items(definition.source, vars["lang"]) if definition.source else []
-    rows = []
-    for error_key, error_vars in [(None, {}), *_error_variants(definition)]:
-        error = None
-        if error_key:
-            error = flows.messages.text(error_key, vars["lang"], {**vars, **error_vars})
-        screen = build_screen(flows, screen_id, vars, items, error,
-                              can_go_back=screen_id != flows.home)
-        rows += _page_rows(flows, screen, screen_path(screen_id), error_key, definition.type)
+    back = screen_id != flows.home
+    plain = build_screen(flows, screen_id, vars, items, can_go_back=back)
+    rows = _page_rows(flows, plain, screen_path(screen_id), None, definition.type)
+    if not rows[0].ok:  # names are what gets shortened at runtime: fine if that is enough
+        plain = build_screen(flows, screen_id, _short_names(vars), items, can_go_back=back)
+        rows = _page_rows(flows, plain, screen_path(screen_id), None, definition.type)
+    shown = render(plain, 0, flows.messages)
+    for error_key, error_vars in _error_variants(definition):
+        error = flows.messages.text(error_key, vars["lang"], {**vars, **error_vars})
+        screen = build_screen(flows, screen_id, plain.variables, items, error, can_go_back=back)
+        variant = _page_rows(flows, screen, screen_path(screen_id), error_key, definition.type)
+        if _keeps_what_matters(render(screen, 0, flows.messages), shown, vars):
+            variant[0] = replace(variant[0], fitted=True)
+        rows += variant
     return rows
+
+
+def _short_names(vars: dict[str, Any]) -> dict[str, Any]:
+    """The sample vars with every name cut as far as the renderer cuts a name."""
+    cut = "Sita..." if vars["lang"] == "en" else "Sita…"
+    return {**vars, **{name: cut for name in CUT_FIRST if name in vars}}
+
+
+def _keeps_what_matters(with_error: RenderedPage, plain: RenderedPage,
+                        vars: dict[str, Any]) -> bool:
+    """An error line may cost the prompt its tail, never an option or the booking code."""
+    codes = [str(vars[name]) for name in NEVER_CUT if str(vars.get(name, "")) in plain.text]
+    return (with_error.option_keys_on_page == plain.option_keys_on_page
+            and all(code in with_error.text for code in codes))
 
 
 def _error_variants(definition: ScreenDef) -> list[tuple[str, dict[str, Any]]]:
@@ -172,13 +200,16 @@ def voice_gaps(flows: FlowSet, tts_languages: set[str] | frozenset[str],
     (``<audio_folder>/<lang>/<key>.mp3`` or the screen's ``audio:``), in every language.
     Such prompts are spoken in English at runtime; list items from the database are not
     counted (they cannot be recorded in advance)."""
+    from gateway.ivr.recordings import voice_templates
     from gateway.ivr.voice import AudioLibrary
 
-    library = AudioLibrary(Path(audio_folder))
+    library = AudioLibrary(Path(audio_folder), version=flows.version)
     gaps = []
     for lang in (lang for lang in LANGUAGES if lang not in tts_languages):
+        templates = voice_templates(flows, lang)
         for key, explicit, path in _voice_keys(flows, lang):
-            if not library.has(key, lang, explicit):
+            if not (library.has(key, lang, explicit)
+                    or library.has_parts(key, lang, templates.get(key, ""))):
                 gaps.append(f"{path} [{lang}] voice: no TTS voice and no recording "
                             f"({lang}/{key}.mp3)")
     return gaps
@@ -199,3 +230,58 @@ def _voice_keys(flows: FlowSet, lang: str) -> list[tuple[str, str, str]]:
     keys += [(key, "", f"messages.yaml: {key}") for key in flows.messages.keys()
              if key.partition(".")[0] in groups]
     return keys
+
+
+def voice_report(flows: FlowSet, ivr: Any, audio_folder: str | Path
+                 ) -> tuple[list[str], list[str]]:
+    """(errors, warnings) for the voice channel, per provider: a voice of another language
+    is an error; a prompt with neither a voice nor a recording is an error for a provider in
+    ``ivr.providers`` (it would be spoken in English) and a warning for the others; voice
+    text with brackets, slashes or codes is an error (``spoken_form_problems``)."""
+    from gateway.ivr.voices import PROVIDERS, tts_languages, voice_problems
+
+    errors, warnings = voice_problems(ivr)
+    for provider in PROVIDERS:
+        gaps = [f"[{provider}] {gap}" for gap in
+                voice_gaps(flows, tts_languages(ivr, provider), audio_folder)]
+        (errors if provider in ivr.providers else warnings).extend(gaps)
+    return errors + spoken_form_problems(flows), warnings
+
+
+# a health worker's phone gets the citizen journey on a call (healthworkers/ussd_actions.py)
+VOICELESS_JOURNEYS = ("health_worker",)
+UNSPEAKABLE = re.compile(r"[()\[\]/]|\b(?=[A-Z0-9]*\d)(?=[A-Z0-9]*[A-Z])[A-Z0-9]{6}\b")
+
+
+def spoken_form_problems(flows: FlowSet) -> list[str]:
+    """Fixed voice texts a voice would read badly: brackets, slashes or a literal code (a
+    screen's prompt is spoken when it has no ``voice:``; variables are spoken at runtime)."""
+    problems = []
+    for lang in LANGUAGES:
+        for path, text in _spoken_texts(flows, lang):
+            found = UNSPEAKABLE.search(re.sub(r"\{\w+\}", "", text))
+            if found:
+                problems.append(f"{path} [{lang}] voice: '{found.group(0)}' cannot be spoken "
+                                "(give the screen a voice: wording)")
+    return problems
+
+
+def _spoken_texts(flows: FlowSet, lang: str) -> list[tuple[str, str]]:
+    """(error path, text) of every fixed text the IVR speaks in ``lang``."""
+    from gateway.flows.catalog import pick
+
+    texts = []
+    for screen_id, definition in sorted(flows.screens.items()):
+        if not (definition.interactive or definition.type == "end") \
+                or screen_id.partition(".")[0] in VOICELESS_JOURNEYS:
+            continue
+        path = screen_path(screen_id)
+        source = definition.voice or definition.prompt
+        if source:
+            texts.append((f"{path}.{'voice' if definition.voice else 'prompt'}",
+                          pick(source, lang)))
+        for n, option in enumerate(definition.options, start=1):
+            texts.append((f"{path}.options[{n}]", pick(option.voice or option.label, lang)))
+    texts += [(f"messages.yaml: {key}", flows.messages.template(key, lang))
+              for key in flows.messages.keys() if key.partition(".")[0] in ("voice", "confirm")]
+    return texts

@@ -34,6 +34,7 @@ from gateway.ussd_menus.render import BACK, MORE, render, turn_page
 log = logging.getLogger(__name__)
 
 RESUME_CONTINUE, RESUME_RESTART = "1", "2"
+NOT_ON_SCREEN = "-"  # what an option key from another page is answered as: an invalid choice
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,7 @@ class StepResult:
     reply: UssdReply
     record: Record | None
     resumable: bool = False
+    signed_in: bool = False  # this step reached a journey home (a health worker's PIN passed)
 
 
 class UssdProtocol:
@@ -64,6 +66,7 @@ class UssdProtocol:
                  versions: Callable[[str | None], FlowSet | None] | None = None,
                  admission: Admission | None = None):
         self.flows = flows  # the live menus; a session in progress keeps its own version
+        self.live = flows  # "Start over" always starts on the live menus
         self.versions = versions
         self.services = services
         self.settings = settings
@@ -80,12 +83,19 @@ class UssdProtocol:
             if not verdict.admitted:
                 return StepResult(self._queued(phone, verdict.position), None)
             record, screen = self._open(phone, text, offered)
+            was_signed_in = False
         else:
             self._adopt(record["state"])
+            was_signed_in = self._signed_in(record["state"])
             record, screen = self._continue(record, text)
         reply = self._render(record, screen)
         resumable = not reply.final and bool(record["state"].get("history"))
-        return StepResult(reply, record, resumable)
+        signed_in = self._signed_in(record["state"]) and not was_signed_in
+        return StepResult(reply, record, resumable, signed_in)
+
+    def _signed_in(self, state: dict[str, Any]) -> bool:
+        """True once the session reached a journey home: a health worker past her PIN."""
+        return state.get("home") in self.flows.journey_homes
 
     def _queued(self, phone: str, position: int) -> UssdReply:
         """Past the session ceiling: the caller's place in the queue (SMS when it is their turn)."""
@@ -95,15 +105,21 @@ class UssdProtocol:
         return UssdReply(text, final=True)
 
     def _open(self, phone: str, text: str, offered: Record | None) -> tuple[Record, Screen]:
-        if offered and self._adopt(offered["state"]) and not self._booked_meanwhile(phone):
+        if offered and self._resumable(offered["state"]) and not self._booked_meanwhile(phone):
             log.info("offering resume to %s", mask_phone(phone))
             record = {"state": offered["state"], "consumed": _fingerprint(text), "page": 0,
                       "resume_offer": True}
             return record, self._resume_screen(record)
+        self.flows = self.live
         ctx = Context(phone=phone, lang=None, today=self.today.isoformat(),
                       services=self.services, settings=self.settings)
         state, screen = start(self.flows, ctx)
         return {"state": state, "consumed": _fingerprint(text), "page": 0}, screen
+
+    def _resumable(self, state: dict[str, Any]) -> bool:
+        """An unfinished session on a known menu version, never one past a health worker's
+        PIN: a new session asks for the PIN again rather than continue without it."""
+        return self._adopt(state) and not self._signed_in(state)
 
     def _booked_meanwhile(self, phone: str) -> bool:
         """A booking since the dropped session: the fresh session shows it with its code
@@ -136,6 +152,8 @@ class UssdProtocol:
         if new_page is not None:
             record["page"] = new_page
             return record, screen
+        if _off_page(screen, page, answer.strip(), self.flows):
+            answer = NOT_ON_SCREEN  # never book a window the caller was not shown
         state, screen, _effects = resume(self.flows, record["state"], answer, self.services)
         record.update(state=state, page=0)
         return record, screen
@@ -145,6 +163,7 @@ class UssdProtocol:
             record.pop("resume_offer")
             return record, self._current(record)
         if answer == RESUME_RESTART:
+            self.flows = self.live
             vars = record["state"]["vars"]
             ctx = Context(phone=vars["phone"], lang=vars.get("lang"),
                           today=self.today.isoformat(), services=self.services,
@@ -167,6 +186,13 @@ class UssdProtocol:
     def _render(self, record: Record, screen: Screen) -> UssdReply:
         page = render(screen, record.get("page", 0), self.flows.messages)
         return UssdReply(page.text, final=screen.final)
+
+
+def _off_page(screen: Screen, page: int, answer: str, flows: FlowSet) -> bool:
+    """True if ``answer`` is the key of an option that is on another page than the one shown."""
+    if len(screen.options) < 2 or answer not in {option.key for option in screen.options}:
+        return False
+    return answer not in render(screen, page, flows.messages).option_keys_on_page
 
 
 def _fingerprint(text: str) -> list:

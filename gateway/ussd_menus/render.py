@@ -31,6 +31,8 @@ BACK = "0"
 HOME = "00"
 MIN_VALUE_CHARS = 4  # a cut variable value keeps at least this many characters
 _MAX_CUTS = 50
+NEVER_CUT = frozenset({"reference", "appointment_ref"})  # a booking code is useless in part
+CUT_FIRST = frozenset({"beneficiary_name", "name", "hw_name"})  # names give way first
 
 
 @dataclass(frozen=True)
@@ -108,6 +110,10 @@ def _render(screen: Screen, page: int, messages: Catalog) -> RenderedPage:
     options = [normalize_latin(f"{option.key} {option.label}") for option in screen.options]
     limit = screen_limit("\n".join([head.text(), *options, *nav.values()]))
     needed_first = screen_length(_compose(head, options, nav, limit, 0)[0].text())
+    if len(options) > 1 and _fits(options, limit // 2):
+        # A short menu is never paged (an error line must not push "2 हिंदी" off the
+        # first screen): the error line and prompt are cut instead.
+        needed_first = screen_length(_Page(head.error, head.prompt, options, []).text())
     if needed_first > limit:
         _make_room(head, screen, messages, options, nav, limit)
     built, spans = _compose(head, options, nav, limit, page)
@@ -226,17 +232,27 @@ def _cut_lines(page: _Page, limit: int) -> None:
 
 
 def _cut_variables(page: _Page, screen: Screen, template: str, limit: int) -> None:
-    """Re-fill the prompt with the longest variable values cut until the page fits."""
+    """Re-fill the prompt with values cut until the page fits: names first, then fixed
+    advice lines at the prompt's end, then the longest other values; never a booking code."""
     template = normalize_latin(template)
     values = {name: normalize_latin(str(screen.variables.get(name) or ""))
               for name in placeholders(template)}
-    ellipsis = _ellipsis(limit)
+    shortest = MIN_VALUE_CHARS + len(_ellipsis(limit))
     for _ in range(_MAX_CUTS):
         over = _over(page, limit)
-        longest = max(values, key=lambda name: len(values[name]), default=None)
-        if over <= 0 or longest is None or len(values[longest]) <= MIN_VALUE_CHARS + len(ellipsis):
+        if over <= 0:
             return
-        value = values[longest]
-        keep = max(len(value) - over, MIN_VALUE_CHARS + len(ellipsis))
-        values[longest] = _cut(value, len(value) - keep, ellipsis)
+        cuttable = [name for name in values
+                    if name not in NEVER_CUT and len(values[name]) > shortest]
+        names = [name for name in cuttable if name in CUT_FIRST]
+        lines = template.split("\n")
+        if not names and len(lines) > 1 and not placeholders(lines[-1]):
+            template = "\n".join(lines[:-1])
+        elif cuttable:
+            longest = max(names or cuttable, key=lambda name: len(values[name]))
+            value = values[longest]
+            keep = max(len(value) - over, shortest)
+            values[longest] = _cut(value, len(value) - keep, _ellipsis(limit))
+        else:
+            return
         page.prompt = fill(template, values)

@@ -11,7 +11,7 @@ from gateway.text.i18n import format_date, format_window
 
 @pytest.mark.parametrize("day, lang, label", [
     (dt.date(2020, 11, 23), "en", "Mon 23 Nov"),
-    (dt.date(2020, 11, 23), "hi", "सोम 23 नव॰"),
+    (dt.date(2020, 11, 23), "hi", "सोम 23 नवं."),
     (dt.date(2020, 11, 23), "bn", "সোম 23 নভে"),
     ("2021-04-01", "hi", "गुरु 1 अप्रैल"),
     ("2021-05-02", "bn", "রবি 2 মে"),

@@ -43,7 +43,7 @@ def test_pages_fit_and_show_every_option_once(flows, lang, labels, pages):
 
 
 @pytest.mark.parametrize("lang, more, back", [
-    ("en", "98 More", "0 Back"), ("hi", "98 और", "0 पीछे"), ("bn", "98 আরও", "0 পিছনে"),
+    ("en", "98 More", "0 Back"), ("hi", "98 आगे", "0 पीछे"), ("bn", "98 আরও", "0 পিছনে"),
 ])
 def test_navigation_lines_are_translated(flows, lang, more, back):
     rendered = all_pages(screen_with([CENTER] * 12, lang), flows.messages)

@@ -30,12 +30,14 @@ from gateway.registry.appointments import REFERENCE_ALPHABET, REFERENCE_LENGTH
 
 TESTDATA = Path(__file__).resolve().parent / "testdata"
 RECORD_ENV = "VAXGATE_GOLDEN_RECORD"  # "1": the test writes transcripts instead (record.py)
-CHANNELS = ("ussd", "ivr")
+CHANNELS = ("ussd", "ivr", "ivr_at")  # ivr: Twilio; ivr_at: Africa's Talking
 LANGUAGES = ("en", "hi", "bn")
 CLOCK = dt.datetime(2026, 12, 1, 10, 0, tzinfo=ZoneInfo("Asia/Kolkata"))
 REFERENCE_SEED = 2026
 USSD_CODE = "*384*1234#"
 TWILIO_URL = "http://localhost/ivr/twilio"
+AT_URL = "http://localhost/ivr/africastalking"
+AT_NUMBER = "+911800000000"
 TWILIO_TOKEN = "golden-twilio-auth-token"  # requests are signed as Twilio signs them
 TWILIO_NUMBER = "+18005550100"
 RECORDING_URL = "https://api.twilio.com/2010-04-01/Accounts/AC1/Recordings/REgolden.mp3"
@@ -94,7 +96,8 @@ def transcript_path(channel: str, lang: str) -> Path:
 
 def play(client: Any, channel: str, lang: str) -> list[dict[str, Any]]:
     """Play the journey in ``lang`` on ``channel``; every step as {"input", "answer"}."""
-    caller = UssdCaller(client, lang) if channel == "ussd" else TwilioCaller(client, lang)
+    callers = {"ussd": UssdCaller, "ivr": TwilioCaller, "ivr_at": AtCaller}
+    caller = callers[channel](client, lang)
     return [caller.play(step) for step in journey(lang)]
 
 
@@ -135,11 +138,23 @@ class TwilioCaller:
             self.calls += 1
             fields = {"url": TWILIO_URL}
         elif step.kind == "name":
-            fields = {"url": self._action("Record"), "RecordingUrl": RECORDING_URL}
+            return self._name(step.value)
         else:  # Twilio leaves out the finishing '#'
             fields = {"url": self._action("Gather"), "Digits": step.value}
         self.twiml = self._post(dict(fields))
         return {"input": fields, "answer": answer_lines(self.twiml)}
+
+    def _name(self, name: str) -> dict[str, Any]:
+        """The name said after the beep, said once more to be written down (Twilio's
+        speech recognition hears ``name``), and confirmed with 1: one step, three requests."""
+        posts = [{"url": self._action("Record"), "RecordingUrl": RECORDING_URL},
+                 {"SpeechResult": name}, {"Digits": "1"}]
+        lines: list[str] = []
+        for fields in posts:
+            fields.setdefault("url", self._action("Gather"))
+            self.twiml = self._post(dict(fields))
+            lines += answer_lines(self.twiml)
+        return {"input": posts, "answer": lines}
 
     def _action(self, tag: str) -> str:
         """Where Twilio posts the answer to the last TwiML's ``tag`` (else its gather URL)."""
@@ -155,3 +170,57 @@ class TwilioCaller:
         response = self.client.post(url.removeprefix("http://localhost"), data=form,
                                     headers={"X-Twilio-Signature": signature})
         return response.get_data(as_text=True)
+
+
+class AtCaller:
+    """A caller on Africa's Talking voice: follows the callbackUrl of each GetDigits or
+    Record. Hindi and Bengali there are recordings (AT's Say reads English only): every
+    prompt's generated recording exists (empty files; the transcript shows which plays),
+    and the menu version in their URLs reads ``VERSION``."""
+
+    def __init__(self, client: Any, lang: str):
+        self.client, self.phone = client, PHONES[lang]
+        self.calls, self.xml = 0, ""
+        self.version = _touch_recordings(client.application)
+
+    def play(self, step: Step) -> dict[str, Any]:
+        """Call, key digits or speak the name; the request posted and the XML answered."""
+        if step.kind == "dial":
+            self.calls += 1
+            fields = {"url": AT_URL}
+        elif step.kind == "name":
+            fields = {"url": self._action("Record"), "recordingUrl": RECORDING_URL}
+        else:
+            fields = {"url": self._action("GetDigits"), "dtmfDigits": step.value}
+        self.xml = self._post(dict(fields))
+        answer = self.xml.replace(f"/generated/{self.version}/", "/generated/VERSION/")
+        return {"input": fields, "answer": answer_lines(answer.removeprefix(XML_DECLARATION))}
+
+    def _action(self, tag: str) -> str:
+        element = ET.fromstring(self.xml).find(tag) if self.xml.startswith("<") else None
+        return element.get("callbackUrl", "") if element is not None else f"{AT_URL}/gather"
+
+    def _post(self, fields: dict[str, str]) -> str:
+        url = fields.pop("url")
+        form = {"sessionId": f"ATVId_{self.phone[-4:]}{self.calls:04d}", "isActive": "1",
+                "callerNumber": self.phone, "destinationNumber": AT_NUMBER,
+                "direction": "Inbound", **fields}
+        response = self.client.post(url.removeprefix("http://localhost"), data=form)
+        return response.get_data(as_text=True)
+
+
+XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>'
+
+
+def _touch_recordings(app: Any) -> str:
+    """An (empty) generated recording of every prompt in hi and bn; the menu version."""
+    from gateway.ivr.recordings import audio_folder, generated_folder, recording_texts
+
+    runtime = app.extensions["vaxgate"]
+    flows = runtime.flows
+    folder = generated_folder(audio_folder(runtime.settings.ivr), flows.version)
+    for lang in ("hi", "bn"):
+        (folder / lang).mkdir(parents=True, exist_ok=True)
+        for key in recording_texts(flows, lang):
+            (folder / lang / f"{key}.wav").touch()
+    return flows.version

@@ -44,7 +44,8 @@ def test_a_caller_registers_by_voice_and_books_in_each_language(caller, db, lang
 
 
 @pytest.mark.usefixtures("demo_centers")
-def test_hindi_is_spoken_with_the_hindi_voice_and_bengali_plays_recordings(ivr_client, audio_dir):
+def test_hindi_and_bengali_are_spoken_in_their_own_voices_and_recordings_come_first(
+        ivr_client, audio_dir):
     (audio_dir / "bn").mkdir()
     (audio_dir / "bn" / "main.menu.mp3").write_bytes(b"ID3")
     hindi = VoicePhone(ivr_client, "twilio", phone="+919811111111")
@@ -58,7 +59,7 @@ def test_hindi_is_spoken_with_the_hindi_voice_and_bengali_plays_recordings(ivr_c
     menu = bengali.press("3")
     assert menu.played == ["http://localhost/ivr/audio/bn/main.menu.mp3"]
     assert ivr_client.get("/ivr/audio/bn/main.menu.mp3").data == b"ID3"
-    assert 'language="bn' not in menu.xml  # no Bengali TTS: other lines fall back to English
+    assert 'language="bn-IN" voice="Google.bn-IN-Standard-A"' in menu.xml  # the rest: TTS
 
 
 @pytest.mark.usefixtures("demo_centers")

@@ -45,7 +45,7 @@ def test_times_are_spoken_naturally(hour, minute, lang, spoken):
 @pytest.mark.parametrize("text, lang, spoken", [
     ("Mon 23 Nov", "en", "Monday, 23 November"),
     ("সোম 23 নভে", "en", "Monday, 23 November"),  # a Bengali label spoken in English
-    ("09:00-11:00 (12)", "en", "9 AM to 11 AM (12)"),
+    ("09:00-11:00 (12)", "en", "9 AM to 11 AM, 12 places free"),
     ("09:00-11:00", "hi", "सुबह 9 बजे से सुबह 11 बजे तक"),
     ("Code K7QP3M", "en", "Code K, 7, Q, P, 3, M"),
     ("PIN 800020, year 1948", "en", "PIN 800020, year 1948"),  # digits alone are no code

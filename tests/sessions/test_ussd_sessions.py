@@ -128,7 +128,8 @@ def test_long_lists_page_with_98_and_every_option_is_reachable(english_phone, db
     assert seen == set(range(12))
     previous = phone.send("0")
     assert previous.startswith("CON ") and previous != page
-    choose_last = phone.send("12")
+    phone.send("98")
+    choose_last = phone.send("12")  # only an option on the page shown is taken
     assert "time" in choose_last.lower()
 
 
