@@ -5,11 +5,13 @@ Routes import from here (flaskr's ``auth.py``); ``web.py`` mounts the blueprint.
 """
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import hmac
 import secrets
 from collections.abc import Callable
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import (
     Blueprint,
@@ -127,7 +129,7 @@ def csrf_token() -> str:
 def _check_csrf():
     if request.method in ("GET", "HEAD", "OPTIONS"):
         return None
-    if request.endpoint == "admin.import_csv":  # the one form that carries a CSV file
+    if request.endpoint in ("admin.import_csv", "admin.import_start"):  # forms with a CSV
         request.max_content_length = MAX_UPLOAD_BYTES
     given = request.form.get("csrf_token") or request.headers.get("X-CSRF-Token", "")
     expected = session.get(SESSION_CSRF, "")
@@ -148,6 +150,29 @@ def _template_helpers() -> dict[str, Any]:
         return pickers.district_choices(get_runtime().db)
     return {"csrf_field": csrf_field, "admin_user": current_user, "has_page": has_page,
             "district_choices": district_choices}
+
+
+@bp.app_template_filter("local")
+def _local_time(value, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """A UTC time (datetime or ISO text) in the deployment's timezone, for the console."""
+    if not value:
+        return ""
+    at = dt.datetime.fromisoformat(value) if isinstance(value, str) else value
+    at = at if at.tzinfo else at.replace(tzinfo=dt.UTC)
+    return at.astimezone(ZoneInfo(get_runtime().settings.timezone)).strftime(fmt)
+
+
+def zone_label(local: dt.datetime) -> str:
+    """``IST (UTC+05:30)``: the zone's abbreviation and offset (its IANA name can be a
+    district's, Asia/Kolkata, which a district page must not show)."""
+    offset = local.strftime("%z")
+    return f"{local:%Z} (UTC{offset[:3]}:{offset[3:]})"
+
+
+@bp.app_template_global("zone_name")
+def _zone_name() -> str:
+    """The deployment's timezone as the console shows it, e.g. ``IST``."""
+    return f"{dt.datetime.now(ZoneInfo(get_runtime().settings.timezone)):%Z}"
 
 
 @bp.errorhandler(403)

@@ -132,13 +132,16 @@ def has_users(session: Session) -> bool:
 
 def authenticate(session: Session, username: str, password: str, settings: AdminSettings,
                  now: dt.datetime | None = None) -> tuple[AdminUser | None, str]:
-    """(user, "") on success; (None, reason) with reason "locked" or "invalid" otherwise."""
+    """(user, "") on success; (None, reason) with reason "locked", "deactivated" (the right
+    password of a deactivated account) or "invalid" otherwise."""
     now = now or dt.datetime.now(dt.UTC)
     user = session.scalar(select(AdminUser).where(
         AdminUser.username == username.strip().lower()).with_for_update())
-    if user is None or not user.active:
+    if user is None:
         _verify(_DUMMY_HASH, password)
         return None, "invalid"
+    if not user.active:  # told only to whoever knows the password: names no account
+        return None, "deactivated" if _verify(user.password_hash, password) else "invalid"
     if user.locked_until and as_utc(user.locked_until) > now:
         _verify(user.password_hash, password)  # every path hashes once: timing names no account
         return None, "locked"
@@ -164,9 +167,40 @@ def set_password(user: AdminUser, password: str) -> None:
     end_sessions(user)
 
 
+def deactivation_refused(session: Session, actor_id: int | None, user: AdminUser) -> str:
+    """Why ``user`` may not be deactivated by the user ``actor_id`` ("" when they may):
+    nobody deactivates themself, and the last active admin stays."""
+    if actor_id is not None and user.id == actor_id:
+        return "You cannot deactivate your own account: ask another admin."
+    if user.role == Role.ADMIN.value and user.active and active_admins(session) <= 1:
+        return (f"{user.username} is the last active admin: add or reactivate another admin "
+                "first.")
+    return ""
+
+
+def active_admins(session: Session) -> int:
+    """How many active users have the admin role."""
+    return session.scalar(select(func.count()).select_from(AdminUser).where(
+        AdminUser.role == Role.ADMIN.value, AdminUser.active.is_(True))) or 0
+
+
+def set_active(user: AdminUser, active: bool) -> None:
+    """(Re)activate or deactivate ``user``; either clears a lock-out, deactivating ends
+    every session."""
+    user.active = active
+    user.failed_logins, user.locked_until = 0, None
+    if not active:
+        end_sessions(user)
+
+
 def end_sessions(user: AdminUser) -> None:
     """End every console session of ``user`` on the server (cookies copied before too)."""
     user.session_epoch = (user.session_epoch or 0) + 1
+
+
+def verify_password(user: AdminUser, password: str) -> bool:
+    """Whether ``password`` is ``user``'s (no lock-out counting: for the command line)."""
+    return _verify(user.password_hash, password)
 
 
 def _verify(password_hash: str, password: str) -> bool:

@@ -1,73 +1,72 @@
-"""Small server-side SVG charts (bars and grouped bars): no JavaScript, print-friendly.
+"""The dashboard's charts: Chart.js (served with the app from ``static/vendor``, no CDN).
 
-Every label is escaped with markupsafe; the result is Markup, safe to put in a template.
+Each chart is a ``<canvas>`` whose Chart.js configuration is a JSON ``data-chart``
+attribute (no inline script: the Content-Security-Policy allows none); ``admin.js`` draws
+it. Axes start at zero with whole-number ticks, bars are at most 48 px wide (seven
+messages are a small bar, not the whole card), and every chart has a title and an
+``aria-label``. The result is Markup, safe to put in a template.
 """
 from __future__ import annotations
+
+import json
+from typing import Any
 
 from markupsafe import Markup, escape
 
 PALETTE = ("#2f6db5", "#e07b24", "#3a9a5b", "#c43d3d", "#7a5bb5", "#888888")
-WIDTH, HEIGHT, PAD = 640, 220, 32
+MAX_BAR_PX = 48
 
 
 def bar_chart(title: str, labels: list[str], series: dict[str, list[float]],
-              every_nth_label: int = 1) -> Markup:
-    """Grouped vertical bars: one group per label, one bar per series, with a legend."""
-    top = max([v for values in series.values() for v in values] + [1])
-    group_w = (WIDTH - 2 * PAD) / max(len(labels), 1)
-    bar_w = max(group_w / (len(series) + 1), 1)
-    parts = [_frame(title, top)]
-    for s_index, (name, values) in enumerate(series.items()):
-        colour = PALETTE[s_index % len(PALETTE)]
-        for i, value in enumerate(values):
-            h = (HEIGHT - 2 * PAD - 14) * value / top
-            x = PAD + i * group_w + s_index * bar_w
-            parts.append(f'<rect x="{x:.1f}" y="{HEIGHT - PAD - h:.1f}" width="{bar_w:.1f}" '
-                         f'height="{h:.1f}" fill="{colour}"><title>{escape(labels[i])} '
-                         f'{escape(name)}: {value:g}</title></rect>')
-    for i, label in enumerate(labels):
-        if i % every_nth_label == 0:
-            x = PAD + i * group_w + group_w / 2
-            parts.append(f'<text x="{x:.1f}" y="{HEIGHT - PAD + 14}" font-size="10" '
-                         f'text-anchor="middle">{escape(label)}</text>')
-    parts.append(_legend(list(series)))
-    return _svg(title, parts)
+              x_title: str = "", y_title: str = "", stacked: bool = False) -> Markup:
+    """Vertical bars: one group per label, one bar per series (stacked if asked)."""
+    data = {"labels": labels, "datasets": [
+        {"label": name, "data": values, "backgroundColor": PALETTE[i % len(PALETTE)],
+         "maxBarThickness": MAX_BAR_PX} for i, (name, values) in enumerate(series.items())]}
+    scales = {"x": _axis(x_title, stacked), "y": {**_axis(y_title, stacked),
+                                                  "beginAtZero": True,
+                                                  "ticks": {"precision": 0}}}
+    return _canvas(title, {"type": "bar", "data": data, "options": _options(title, scales)})
 
 
 def fill_chart(title: str, rows: list[tuple[str, int, int]]) -> Markup:
-    """Horizontal bars of booked/capacity per row (e.g. per district), with percentages."""
-    height = PAD + 22 * max(len(rows), 1) + 10
-    parts = [f'<text x="{PAD}" y="18" font-size="13" font-weight="bold">{escape(title)}</text>']
-    inner = WIDTH - 2 * PAD - 110 - 120
-    for i, (label, booked, capacity) in enumerate(rows):
-        y = PAD + i * 22
-        share = booked / capacity if capacity else 0
-        parts.append(f'<text x="{PAD}" y="{y + 13}" font-size="11">{escape(label)}</text>'
-                     f'<rect x="{PAD + 110}" y="{y}" width="{inner}" height="16" fill="#e4e8ee"/>'
-                     f'<rect x="{PAD + 110}" y="{y}" width="{inner * share:.1f}" height="16" '
-                     f'fill="{PALETTE[0]}"/><text x="{PAD + 116 + inner}" y="{y + 13}" '
-                     f'font-size="11">{booked}/{capacity} ({share:.0%})</text>')
-    return _svg(title, parts, height)
+    """Horizontal bars of the share of places booked per row (e.g. district), fullest
+    first; ``admin.js`` re-sorts them by name or by places on request."""
+    rows = sorted(rows, key=lambda r: (-(r[1] / r[2] if r[2] else 0), r[0]))
+    data = {"labels": [r[0] for r in rows], "datasets": [{
+        "label": "% of places booked", "backgroundColor": PALETTE[0],
+        "maxBarThickness": 28,
+        "data": [round(100 * b / c, 1) if c else 0 for _, b, c in rows],
+        "booked": [b for _, b, _ in rows], "capacity": [c for _, _, c in rows]}]}
+    scales = {"x": {"beginAtZero": True, "max": 100,
+                    "title": {"display": True, "text": "% of places booked"}}}
+    options = {**_options(title, scales), "indexAxis": "y"}
+    height = 60 + 28 * max(len(rows), 1)
+    return _canvas(title, {"type": "bar", "data": data, "options": options}, height,
+                   sortable=True)
 
 
-def _frame(title: str, top: float) -> str:
-    return (f'<text x="{PAD}" y="18" font-size="13" font-weight="bold">{escape(title)}</text>'
-            f'<line x1="{PAD}" y1="{HEIGHT - PAD}" x2="{WIDTH - PAD}" y2="{HEIGHT - PAD}" '
-            f'stroke="#999"/><text x="4" y="{PAD + 18}" font-size="10">{top:g}</text>')
+def _axis(title: str, stacked: bool) -> dict[str, Any]:
+    axis: dict[str, Any] = {"stacked": stacked}
+    if title:
+        axis["title"] = {"display": True, "text": title}
+    return axis
 
 
-def _legend(names: list[str]) -> str:
-    items = []
-    for i, name in enumerate(names):
-        x = PAD + 110 * i
-        items.append(f'<rect x="{x}" y="25" width="10" height="10" '
-                     f'fill="{PALETTE[i % len(PALETTE)]}"/>'
-                     f'<text x="{x + 14}" y="34" font-size="11">{escape(name)}</text>')
-    return "".join(items)
+def _options(title: str, scales: dict[str, Any]) -> dict[str, Any]:
+    return {"responsive": True, "maintainAspectRatio": False, "animation": False,
+            "plugins": {"title": {"display": True, "text": title, "font": {"size": 14}},
+                        "legend": {"position": "bottom"}},
+            "scales": scales}
 
 
-def _svg(title: str, parts: list[str], height: int = HEIGHT) -> Markup:
-    body = "".join(parts)
-    return Markup(f'<svg class="chart" role="img" aria-label="{escape(title)}" '
-                  f'viewBox="0 0 {WIDTH} {height}" xmlns="http://www.w3.org/2000/svg">'
-                  f'{body}</svg>')
+def _canvas(title: str, config: dict[str, Any], height: int = 280,
+            sortable: bool = False) -> Markup:
+    spec = escape(json.dumps(config, ensure_ascii=False))
+    sort = (' <label class="chart-sort">Order <select data-sort-chart>'
+            '<option value="fill">fullest first</option><option value="name">by name'
+            '</option><option value="places">most places first</option></select></label>'
+            if sortable else "")
+    return Markup(f'<div class="chart-box" data-height="{height}">'
+                  f'<canvas class="chart" role="img" aria-label="{escape(title)}" '
+                  f'data-chart="{spec}"></canvas></div>{sort}')

@@ -8,9 +8,11 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -42,6 +44,8 @@ def read_upload(request: Any) -> str:
         return request.form.get("text", "")
     return request.get_data(as_text=True)
 CENTER_CODE = re.compile(r"[A-Za-z0-9_-]{2,16}")  # as inventory.CenterIn
+PROGRESS_ROWS = 500
+Progress = Callable[[int, int], None]  # (rows read, characters read)
 
 
 @dataclass
@@ -64,20 +68,22 @@ def export_slots(session: Session, who: Principal, date_from=None, date_to=None)
     return _write(SLOT_COLUMNS, rows)
 
 
-def import_centers(session: Session, who: Principal, text: str) -> ImportResult:
+def import_centers(session: Session, who: Principal, text: str,
+                   progress: Progress | None = None) -> ImportResult:
     """Create or update centers by ``code``."""
     def apply(row: dict[str, str]) -> str:
         given = {k: v for k, v in row.items() if v or k not in ("latitude", "longitude")}
-        data = inv.parse(inv.CenterIn, {**given, "active": row.get("active") or "true"})
+        data = parse_all(inv.CenterIn, {**given, "active": row.get("active") or "true"})
         existing = session.scalar(select(Center).where(Center.code == data.code))
         if existing is not None:
             existing = inv.get_center(session, who, existing.id)
         inv.save_center(session, who, data, existing)
         return "updated" if existing else "created"
-    return _import(session, text, CENTER_COLUMNS[:5], apply, key="code")
+    return _import(session, text, CENTER_COLUMNS[:5], apply, key="code", progress=progress)
 
 
-def import_slots(session: Session, who: Principal, text: str) -> ImportResult:
+def import_slots(session: Session, who: Principal, text: str,
+                 progress: Progress | None = None) -> ImportResult:
     """Create slots, or set the capacity of existing ones (never below what is booked)."""
     def apply(row: dict[str, str]) -> str:
         code = row.get("center_code") or ""
@@ -86,17 +92,34 @@ def import_slots(session: Session, who: Principal, text: str) -> ImportResult:
         if center is None:
             raise inv.InventoryError("center_code", f"no center {row.get('center_code')!r}")
         center = inv.get_center(session, who, center.id)
-        return inv.upsert_slot(session, center, inv.parse(inv.SlotIn, row))
-    return _import(session, text, SLOT_COLUMNS[:7], apply, key="center_code")
+        return inv.upsert_slot(session, center, parse_all(inv.SlotIn, row))
+    return _import(session, text, SLOT_COLUMNS[:7], apply, key="center_code",
+                   progress=progress)
 
 
-def _import(session: Session, text: str, required: list[str], apply, key: str) -> ImportResult:
+def parse_all(schema, data: dict[str, Any]) -> Any:
+    """``data`` as ``schema``, or InventoryError naming every bad field of the row
+    (``"pincode: ...; capacity: ..."``), so a row is fixed in one go."""
+    try:
+        return schema.model_validate(data)
+    except ValidationError as exc:
+        problems = [(".".join(str(p) for p in e["loc"]) or "body",
+                     e["msg"].removeprefix("Value error, ")) for e in exc.errors()]
+        first, message = problems[0]
+        rest = "".join(f"; {f}: {m}" for f, m in problems[1:])
+        raise inv.InventoryError(first, message + rest) from None
+
+
+def _import(session: Session, text: str, required: list[str], apply, key: str,
+            progress: Progress | None = None) -> ImportResult:
     """Apply every row, or none (``key``: the column naming the center, for errors)."""
     result = ImportResult()
     nested = session.begin_nested()
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff"), newline=""))
+    source = io.StringIO(text.lstrip("\ufeff"), newline="")
+    reader = csv.DictReader(source)
     try:
-        _apply_rows(reader, required, apply, result, key)
+        _apply_rows(reader, required, apply, result, key,
+                    (lambda rows: progress(rows, source.tell())) if progress else None)
     except csv.Error as exc:  # stray quotes or line breaks: say where; nothing is applied
         result.errors.append(f"line {reader.line_num}: not valid CSV: {exc}")
     if result.errors:
@@ -108,7 +131,7 @@ def _import(session: Session, text: str, required: list[str], apply, key: str) -
 
 
 def _apply_rows(reader: csv.DictReader, required: list[str], apply,
-                result: ImportResult, key: str) -> None:
+                result: ImportResult, key: str, progress=None) -> None:
     """Apply every row, collecting row-level errors into ``result``."""
     if reader.fieldnames:  # as the registrations importer: " Center_Code" is center_code
         reader.fieldnames = [name.lstrip("\ufeff").strip().lower()
@@ -129,6 +152,8 @@ def _apply_rows(reader: csv.DictReader, required: list[str], apply,
             result.errors.append(f"row {number}: {key}: that center is not in your district")
         else:
             setattr(result, outcome, getattr(result, outcome) + 1)
+        if progress and number % PROGRESS_ROWS == 0:
+            progress(number - 1)
 
 
 def _write(columns: list[str], rows: list[dict[str, Any]]) -> str:

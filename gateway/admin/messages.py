@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import re
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -25,15 +27,28 @@ class SearchError(ValueError):
     """The query is neither a phone number nor a reference."""
 
 
-def search(session: Session, who: Principal, query: str, limit: int = 200) -> list[Message]:
+# the console's status filter: what an officer asks, and the ledger statuses it means
+STATUS_GROUPS = {"failed": ("failed", "undelivered", "expired"), "waiting": ("queued", "sending"),
+                 "sent": ("sent",), "delivered": ("delivered",)}
+
+
+def search(session: Session, who: Principal, query: str, limit: int = 200,
+           status: str = "") -> list[Message]:
     """Messages to a phone (any format), or to the phone of a booking reference."""
-    stmt = message_query(session, who, query).order_by(Message.id.desc()).limit(limit)
-    return list(session.scalars(stmt))
+    stmt = _with_status(message_query(session, who, query), status)
+    return list(session.scalars(stmt.order_by(Message.id.desc()).limit(limit)))
 
 
-def recent(session: Session, who: Principal, limit: int = 50) -> list[Message]:
-    stmt = message_query(session, who).order_by(Message.id.desc()).limit(limit)
-    return list(session.scalars(stmt))
+def recent(session: Session, who: Principal, limit: int = 50,
+           status: str = "") -> list[Message]:
+    stmt = _with_status(message_query(session, who), status)
+    return list(session.scalars(stmt.order_by(Message.id.desc()).limit(limit)))
+
+
+def _with_status(stmt, status: str):
+    """Only the messages of one STATUS_GROUPS group ("" or unknown: all)."""
+    group = STATUS_GROUPS.get(status)
+    return stmt.where(Message.status.in_(group)) if group else stmt
 
 
 def message_query(session: Session, who: Principal, query: str = ""):
@@ -83,11 +98,15 @@ def message_dict(message: Message, full_phone: bool) -> dict[str, Any]:
                           "at": a.at.isoformat()} for a in message.attempts]}
 
 
-def export(rows: list[dict[str, Any]]) -> str:
-    """Messages (as ``message_dict`` gives them) as CSV, with the number of attempts."""
+def export(rows: list[dict[str, Any]], zone: ZoneInfo | None = None) -> str:
+    """Messages (as ``message_dict`` gives them) as CSV, with the number of attempts; with
+    ``zone``, times in that timezone (as the console shows them), its offset included."""
     out = io.StringIO()
     writer = csv.DictWriter(out, EXPORT_COLUMNS, extrasaction="ignore", lineterminator="\n")
     writer.writeheader()
     for row in rows:
-        writer.writerow({**row, "attempts": len(row["attempts"])})
+        at = dt.datetime.fromisoformat(row["created_at"])
+        at = at if at.tzinfo else at.replace(tzinfo=dt.UTC)
+        shown = at.astimezone(zone).isoformat(timespec="seconds") if zone else row["created_at"]
+        writer.writerow({**row, "created_at": shown, "attempts": len(row["attempts"])})
     return out.getvalue()

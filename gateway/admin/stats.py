@@ -142,3 +142,29 @@ def totals(session: Session, who: Principal) -> dict[str, int]:
             select(Center.pincode).where(Center.district == who.scope)))
         books = books.where(Center.district == who.scope)
     return {"registrations": session.scalar(regs) or 0, "bookings": session.scalar(books) or 0}
+
+
+def funnel(session: Session, who: Principal, since: dt.datetime) -> dict[str, int]:
+    """Since ``since`` (the start of today): people registered, bookings made, reminders
+    sent and delivered, and people vaccinated ("dialled" comes from Redis, admin/giveups)."""
+    regs = select(func.count()).select_from(Beneficiary).where(Beneficiary.created_at >= since)
+    booked = _appointments_since(Appointment.created_at, since, who)
+    vaccinated = _appointments_since(Appointment.updated_at, since, who) \
+        .where(Appointment.status == "vaccinated")
+    if who.scope:
+        regs = regs.where(Beneficiary.pincode.in_(
+            select(Center.pincode).where(Center.district == who.scope)))
+    reminded = scope_messages(select(func.count()).select_from(Message).where(
+        Message.kind == "reminder", Message.sent_at >= since), who)
+    reached = scope_messages(select(func.count()).select_from(Message).where(
+        Message.kind == "reminder", Message.delivered_at >= since), who)
+    return {name: session.scalar(query) or 0 for name, query in (
+        ("registered", regs), ("booked", booked), ("reminded", reminded),
+        ("reached", reached), ("vaccinated", vaccinated))}
+
+
+def _appointments_since(column, since: dt.datetime, who: Principal):
+    query = (select(func.count()).select_from(Appointment)
+             .join(Slot, Slot.id == Appointment.slot_id)
+             .join(Center, Center.id == Slot.center_id).where(column >= since))
+    return query.where(Center.district == who.scope) if who.scope else query

@@ -27,7 +27,7 @@ from redis.exceptions import RedisError
 from gateway.infra.attempts import FailureCounter
 from gateway.web.runtime import get_runtime
 
-from . import auth
+from . import auth, giveups
 from .access import bp, current_user, sign_in, sign_out
 from .audit import record
 
@@ -41,12 +41,17 @@ def install(app: Flask) -> None:
                       PERMANENT_SESSION_LIFETIME=dt.timedelta(hours=hours))
     from . import (  # noqa: F401 - register the routes
         routes_drive,
+        routes_imports,
         routes_inventory,
         routes_lists,
         routes_menus,
+        routes_queues,
+        routes_recordings,
+        routes_workers,
     )
 
     app.register_blueprint(bp)
+    app.register_blueprint(giveups.bp)
     _mount_rq_dashboard(app)
 
 
@@ -87,6 +92,12 @@ def _same_origin() -> bool:
 
 # ---- sign-in ------------------------------------------------------------------------
 
+SIGN_IN_REFUSALS = {
+    "locked": "Too many failed attempts: this account is locked for a while.",
+    "deactivated": "This account has been deactivated. Ask an admin to reactivate it "
+                   "(on the Users page, or with `vaxgate admin reactivate USERNAME`).",
+}
+
 def _failed_logins_per_source(runtime) -> FailureCounter:
     return FailureCounter(runtime.redis, "vaxgate:admin:login-fail:source",
                           runtime.settings.admin.max_failed_logins_per_source_per_hour, 3600)
@@ -124,8 +135,7 @@ def login():
             record(db_session, user.username, "login")
     if user is None:
         _guarded(per_source.fail, request.remote_addr or "-")
-        message = ("Too many failed attempts: this account is locked for a while."
-                   if reason == "locked" else "Wrong username or password.")
+        message = SIGN_IN_REFUSALS.get(reason, "Wrong username or password.")
         return render_template("admin/login.html", error=message, username=username,
                                next=request.form.get("next", "")), 401
     sign_in(user)

@@ -206,7 +206,8 @@ PATHS: dict[str, Any] = {
                                     ["username", "password", "role"])}}}}},
     "/api/v1/users/{user_id}": {
         "patch": {**_op("Deactivate or reactivate a console user", _ref("User"),
-                        params=[_path_id("user_id")]),
+                        params=[_path_id("user_id")],
+                        extra={"409": _problem("the last active admin stays active")}),
                   "requestBody": {"required": True, "content": {"application/json": {
                       "schema": _obj({"active": {"type": "boolean"}}, ["active"])}}}}},
     "/api/v1/keys": {
@@ -243,7 +244,8 @@ _DISTRICT = {"name": "district", "in": "path", "required": True, "schema": {"typ
 _DAY_LIST = {"description": "the day list", "content": {
     "application/json": {"schema": _obj({"center": {"type": "object"}, "date": _STR,
                                          "appointments": _arr({"type": "object"})})},
-    "text/csv": {"schema": _STR}, "text/html": {"schema": _STR}}}
+    "text/csv": {"schema": _STR}, "text/html": {"schema": _STR},
+    "application/pdf": {"schema": {"type": "string", "format": "binary"}}}}
 _DAYS_BODY = {"required": False, "content": {"application/json": {
     "schema": _obj({"days": {"type": "integer", "minimum": 1}})}}}
 PATHS.update({
@@ -251,7 +253,7 @@ PATHS.update({
         **_op("A center's appointments on a date, with reminder status", {}, params=[
             CENTER_ID, {**_query("date", "date"), "required": True},
             {"name": "format", "in": "query", "required": False,
-             "schema": {"type": "string", "enum": ["json", "csv", "html"]}}]),
+             "schema": {"type": "string", "enum": ["json", "csv", "html", "pdf"]}}]),
         "responses": {"200": _DAY_LIST, **ERRORS}}},
     "/api/v1/districts/{district}/reminders": {
         "get": _op("Who was reached: reminder outcomes in a district",

@@ -19,7 +19,7 @@ from gateway.admin import inventory as inv
 from gateway.admin import messages as ledger
 from gateway.admin.audit import entries as audit_entries
 from gateway.admin.audit import record, record_export
-from gateway.admin.auth import UserError, create_user, end_sessions
+from gateway.admin.auth import UserError, create_user, deactivation_refused, set_active
 from gateway.admin.models import AdminUser, ApiKey, AuditEntry, MenuVersion
 from gateway.admin.publishing import check_files
 from gateway.storage import Center, Message, Slot
@@ -330,10 +330,11 @@ def users_update(user_id: int) -> Response:
         user = session.get(AdminUser, user_id)
         if user is None:
             return error(404, "not_found", f"no user {user_id}")
+        refused = "" if active else deactivation_refused(session, None, user)
+        if refused:
+            return error(409, "last_admin", refused)
         before = _user_dict(user)
-        user.active = active
-        if not active:
-            end_sessions(user)
+        set_active(user, active)
         _audit(session, "user.update", f"user {user.username}", before, _user_dict(user))
         return jsonify(_user_dict(user))
 

@@ -1,4 +1,5 @@
-"""Validate one CSV row of a paper registration; every problem becomes an exact reason.
+"""Validate one CSV row of a paper registration; every problem of a row becomes an exact
+reason, all of them at once.
 
 Columns (header names, any order, case-insensitive): ``name``, ``birth_year``, ``gender``
 (M/F/O or male/female/other), ``phone``, ``pincode`` are required; ``id_type`` +
@@ -46,17 +47,34 @@ def missing_columns(header: list[str]) -> list[str]:
 
 
 def parse_row(raw: dict[str, str], today: dt.date, min_age: int) -> PaperRow:
-    """Validate ``raw``; raise RowError naming the field and the problem."""
-    name = VALIDATORS["name"].check(_need(raw, "name"), {}, {}).value
+    """Validate ``raw``; raise RowError naming every bad field and its problem
+    (``"pincode: ...; phone: ..."``), so a row is fixed in one go."""
+    checks = {"name": lambda: _name(_need(raw, "name")),
+              "birth_year": lambda: _year(_need(raw, "birth_year"), today, min_age),
+              "gender": lambda: _gender(_need(raw, "gender")),
+              "phone": lambda: _phone(_need(raw, "phone")),
+              "pincode": lambda: _pincode(_need(raw, "pincode")),
+              "id": lambda: _id(raw), "vaccination": lambda: _vaccination(raw, today)}
+    values, problems = {}, []
+    for key, check in checks.items():
+        try:
+            values[key] = check()
+        except RowError as exc:
+            problems.append(str(exc))
+    if problems:
+        raise RowError("; ".join(problems))
+    (id_type, id_last4), (vaccinated_on, center_code, dose) = values["id"], values["vaccination"]
+    return PaperRow(name=values["name"], birth_year=values["birth_year"],
+                    gender=values["gender"], phone=values["phone"], pincode=values["pincode"],
+                    id_type=id_type, id_last4=id_last4, vaccinated_on=vaccinated_on,
+                    center_code=center_code, dose=dose)
+
+
+def _name(text: str) -> str:
+    name = VALIDATORS["name"].check(text, {}, {}).value
     if name is None:
         raise RowError("name: 2-40 letters, spaces, dots or apostrophes")
-    id_type, id_last4 = _id(raw)
-    vaccinated_on, center_code, dose = _vaccination(raw, today)
-    return PaperRow(name=name, birth_year=_year(_need(raw, "birth_year"), today, min_age),
-                    gender=_gender(_need(raw, "gender")), phone=_phone(_need(raw, "phone")),
-                    pincode=_pincode(_need(raw, "pincode")), id_type=id_type,
-                    id_last4=id_last4, vaccinated_on=vaccinated_on,
-                    center_code=center_code, dose=dose)
+    return name
 
 
 def _need(raw: dict[str, str], field: str) -> str:

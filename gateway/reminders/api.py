@@ -2,7 +2,7 @@
 
 All routes need an API key (``X-API-Key``), as the OTP API does:
 
-- ``GET /api/v1/centers/<id>/day-list?date=YYYY-MM-DD&format=json|csv|html``
+- ``GET /api/v1/centers/<id>/day-list?date=YYYY-MM-DD&format=json|csv|html|pdf``
 - ``GET /api/v1/districts/<district>/reminders?days=N``
 - ``POST /api/v1/districts/<district>/reminders/resend`` (``{"days": N}``)
 - ``POST /api/v1/phone-history`` (``{"phone": "+91..."}``; a POST keeps the number out of
@@ -25,11 +25,12 @@ from gateway.sms.outbox import enqueue_messages
 from gateway.sms.secrets import mask_phone
 from gateway.storage import Center
 from gateway.storage.models import utcnow
+from gateway.text import pdf
 from gateway.text.phones import parse_phone
 from gateway.web.runtime import get_runtime
 
 bp = Blueprint("reminders", __name__, template_folder="templates")
-FORMATS = ("json", "csv", "html")
+FORMATS = ("json", "csv", "html", "pdf")
 
 
 def api_key_required(view):
@@ -105,6 +106,8 @@ def day_list(center_id: int) -> Response:
         return Response(render_template("reminders/day_list.html", center=center, day=day,
                                         rows=rows, offsets=_offset_labels()),
                         mimetype="text/html")
+    if fmt == "pdf":
+        return _pdf(center, day, rows)
     return jsonify({"center": {"id": center.id, "code": center.code, "name": center.name,
                                "district": center.district},
                     "date": day.isoformat(), "appointments": [daylists.as_dict(r) for r in rows]})
@@ -120,6 +123,22 @@ def _csv(center, day: dt.date) -> Response:
 
     name = f"{center.code}-{day.isoformat()}.csv"
     return Response(stream_with_context(generate()), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+def _pdf(center, day: dt.date, rows: list) -> Response:
+    """The printable day list as a PDF (gateway/text/pdf.py: Indian scripts embedded)."""
+    offsets = _offset_labels()
+    header = ["#", "time", "reference", "name", "age group", "dose", "booked through",
+              "status", *[f"reminder {label}" for label in offsets], "vaccinated"]
+    table = [[n, r.window, r.reference, r.name, r.age_group, r.dose, r.booked_via, r.status,
+              *[f"{s.status} {s.detail}".strip() for s in r.reminders[:len(offsets)]], ""]
+             for n, r in enumerate(rows, 1)]
+    body = pdf.table_pdf(f"{center.name} ({center.code}), {center.district}",
+                         f"Appointments on {day:%A %d %B %Y}: {len(rows)}", header, table,
+                         [3, 8, 7, 16, 6, 4, 11, 8, *[12] * len(offsets), 6])
+    name = f"{center.code}-{day.isoformat()}.pdf"
+    return Response(body, mimetype="application/pdf",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 

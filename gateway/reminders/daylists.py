@@ -28,9 +28,10 @@ from gateway.text.times import as_utc
 BATCH = 500
 LISTED = (AppointmentStatus.BOOKED.value, AppointmentStatus.VACCINATED.value,
           AppointmentStatus.NO_SHOW.value)
-CHANNELS = {"ussd": "USSD", "ivr": "IVR", "sms": "SMS", "hw_ussd": "health worker",
-            "hw_ivr": "health worker", "hw_csv": "health worker", "csv": "health worker",
-            "admin": "admin"}
+CHANNELS = {"ussd": "phone menu", "ivr": "voice call", "sms": "SMS",
+            "hw_ussd": "health worker (phone menu)", "hw_ivr": "health worker (voice call)",
+            "hw_sms": "health worker (SMS)", "hw_csv": "paper list", "csv": "paper list",
+            "import": "paper list", "admin": "console", "api": "partner app"}
 LEDGER_STATUS = {MessageStatus.QUEUED.value: "planned", MessageStatus.SENDING.value: "planned",
                  MessageStatus.SENT.value: "sent", MessageStatus.DELIVERED.value: "delivered",
                  MessageStatus.FAILED.value: "failed", MessageStatus.UNDELIVERED.value: "failed",
@@ -42,7 +43,7 @@ class ReminderState:
     """One reminder of one appointment: status and a detail (reason or time)."""
 
     label: str  # "24h", "2h", or "resend 1"
-    status: str  # planned, sent, delivered, failed, not yet due, not sent
+    status: str  # planned, sent, delivered, failed, not yet due, not sent, not needed
     detail: str = ""
 
 
@@ -76,6 +77,11 @@ class _Booking:
     created_at: dt.datetime
 
 
+def channel_words(channel: str) -> str:
+    """How a booking was made, in words (``hw_sms`` -> ``health worker (SMS)``)."""
+    return CHANNELS.get(channel, "other")
+
+
 def offset_label(minutes: int) -> str:
     """``1440`` -> ``24h``, ``90`` -> ``90m``."""
     return f"{minutes // 60}h" if minutes % 60 == 0 else f"{minutes}m"
@@ -104,8 +110,18 @@ def day_rows(session: Session, center_id: int, day: dt.date, settings: Settings,
         for b in batch:
             yield DayRow(b.appointment_id, b.reference, b.name, b.age_group,
                          i18n.format_window(b.start_time, b.end_time, None), b.dose,
-                         CHANNELS.get(b.channel, b.channel), b.status,
-                         states[b.appointment_id])
+                         channel_words(b.channel), b.status,
+                         _settled(b.status, states[b.appointment_id]))
+
+
+def _settled(status: str, states: tuple[ReminderState, ...]) -> tuple[ReminderState, ...]:
+    """A vaccinated or no-show booking needs no reminder the planner still has to make
+    (``not yet due``, or ``planned`` with its time): ``not needed``. Ledger rows stay."""
+    if status == AppointmentStatus.BOOKED.value:
+        return states
+    return tuple(ReminderState(s.label, "not needed")
+                 if s.status == "not yet due" or (s.status == "planned" and s.detail)
+                 else s for s in states)
 
 
 def _bookings_query():

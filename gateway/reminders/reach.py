@@ -91,8 +91,18 @@ def resend_not_reached(session: Session, district: str, days: int, settings: Set
                             for appointment_id in failed) if mid is not None]
 
 
+def resend_to(session: Session, appointment_id: int, settings: Settings,
+              also_failed: tuple[str, ...] = ()) -> int | None:
+    """Record one re-sent reminder for one appointment (the console's "resend" on a person
+    not reached); its message id, or None when opted out or re-sent too often. The provider
+    that failed its reminders or ``also_failed`` (e.g. its confirmation) last goes last."""
+    offsets = settings.reminders.offset_minutes
+    return _resend(session, appointment_id, ZoneInfo(settings.timezone), offsets,
+                   list(also_failed))
+
+
 def _resend(session: Session, appointment_id: int, zone: ZoneInfo,
-            offsets: list[int]) -> int | None:
+            offsets: list[int], also_failed: list[str] | None = None) -> int | None:
     appointment = session.get(Appointment, appointment_id)
     person, slot = appointment.beneficiary, appointment.slot
     if session.get(OptOut, person.phone) is not None:
@@ -109,7 +119,8 @@ def _resend(session: Session, appointment_id: int, zone: ZoneInfo,
         lang=person.language, dedupe_key=resend_key(appointment_id, len(done) + 1),
         budget=None,  # an officer asked for it (at most MAX_RESENDS per appointment)
         expires_at=planner.appointment_start(slot.date, slot.start_time, zone))
-    message.try_last = _failed_last_by(session, all_keys(appointment_id, offsets))
+    message.try_last = _failed_last_by(session, all_keys(appointment_id, offsets)
+                                       + (also_failed or []))
     return message.id
 
 

@@ -17,7 +17,8 @@ def test_sign_in_reaches_the_dashboard_and_sign_out_leaves(page):
     page.goto("/admin/centers")
     assert "/admin/login" in page.url
     sign_in(page)
-    assert page.locator("svg.chart").count() >= 2
+    page.wait_for_function("document.querySelectorAll('canvas.chart').length >= 2"
+                           " && typeof Chart !== 'undefined'")
     page.click("text=Sign out")
     page.wait_for_selector("text=Signed out.")
 

@@ -78,7 +78,8 @@ def test_importing_the_same_file_twice_changes_nothing(db, settings, demo_center
 
     assert (first.registered, first.duplicates, first.vaccinations) == (2, 0, 1)
     assert (second.registered, second.duplicates, second.vaccinations) == (0, 2, 0)
-    assert first.rejected == second.rejected == [(4, "birth_year: missing")]
+    assert first.rejected == second.rejected == [
+        (4, "birth_year: missing; gender: missing; phone: missing; pincode: missing")]
     assert [count(db, model) for model in (Beneficiary, Appointment, UpstreamEvent)] == counts
     assert counts == [2, 1, 3]  # two registrations + one paper vaccination
 
@@ -131,7 +132,8 @@ def test_a_100k_row_file_is_streamed_in_batches_with_progress(db, settings, tmp_
         result = run_stream(db, settings, stream, progress=progress)
 
     assert (result.rows, result.registered, len(result.rejected)) == (100_000, 99_900, 100)
-    assert result.rejected[0] == (2, "birth_year: missing")
+    assert result.rejected[0] == (2, "birth_year: missing; gender: missing; phone: missing; "
+                                     "pincode: missing")
     assert seen[-1] == (100_000, size, 99_900)
     first_rows, first_read, first_saved = seen[0]
     assert first_read < size // 10 and 0 < first_saved < first_rows  # written while reading

@@ -92,17 +92,19 @@ def test_day_list_csv_matches_the_database_for_1000_appointments(client, db):
             assert row["age_group"] == slot_row.age_group
             assert row["window"] == f"{slot_row.start_time:%H:%M}-{slot_row.end_time:%H:%M}"
             assert int(row["dose"]) == appointment.dose and row["status"] == appointment.status
-            assert row["booked_via"] == {"ussd": "USSD", "ivr": "IVR", "sms": "SMS",
-                                         "hw_ussd": "health worker"}[appointment.channel]
+            assert row["booked_via"] == {"ussd": "phone menu", "ivr": "voice call",
+                                         "sms": "SMS", "hw_ussd": "health worker (phone menu)"
+                                         }[appointment.channel]
             message = ledger.get(reminder_key(appointment.id, 1440))
+            booked = appointment.status == "booked"  # vaccinated: nothing still to come
             if message is None:  # due by noon the day before, or later
                 due = "planned" if slot_row.start_time < dt.time(12) else "not yet due"
-                assert row["reminder_24h"] == due
+                assert row["reminder_24h"] == (due if booked else "not needed")
             else:
                 assert row["reminder_24h"] == EXPECTED_REMINDER[message.status]
                 if message.status_reason:
                     assert row["reminder_24h_detail"] == message.status_reason
-            assert row["reminder_2h"] == "not yet due"
+            assert row["reminder_2h"] == ("not yet due" if booked else "not needed")
     starts = [row["window"] for row in rows]
     assert starts == sorted(starts)
 
@@ -117,12 +119,15 @@ def test_day_list_as_printable_html_and_json(client, db):
     body = client.get(f"/api/v1/centers/{center_id}/day-list?date={DAY}", headers=KEY).json
     assert body["date"] == DAY.isoformat() and body["appointments"]
     assert {r["reminder"] for r in body["appointments"][0]["reminders"]} >= {"24h", "2h"}
+    pdf = client.get(f"/api/v1/centers/{center_id}/day-list?date={DAY}&format=pdf",
+                     headers=KEY)
+    assert pdf.mimetype == "application/pdf" and pdf.data.startswith(b"%PDF-")
 
 
 @pytest.mark.parametrize("path, status, field", [
     ("/api/v1/centers/{c}/day-list?date=tomorrow", 400, "date"),
     ("/api/v1/centers/{c}/day-list", 400, "date"),
-    ("/api/v1/centers/{c}/day-list?date=2026-11-24&format=pdf", 400, "format"),
+    ("/api/v1/centers/{c}/day-list?date=2026-11-24&format=xls", 400, "format"),
     ("/api/v1/centers/9999/day-list?date=2026-11-24", 404, None),
     ("/api/v1/districts/Patna/reminders?days=abc", 400, "days"),
     ("/api/v1/districts/Patna/reminders?days=99", 400, "days"),

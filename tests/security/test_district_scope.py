@@ -65,6 +65,10 @@ CONSOLE_LISTS = [
     ("messages export", "/admin/messages?export=1", ()),
     ("lists (center picker and reach report)", "/admin/lists", ()),
     ("day list", "/admin/lists?center_id={own_center}&date={day}", ()),
+    ("day list csv", "/admin/lists?center_id={own_center}&date={day}&format=csv", ()),
+    ("not reached (center picker and reach report)", "/admin/not-reached", ()),
+    ("not reached", "/admin/not-reached?center_id={own_center}&date={day}", ()),
+    ("health workers", "/admin/health-workers", ()),
 ]
 API_LISTS = [
     ("centers", "/api/v1/centers", ()),
