@@ -55,9 +55,11 @@ def check_files(files: dict[str, str], action_names: set[str]) -> list[str]:
     from gateway.ussd_menus.check import report_flows
 
     flows, errors = parse_files(files, action_names)
-    if errors or flows is None:
-        return errors
-    return [row.problem() for row in report_flows(flows) if not row.ok]
+    if flows is None:
+        return errors  # no main.yaml or messages.yaml: nothing to render
+    # both kinds at once, as `vaxgate menus check` reports them (gateway/ussd_menus/check.py)
+    return errors + [row.problem() for row in report_flows(flows, lenient=bool(errors))
+                     if not row.ok]
 
 
 def latest_version(session: Session) -> MenuVersion | None:

@@ -9,7 +9,6 @@ import logging
 import re
 
 import pytest
-from rq import SimpleWorker
 
 from gateway import create_app
 from gateway.healthworkers import accounts
@@ -19,7 +18,7 @@ from gateway.sms.outbox import QUEUES
 from tests.conftest import UssdPhone
 from tests.healthworkers.conftest import WORKER_PHONE
 from workers import jobs
-from workers.worker import build_context
+from workers.worker import Worker, build_context
 
 CITIZEN, OTP_PHONE, HW_PIN = "+919812366501", "+919812366502", "730591"
 API_KEY = "log-test-key"
@@ -88,7 +87,7 @@ def _otp_round_trip(client, settings, redis_client) -> str:
         "transaction_id"]
     build_context(settings, redis_client)
     try:
-        SimpleWorker(list(QUEUES), connection=redis_client).work(burst=True,
+        Worker(list(QUEUES), connection=redis_client).work(burst=True,
                                                                  logging_level="DEBUG")
     finally:
         jobs.install(None)

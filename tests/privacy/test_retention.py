@@ -8,7 +8,6 @@ import datetime as dt
 import pytest
 import yaml
 from click.testing import CliRunner
-from rq import SimpleWorker
 from sqlalchemy import func, select
 
 from gateway.admin.models import AuditEntry
@@ -22,7 +21,7 @@ from gateway.storage.models import utcnow
 from gateway.storage.retention import REMOVED, apply_retention
 from workers import jobs
 from workers.cron import enqueue_due
-from workers.worker import build_context, cron_scheduler
+from workers.worker import Worker, build_context, cron_scheduler
 
 from .support import with_changes
 
@@ -137,7 +136,7 @@ def test_the_worker_cron_runs_retention_on_the_bulk_queue(aged, settings, redis_
     try:
         assert any("apply_retention" in job_id for job_id in enqueue_due(scheduler,
                                                                          redis_client))
-        SimpleWorker(["bulk"], connection=redis_client).work(burst=True)
+        Worker(["bulk"], connection=redis_client).work(burst=True)
     finally:
         jobs.install(None)
     assert _bodies(aged)[0] == REMOVED

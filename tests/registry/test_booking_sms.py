@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from rq import SimpleWorker
 from sqlalchemy import select
 
 from gateway.sms import sweeper
@@ -23,14 +22,14 @@ from tests.ussd_menus.test_ussd_journeys import (
     register,
 )
 from workers import jobs
-from workers.worker import build_context
+from workers.worker import Worker, build_context
 
 
 @pytest.fixture
 def drain(settings, db, redis_client):
     """Run every queued SMS job in-process, as `vaxgate worker` would."""
     jobs.install(build_context(settings, redis_client))
-    yield lambda: SimpleWorker(list(QUEUES), connection=redis_client).work(burst=True)
+    yield lambda: Worker(list(QUEUES), connection=redis_client).work(burst=True)
     jobs.install(None)
 
 

@@ -5,12 +5,12 @@ import datetime as dt
 
 import pytest
 import time_machine
-from rq import Queue, SimpleWorker
+from rq import Queue
 
 from gateway.reminders import jobs as reminder_jobs
 from gateway.sms.outbox import QUEUES
 from workers import jobs
-from workers.worker import build_context, cron_scheduler
+from workers.worker import Worker, build_context, cron_scheduler
 
 from .support import IST, book, center, person, reminders, slot
 
@@ -40,6 +40,6 @@ def test_a_planned_reminder_is_sent_by_the_worker_from_the_bulk_queue(worker_ctx
         assert reminder_jobs.plan_reminders()["created"] == 1
     assert Queue("bulk", connection=redis_client).count == 1
     with time_machine.travel(due, tick=True):  # outside the SMS quiet hours, whenever run
-        SimpleWorker(list(QUEUES), connection=redis_client).work(burst=True)
+        Worker(list(QUEUES), connection=redis_client).work(burst=True)
     assert [m.status for m in reminders(db)] == ["sent"]
     assert reminder_jobs.run_waitlist() == 0

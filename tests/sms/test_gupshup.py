@@ -29,8 +29,8 @@ from .fake_gupshup import FakeGupshup
 from .support import PHONE
 
 TAG = DltTag(ENTITY_ID, HEADER, OTP_EN_ID)
-OTP_PATTERN = "{#var#} is your vaxgate verification code. Valid {#var#} min. Do not share it."
-OTP_TEXT = "482913 is your vaxgate verification code. Valid 3 min. Do not share it."
+OTP_PATTERN = "{#var#} is your VaxGate verification code. Valid {#var#} min. Do not share it."
+OTP_TEXT = "482913 is your VaxGate verification code. Valid 3 min. Do not share it."
 CASES = [  # mode, expected (retryable, code) or None for success
     ("ok", None),
     ("invalid_number", (False, "gupshup_105")),
@@ -88,7 +88,7 @@ def test_gupshup_sends_the_documented_form_with_the_dlt_ids(gupshup):
 
 
 def test_hindi_goes_as_unicode_text(gupshup):
-    hindi = "482913 आपका vaxgate कोड है। 3 मिनट तक मान्य। किसी को न बताएँ।"
+    hindi = "482913 आपका VaxGate कोड है। 3 मिनट तक मान्य। किसी को न बताएँ।"
     _provider(gupshup.url).send(PHONE, hindi, DltTag(ENTITY_ID, HEADER, "1107000000000000001"))
     form = gupshup.gupshup.received[0]["form"]
     assert (form["msg_type"], form["msg"]) == ("Unicode_text", hindi)
