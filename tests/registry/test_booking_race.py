@@ -50,7 +50,9 @@ def race(db: Database, url: str, last: bool = False) -> tuple[list[str], int]:
     (every outcome, the slot's id)."""
     slot_id, people = _seed(db, PROCESSES * THREADS_PER_PROCESS, capacity=45, booked=45 - PLACES)
     db.dispose()
-    ctx = multiprocessing.get_context("fork")
+    # spawn, not fork: a forked child inherits SQLite's per-process lock table and the
+    # pooled connections of earlier tests, and may break the next test's database (I/O error)
+    ctx = multiprocessing.get_context("spawn")
     start, results = ctx.Event(), ctx.Queue()
     chunks = [people[i::PROCESSES] for i in range(PROCESSES)]
     racers = [ctx.Process(target=_racer, args=(url, chunk, slot_id, start, results, last))
