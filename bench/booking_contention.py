@@ -10,10 +10,16 @@ races), and books through the real USSD webhook, up to ``--concurrency`` at once
 
     dial -> Book a slot -> the person -> first date -> first center -> first window -> confirm
 
-("That time just filled up" -> the first window left -> confirm, up to 3 times). Afterwards
-SQL is checked: appointments per slot against the places that were left, the slots'
-``booked`` counters against their capacity, and the phones' "Booked!" answers against the
-rows. Printed: bookings, bookings/s over the race, answers, overbookings (must be 0).
+("That time just filled up" -> the first window left -> confirm, up to 3 times). Every
+answer's screen is checked (bench/ussd_screens.py): the expected one is a step; "No free
+slots" (or only far centers) ends the phone's race as "no places left"; anything else (the
+admission queue, busy, try again, rate limit, "Invalid choice.", a wrong screen) is an error
+of its kind. ``--repeat-share`` sends some requests twice, as aggregators do after a
+timeout; the repeat must get the same screen and is counted apart, never as a step.
+Afterwards SQL is checked: appointments per slot against the places that were left, the
+slots' ``booked`` counters against their capacity, and the phones' "Booked!" answers against
+the rows. Printed: bookings, bookings/s over the race, the confirm step's p50/p99 (of that
+race), steps, repeats and errors, overbookings (must be 0).
 
 The full journey (register first) would add 10 steps per phone that do not contend; the
 booking journey keeps the measured part the race itself, through the same HTTP interface.
@@ -41,6 +47,7 @@ from zoneinfo import ZoneInfo
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import aiohttp  # noqa: E402 - comes with twilio, a gateway dependency
+import ussd_screens  # noqa: E402
 from ussd_bench import (  # noqa: E402
     SERVICE_CODE,
     Outcomes,
@@ -64,6 +71,8 @@ class Race(Outcomes):
     booked_at: list[float] = field(default_factory=list)
     first_confirm: float = float("inf")
     requests: int = 0
+    steps: int = 0  # answers with the expected screen
+    repeats: int = 0
 
 
 def seed(database_url: str, phones: int, places: int, run: int) -> dict[str, Any]:
@@ -123,13 +132,22 @@ def fresh_run(database_url: str) -> int:
     return random.choice(free)
 
 
-async def book(http: aiohttp.ClientSession, url: str, phone: str, race: Race) -> None:
-    """One phone: dial, book the first choices, retry a filled-up window up to 3 times."""
+BOOKING = [("main.menu",), ("booking.pick_person",), ("booking.pick_date",),
+           ("booking.pick_center", "booking.pick_far_center"), ("booking.pick_window",),
+           ("booking.confirm",)]  # the screens after the dial and each of "2", "1" x 4
+CHOICES = ["2", "1", "1", "1", "1"]  # Book a slot, the person, date, center, window
+AFTER_CONFIRM = ("booking.booked", "booking.window_taken")
+NO_PLACES = {"booking.no_slots", "booking.pick_far_center"}  # the rush center has none left
+
+
+async def book(http: aiohttp.ClientSession, url: str, phone: str, race: Race,
+               repeat_share: float = 0.0) -> None:
+    """One phone: dial, book the first choices, retry a filled-up window up to 3 times;
+    each answer's screen is checked, the repeats of ``repeat_share`` counted apart."""
     form = {"sessionId": f"rush-{phone[1:]}", "serviceCode": SERVICE_CODE,
             "phoneNumber": phone, "networkCode": "40410"}
     answers: list[str] = []
-    pending = ["2", "1", "1", "1", "1"]  # Book a slot, the person, date, center, window
-    confirming, retries = False, 0
+    expected, position, confirming, retries = BOOKING[0], 0, False, 0
     while True:
         form["text"] = "*".join(answers)
         began = time.perf_counter()
@@ -145,35 +163,59 @@ async def book(http: aiohttp.ClientSession, url: str, phone: str, race: Race) ->
         if status != 200:
             race.add(f"error: http {status}", body)
             return
-        if confirming:
-            race.confirm_latencies.append(time.perf_counter() - began)
-        if body.startswith("END "):
-            if "Booked" in body:
-                race.booked_at.append(time.perf_counter())
-                race.add("booked")
-            else:
-                race.add("error: unexpected END", body)
-            return
-        if "No free slots" in body or "No center within" in body:  # none left near home
+        took = time.perf_counter() - began
+        if ussd_screens.identify(body, expected) in NO_PLACES:
             race.add("no places left")
             return
-        if confirming and "filled up" in body:
+        problem = ussd_screens.check(body, expected)
+        if problem:
+            race.add(f"error: {problem}", body)
+            return
+        race.steps += 1
+        if confirming:  # the p99 of confirm steps, as ussd_bench's of steps: errors apart
+            race.confirm_latencies.append(took)
+        if body.startswith("END "):
+            race.booked_at.append(time.perf_counter())
+            race.add("booked")
+            return
+        if repeat_share and random.random() < repeat_share and not await _repeat(
+                http, url, form, body, race):
+            return
+        if confirming:  # "That time just filled up": the first window left, confirm again
             retries += 1
             if retries > MAX_RETRIES:
                 race.add(f"gave up (filled up {MAX_RETRIES} times)")
                 return
-            pending, confirming = ["1"], False  # the first window still listed
-        elif confirming:
-            race.add("error: no END after confirm", body)
-            return
-        if pending:
-            answers.append(pending.pop(0))
-        else:  # the confirm screen
             answers.append("1")
-            confirming = True
+            expected, confirming = BOOKING[-1], False
+        elif position < len(CHOICES):
+            answers.append(CHOICES[position])
+            position += 1
+            expected = BOOKING[position]
+        else:  # the confirm screen: yes
+            answers.append("1")
+            expected, confirming = AFTER_CONFIRM, True
 
 
-async def run_race(url: str, phones: list[str], concurrency: int) -> tuple[Race, float]:
+async def _repeat(http: aiohttp.ClientSession, url: str, form: dict[str, str], body: str,
+                  race: Race) -> bool:
+    """Send ``form`` again; False (an error counted) unless the answer is ``body`` again."""
+    try:
+        async with http.post(url, data=form) as reply:
+            again, status = await reply.text(), reply.status
+    except (TimeoutError, aiohttp.ClientError) as exc:
+        race.add("error: transport", repr(exc))
+        return False
+    race.requests += 1
+    if status != 200 or again != body:
+        race.add("error: repeat differs", f"{status} {body!r} then {again!r}")
+        return False
+    race.repeats += 1
+    return True
+
+
+async def run_race(url: str, phones: list[str], concurrency: int,
+                   repeat_share: float = 0.0) -> tuple[Race, float]:
     race = Race()
     gate = asyncio.Semaphore(concurrency)
     timeout = aiohttp.ClientTimeout(total=REQUEST_TIMEOUT_S)
@@ -181,7 +223,7 @@ async def run_race(url: str, phones: list[str], concurrency: int) -> tuple[Race,
 
     async def one(phone: str) -> None:
         async with gate:
-            await book(http, url, phone, race)
+            await book(http, url, phone, race, repeat_share)
 
     began = time.perf_counter()
     async with aiohttp.ClientSession(timeout=timeout, connector=connector) as http:
@@ -265,8 +307,11 @@ def report(args: argparse.Namespace, race: Race, wall: float, sql: dict[str, int
     latencies = sorted(race.confirm_latencies)
     return {"phones": args.phones, "places": args.places, "concurrency": args.concurrency,
             "database": (args.database_url or "sqlite").split(":")[0].split("+")[0],
-            "threads": args.threads, "wall_s": round(wall, 1), "requests": race.requests,
+            "workers": args.workers, "threads": args.threads, "wall_s": round(wall, 1),
+            "requests": race.requests, "steps": race.steps, "repeats": race.repeats,
+            "errors": sum(n for k, n in race.counts.items() if k.startswith("error: ")),
             "requests_per_s": round(race.requests / wall, 1) if wall else 0.0,
+            "steps_per_s": round(race.steps / wall, 1) if wall else 0.0,
             "bookings": booked, "race_s": round(span, 2),
             "bookings_per_s": round(booked / span, 1) if span else 0.0,
             "confirm_p50_ms": round(percentile(latencies, 50), 1),
@@ -277,16 +322,19 @@ def report(args: argparse.Namespace, race: Race, wall: float, sql: dict[str, int
 
 def print_report(r: dict[str, Any]) -> None:
     print(f"{r['phones']} phones for {r['places']} places at one center, {r['concurrency']} "
-          f"at a time; {r['database']}, gunicorn 2 workers x {r['threads']} threads")
+          f"at a time; {r['database']}, gunicorn {r['workers']} workers x {r['threads']} "
+          "threads")
     header = (f"{'bookings':>8} {'race s':>7} {'bookings/s':>10} {'confirm p50':>11} "
-              f"{'p99 ms':>7} {'requests':>8} {'req/s':>6} {'wall s':>6} {'left':>5} | "
-              f"{'overbookings':>12}")
+              f"{'p99 ms':>7} {'steps':>6} {'steps/s':>7} {'repeats':>7} {'errors':>6} "
+              f"{'wall s':>6} {'left':>5} | {'overbookings':>12}")
     print(header + "\n" + "-" * len(header))
     print(f"{r['bookings']:>8} {r['race_s']:>7.2f} {r['bookings_per_s']:>10.1f} "
-          f"{r['confirm_p50_ms']:>11.1f} {r['confirm_p99_ms']:>7.1f} {r['requests']:>8} "
-          f"{r['requests_per_s']:>6.1f} {r['wall_s']:>6.1f} {r['places_left_after']:>5} | "
-          f"{r['overbookings']:>12}")
-    print("answers: " + ", ".join(f"{k} {v}" for k, v in sorted(r["outcomes"].items())))
+          f"{r['confirm_p50_ms']:>11.1f} {r['confirm_p99_ms']:>7.1f} {r['steps']:>6} "
+          f"{r['steps_per_s']:>7.1f} {r['repeats']:>7} {r['errors']:>6} {r['wall_s']:>6.1f} "
+          f"{r['places_left_after']:>5} | {r['overbookings']:>12}")
+    print("answers: " + ", ".join(f"{k} {v}" for k, v in sorted(r["outcomes"].items()))
+          + f"; {r['steps']} steps (expected screens), {r['repeats']} repeats apart, "
+          f"{r['requests']} requests in all")
     if r["first_error"]:
         print(f"first error: {r['first_error']}")
     direct = r.get("direct")
@@ -314,13 +362,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         "race without HTTP, from this many processes (0: skip)")
     parser.add_argument("--direct-places", type=int, default=1000,
                         help="places left for that race (1..3000)")
+    parser.add_argument("--repeat-share", type=float, default=0.0,
+                        help="chance that a phone sends a request again after an open "
+                        "answer, as an aggregator does after a timeout: the answer must be "
+                        "the same screen and counts as a repeat, never as a step")
     add_stack_options(parser)
     args = parser.parse_args(argv)
     if not (1 <= args.phones <= 20000 and 1 <= args.places <= 3000
             and 1 <= args.direct_places <= 3000 and 1 <= args.concurrency <= 1000
-            and 0 <= args.direct_processes <= 32):
+            and 0 <= args.direct_processes <= 32 and 0 <= args.repeat_share <= 0.5):
         parser.error("--phones 1..20000, --places and --direct-places 1..3000, "
-                     "--concurrency 1..1000, --direct-processes 0..32")
+                     "--concurrency 1..1000, --direct-processes 0..32, --repeat-share 0..0.5")
     return args
 
 
@@ -333,7 +385,8 @@ def main(argv: list[str] | None = None) -> int:
         run = fresh_run(database_url)
         seeded = seed(database_url, args.phones, args.places, run)
         race, wall = asyncio.run(run_race(servers["gateway"].base + "/ussd/africastalking",
-                                          seeded["phones"], args.concurrency))
+                                          seeded["phones"], args.concurrency,
+                                          args.repeat_share))
         result = report(args, race, wall, check(database_url, seeded))
         if args.direct_processes:
             direct = seed(database_url, args.phones, args.direct_places, (run + 1) % 1000)
@@ -344,7 +397,8 @@ def main(argv: list[str] | None = None) -> int:
     else:
         print_report(result)
     failed = result["overbookings"] or not result["booked_answers_match_rows"] \
-        or result["counter_mismatch"] or result.get("direct", {}).get("overbookings")
+        or result["counter_mismatch"] or result.get("direct", {}).get("overbookings") \
+        or result["errors"]
     return 1 if failed else 0
 
 

@@ -8,6 +8,12 @@ then English, Register, a recording URL for the name, year, gender, ID type, ID 
 code, confirm, Book now, date, center, window, confirm -> "Booked!" (15 webhook steps).
 Run without TWILIO_AUTH_TOKEN in the environment (the bench does not sign requests).
 
+Every answer is checked (bench/ussd_screens.py ``check_voice``): it must say the screen the
+call expects next, and none of the texts of a step not done (try again, error, queue,
+busy, rate limit, "Invalid choice.", no input heard); a ``<Hangup/>`` before the last step,
+or a last answer without "Booked! ... code", is an error too. Steps/s, percentiles and the
+ratio are of the checked steps only; errors are counted by kind.
+
     .venv/bin/python bench/ivr_bench.py                     # 32 concurrent calls, 20 s
     .venv/bin/python bench/ivr_bench.py --phones 8,32 --json
 """
@@ -18,15 +24,17 @@ import json
 import os
 import random
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from ussd_bench import Stats, hello, measure, parse_args, post, start_stack  # noqa: E402
+from ussd_screens import JOURNEY, check_voice  # noqa: E402
 
 CALL_STEPS = 15
+# the USSD journey's screens, but the recorded name is asked once more by speech (Twilio)
+EXPECTED = [*JOURNEY[:3], ("voice.say_name_again", "registration.birth_year"), *JOURNEY[4:]]
 
 
 class Calls:
@@ -50,19 +58,20 @@ class Calls:
 async def call(http, base: str, calls: Calls, stats: Stats) -> None:
     """One new caller registers one person by voice and books; failures go to ``stats``."""
     phone, call_sid, steps = calls.next()
-    body = ""
     for index, (path, fields) in enumerate(steps):
         form = {"CallSid": call_sid, "From": phone, "To": "+18005550100", **fields}
-        body = await post(http, f"{base}/ivr/twilio{path}", form, stats)
-        if body is None:
+        answer = await post(http, f"{base}/ivr/twilio{path}", form, stats)
+        if answer is None:
             return
-        if "<Hangup" in body and index < len(steps) - 1:
-            stats.error("call ended early", body)
+        problem = check_voice(answer.body, EXPECTED[index])
+        if not problem and "<Hangup" in answer.body and index < len(steps) - 1:
+            problem = "call ended early"
+        if problem:
+            stats.error(problem, f"step {index}: {answer.body}")
             return
-    if "Booked" not in body:
-        stats.error("not booked", body)
-    elif time.perf_counter() >= stats.window_start:
-        stats.journeys += 1
+        stats.step(answer)
+    if answer.ended >= stats.window_start:
+        stats.journeys += 1  # the last check found "Booked!" with its code
 
 
 def run_level(servers, phones: int, args, calls: Calls) -> dict[str, Any]:
@@ -73,7 +82,7 @@ def run_level(servers, phones: int, args, calls: Calls) -> dict[str, Any]:
                       lambda http, st: call(http, base, calls, st))
     minimal = measure(servers["minimal"], phones, args,
                       lambda http, st: hello(http, hello_url, st))
-    ratio = gateway["requests_per_s"] / max(minimal["requests_per_s"], 0.1)
+    ratio = gateway["steps_per_s"] / max(minimal["steps_per_s"], 0.1)
     return {"calls": phones, "gateway": gateway, "minimal": minimal, "ratio": round(ratio, 2)}
 
 
@@ -83,9 +92,9 @@ def print_table(results: list[dict[str, Any]]) -> None:
     print(header + "\n" + "-" * len(header))
     for r in results:
         g, m = r["gateway"], r["minimal"]
-        print(f"{r['calls']:>5} {g['journeys_per_s']:>8.2f} {g['requests_per_s']:>8.1f} "
+        print(f"{r['calls']:>5} {g['journeys_per_s']:>8.2f} {g['steps_per_s']:>8.1f} "
               f"{g['p50_ms']:>6.1f} {g['p95_ms']:>6.1f} {g['p99_ms']:>6.1f} {g['errors']:>6} | "
-              f"{m['requests_per_s']:>9.1f} {m['p99_ms']:>6.1f} | {r['ratio']:>5.2f}")
+              f"{m['steps_per_s']:>9.1f} {m['p99_ms']:>6.1f} | {r['ratio']:>5.2f}")
         for name in ("gateway", "minimal"):
             if r[name]["first_error"]:
                 print(f"  {name}: {r[name]['error_kinds']}; first: {r[name]['first_error']}")

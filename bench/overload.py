@@ -10,8 +10,12 @@ process every ``admission.release_interval_seconds`` (1 s here); no SMS is sent.
 ``--callers`` (200 = 4 x 50) simulated callers dial for ``--seconds`` (60), each a new
 number, a pause of ``--think`` seconds before every answer (a person reading the screen):
 
-- answered ``CON``: admitted; the caller registers and books (15 steps). An ``END`` before
-  "Booked!", or any non-200 answer, inside that session counts as *cut off*;
+- answered ``CON``: admitted (the language screen: anything else counts as a problem of its
+  kind); the caller registers and books (15 steps). Every answer inside that session must
+  be the screen the journey expects (bench/ussd_screens.py); anything else (an ``END``
+  before "Booked!", a queue, busy, try-again or rate-limit screen, "Invalid choice.", a
+  wrong screen) or a non-200 answer counts as *cut off*, with its kind in the answers;
+  the step p99 is of the expected answers only;
 - answered ``END`` with a place in the queue: *refused with a position*, in time if the answer
   came within the aggregator's budget (``ussd.step_budget_seconds``, 2 s). The caller then
   waits for its turn (its pass appears in Redis: the SMS) and dials again, and must be admitted;
@@ -57,6 +61,7 @@ from ussd_bench import (  # noqa: E402
     percentile,
     start_stack,
 )
+from ussd_screens import JOURNEY, check  # noqa: E402
 
 POSITION = re.compile(r"number (\d+) in the queue")
 REQUEST_TIMEOUT_S = 10.0
@@ -111,6 +116,10 @@ class Bench:
             return
         self.tally.add("dials")
         if status == 200 and body.startswith("CON "):
+            problem = check(body, JOURNEY[0])
+            if problem:
+                self.tally.add(f"dial answered: {problem}", body)
+                return
             self.tally.add("admitted on a redial with a pass" if with_pass else "admitted")
             await self.journey(http, form, inputs)
             return
@@ -134,15 +143,15 @@ class Bench:
                 return  # the run is over: the caller hangs up, nobody cut them off
             form["text"] = "*".join(inputs[:step])
             status, body, took = await self.post(http, form)
-            self.tally.step_latencies.append(took)
             if status >= 500:
                 self.tally.add("5xx", body)
-            last = step == JOURNEY_STEPS - 1
-            if status != 200 or body.startswith("END ") != last:
-                self.tally.add("cut off in session", f"step {step}: {status} {body}")
+            problem = f"http {status}" if status != 200 else check(body, JOURNEY[step])
+            if problem:
+                self.tally.add(f"in session: {problem}")
+                self.tally.add("cut off in session", f"step {step}: {problem}: {body}")
                 return
-        self.tally.add("journeys completed" if "Booked" in body else "journey not booked",
-                       "" if "Booked" in body else body)
+            self.tally.step_latencies.append(took)
+        self.tally.add("journeys completed")  # the last check found "Booked!" with a code
 
     async def wait_for_turn(self, phone: str) -> bool:
         """Wait for the pass (the 'your turn' SMS); False if the run ends first."""
@@ -260,6 +269,8 @@ def summarize(args, bench: Bench, releaser: TurnReleaser, budget: float) -> dict
             "max_active_sessions": bench.max_active,
             "server_errors_5xx": counts.get("5xx", 0),
             "cut_off_in_session": counts.get("cut off in session", 0),
+            "wrong_dial_answers": sum(n for k, n in counts.items()
+                                      if k.startswith("dial answered: ")),
             "first_problem": bench.tally.first_problem}
 
 
@@ -308,7 +319,8 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(result, indent=2))
     else:
         print_report(result)
-    return 1 if result["server_errors_5xx"] or result["cut_off_in_session"] else 0
+    return 1 if result["server_errors_5xx"] or result["cut_off_in_session"] \
+        or result["wrong_dial_answers"] else 0
 
 
 if __name__ == "__main__":

@@ -3,6 +3,11 @@ on a Redis Cluster of N masters (no replicas), in the same run; steps/s, and eac
 shard's Redis CPU (``INFO cpu``) per step. RQ queues stay on a Redis of their own; every
 Redis listens on loopback TCP, so one Redis and the cluster pay the same transport.
 
+Steps, repeats and errors are counted as in ussd_bench.py (each answer's screen checked);
+the gateway's and each shard's CPU are taken over the measured window and divided by its
+steps; the ratios are to the minimal endpoint under the same flags and under plain sync
+gunicorn, measured right after, each beside the gateway's own p99.
+
 A shard count of 1 is a plain redis-server; 3 or more is a cluster made by
 ``redis-cli --cluster create`` (tests/scale/redis_cluster.py); 2 is refused (a cluster
 needs 3 masters).
@@ -14,7 +19,6 @@ import contextlib
 import copy
 import socket
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
@@ -68,35 +72,32 @@ def run_shards(args: argparse.Namespace, callers, bench) -> list[dict[str, Any]]
             run_args.redis_url = queue.start().url
             url, nodes = session_redis(stack, folder, shards)
             servers = bench.start_stack(stack, run_args, session_url=url)
-            journeys, hellos = _rounds(bench, servers, callers, args.think)
+            ussd = servers["gateway"].base + "/ussd/africastalking"
             callers.stagger(phones)
-            before, began = redis_cpu(nodes), time.monotonic()
-            gateway = bench.measure(servers["gateway"], phones, args, journeys)
-            wall = time.monotonic() - began
-            used = [(after - was) / wall
-                    for after, was in zip(redis_cpu(nodes), before, strict=True)]
-            minimal = bench.measure(servers["minimal"], phones, args, hellos)
-        steps_per_s = max(gateway["requests_per_s"], 0.1)
-        rows.append({"shards": shards, "phones": phones, "gateway": gateway, "minimal": minimal,
-                     "ratio": round(steps_per_s / max(minimal["requests_per_s"], 0.1), 2),
+            gateway = bench.measure(servers["gateway"], phones, args, lambda http, st, u=ussd: (
+                bench.journey(http, u, callers, st, args.think, args.repeat_share)),
+                samples={"redis": lambda n=nodes: redis_cpu(n)})
+            before, after = gateway.pop("window_samples")["redis"]
+            used = [(a - b) / args.seconds for a, b in zip(after, before, strict=True)]
+            baselines = {name: bench.measure(servers[name], phones, args, lambda http, st, u=(
+                servers[name].base + "/ussd/africastalking"): bench.hello(http, u, st, args.think))
+                for name in ("minimal", "minimal_sync")}
+        steps_per_s = max(gateway["steps_per_s"], 0.1)
+        rows.append({"shards": shards, "phones": phones, "gateway": gateway, **baselines,
+                     "ratio": round(steps_per_s / max(baselines["minimal"]["steps_per_s"],
+                                                      0.1), 2),
+                     "ratio_sync": round(steps_per_s / max(
+                         baselines["minimal_sync"]["steps_per_s"], 0.1), 2),
                      "redis_cpu_us_per_step": [round(1e6 * u / steps_per_s, 1) for u in used],
                      "redis_cpu_pct": [round(100 * u, 1) for u in used]})
     return rows
 
 
-def _rounds(bench, servers: dict, callers, think: float):
-    """(one journey on the gateway, one request to the minimal endpoint) as load rounds."""
-    ussd = servers["gateway"].base + "/ussd/africastalking"
-    hello = servers["minimal"].base + "/ussd/africastalking"
-    return (lambda http, st: bench.journey(http, ussd, callers, st, think),
-            lambda http, st: bench.hello(http, hello, st, think))
-
-
 def print_shards(rows: list[dict[str, Any]]) -> None:
     """One line per shard count."""
     header = (f"{'shards':>6} {'phones':>6} {'steps/s':>8} {'p99':>6} {'errors':>6} "
-              f"{'cpu ms':>6} "
-              f"{'min req/s':>9} {'min p99':>7} {'ratio':>5} | Redis CPU per shard: "
+              f"{'cpu ms':>6} {'repeats':>7} "
+              f"{'min req/s':>9} {'min p99':>7} {'ratio':>5} {'sync':>5} | Redis CPU per shard: "
               "us/step (% of a core)")
     print(header + "\n" + "-" * len(header))
     for r in rows:
@@ -105,12 +106,14 @@ def print_shards(rows: list[dict[str, Any]]) -> None:
                            zip(r["redis_cpu_us_per_step"], r["redis_cpu_pct"], strict=True))
         print(f"{r['shards']:>6} {r['phones']:>6} {g['requests_per_s']:>8.1f} "
               f"{g['p99_ms']:>6.1f} {g['errors']:>6} "
-              f"{g.get('server_cpu_ms_per_request', '-'):>6} {m['requests_per_s']:>9.1f} "
-              f"{m['p99_ms']:>7.1f} {r['ratio']:>5.2f} | {shares}")
-    for r in rows:
-        if r["gateway"]["first_error"]:
-            print(f"  {r['shards']} shards: {r['gateway']['error_kinds']}; first: "
-                  f"{r['gateway']['first_error']}")
-    print("cpu ms = gateway CPU per step; Redis CPU per session shard over the gateway's run "
-          "(warm-up included, as ussd_bench's server CPU); ratio = gateway steps/s / minimal "
-          "endpoint req/s, each with its own p99")
+              f"{g.get('server_cpu_ms_per_step', '-'):>6} {g['repeats']:>7} "
+              f"{m['steps_per_s']:>9.1f} {m['p99_ms']:>7.1f} {r['ratio']:>5.2f} "
+              f"{r['ratio_sync']:>5.2f} | {shares}")
+    for r, name in ((r, n) for r in rows for n in ("gateway", "minimal", "minimal_sync")):
+        if r[name]["first_error"]:
+            print(f"  {r['shards']} shards, {name}: {r[name]['error_kinds']}; first: "
+                  f"{r[name]['first_error']}")
+    print("steps = answers with the expected screen (repeats, errors apart); cpu ms = gateway "
+          "CPU per step; Redis CPU per session shard over the measured window; ratio = gateway "
+          "steps/s / minimal endpoint req/s under the same flags, sync = under plain sync "
+          "gunicorn, each beside this row's p99")

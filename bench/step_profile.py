@@ -8,11 +8,19 @@ journey (mean over the journeys), the same for ``bench/minimal_app.py`` answerin
 form, and with ``--cprofile`` the share of CPU by package (SQLAlchemy, Flask/Werkzeug,
 redis-py, the gateway's own code, ...) and the top functions.
 
+Every answer must be the screen the journey expects (bench/ussd_screens.py: no admission
+queue, busy, try-again, rate-limit or "Invalid choice." screen), else the run stops: a
+figure is only printed for steps that did their work. ``--repeat-share`` also sends that
+share of the requests a second time, as aggregators do after a timeout; the gateway
+answers a repeated history from the stored screen without doing the step, so those are
+timed apart (their own line, never in a step's mean) and must equal the first answer.
+
 No sockets between client and app, so the figures are the app's own cost: under gunicorn
 each request also pays the server's HTTP parsing and a connection (see ussd_bench.py).
 
     .venv/bin/python bench/step_profile.py                       # 200 journeys
     .venv/bin/python bench/step_profile.py --journeys 300 --cprofile
+    .venv/bin/python bench/step_profile.py --repeat-share 0.1   # what a repeat costs
 """
 from __future__ import annotations
 
@@ -21,6 +29,7 @@ import cProfile
 import io
 import os
 import pstats
+import random
 import sys
 import tempfile
 import time
@@ -32,6 +41,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 from ussd_bench import JOURNEY_STEPS, SERVICE_CODE, Callers, prepare_database  # noqa: E402
+from ussd_screens import JOURNEY, check  # noqa: E402
 
 STEP_NAMES = ["dial", "language", "register", "name", "year", "gender", "id type",
               "id digits", "pincode", "confirm registration", "book now", "date list",
@@ -64,9 +74,12 @@ def call(app, form: dict[str, str] | bytes) -> tuple[str, bytes]:
 
 
 def run_journeys(app, count: int, pincodes: list[str], profiler=None,
-                 profiled: set[int] = frozenset()) -> list[list[float]]:
+                 profiled: set[int] = frozenset(), repeat_share: float = 0.0,
+                 repeats: list[float] | None = None) -> list[list[float]]:
     """CPU seconds of each step of ``count`` journeys (``profiler`` on during the steps in
-    ``profiled``); raises if one is not booked."""
+    ``profiled``); raises if an answer is not the expected screen. With ``repeat_share``,
+    that share of the open answers is requested again (not profiled), its CPU seconds
+    appended to ``repeats``; it must be the same answer."""
     callers, times = Callers(pincodes), []
     for _ in range(count):
         phone, inputs, _steps = callers.next()
@@ -84,10 +97,19 @@ def run_journeys(app, count: int, pincodes: list[str], profiler=None,
             row.append(time.process_time() - began)
             if on:
                 profiler.disable()
-            if not status.startswith("200"):
-                raise SystemExit(f"step {step} ({STEP_NAMES[step]}): {status} {body[:200]!r}")
-        if b"Booked" not in body:
-            raise SystemExit(f"journey not booked: {body[:200]!r}")
+            problem = None if status.startswith("200") else status
+            problem = problem or check(body.decode(), JOURNEY[step])
+            if problem:
+                raise SystemExit(f"step {step} ({STEP_NAMES[step]}): {problem}: "
+                                 f"{body[:200].decode(errors='replace')!r}")
+            if repeat_share and body.startswith(b"CON ") and random.random() < repeat_share:
+                began = time.process_time()
+                status, again = call(app, encoded)
+                if repeats is not None:
+                    repeats.append(time.process_time() - began)
+                if again != body:
+                    raise SystemExit(f"step {step} ({STEP_NAMES[step]}) repeated: {status} "
+                                     f"{again[:200]!r} after {body[:200]!r}")
         times.append(row)
     return times
 
@@ -126,6 +148,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--top", type=int, default=25, help="functions listed with --cprofile")
     parser.add_argument("--steps", default="", help="profile only these steps (numbers as "
                         "printed, comma-separated; default all)")
+    parser.add_argument("--repeat-share", type=float, default=0.0, help="also send this share "
+                        "of the requests again (a repeated history), timed apart")
     args = parser.parse_args(argv)
 
     from gateway.infra.embedded_redis import EmbeddedRedis
@@ -145,14 +169,18 @@ def main(argv: list[str] | None = None) -> int:
             profiler = cProfile.Profile() if args.cprofile or args.steps else None
             steps = ({int(n) for n in args.steps.split(",")} if args.steps
                      else set(range(JOURNEY_STEPS)))
-            times = run_journeys(app, args.journeys, pincodes, profiler, steps)
-            report(times, minimal_ms(args.journeys * JOURNEY_STEPS), profiler, args.top)
+            repeats: list[float] = []
+            times = run_journeys(app, args.journeys, pincodes, profiler, steps,
+                                 args.repeat_share, repeats)
+            report(times, minimal_ms(args.journeys * JOURNEY_STEPS), profiler, args.top,
+                   repeats)
         finally:
             redis.stop()
     return 0
 
 
-def report(times: list[list[float]], minimal: float, profiler, top: int) -> None:
+def report(times: list[list[float]], minimal: float, profiler, top: int,
+           repeats: list[float] = ()) -> None:
     count = len(times)
     print(f"CPU per step, mean of {count} journeys (in-process, no server){'':>8}"
           f"{'(under cProfile)' if profiler else ''}")
@@ -161,6 +189,9 @@ def report(times: list[list[float]], minimal: float, profiler, top: int) -> None
     mean = sum(map(sum, times)) / (count * JOURNEY_STEPS) * 1000
     print(f"  mean step                 {mean:6.2f} ms\n"
           f"  minimal endpoint          {minimal:6.2f} ms  (bench/minimal_app.py, same form)")
+    if repeats:
+        print(f"  repeated request          {sum(repeats) / len(repeats) * 1000:6.2f} ms  "
+              f"(the same text again, mean of {len(repeats)}; not in the steps above)")
     if profiler is None:
         return
     stats = pstats.Stats(profiler)

