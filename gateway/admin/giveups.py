@@ -12,20 +12,19 @@ Two ways a session ends unfinished, each counted once per session:
 
 Counts are Redis hashes per 10-minute bucket (``vaxgate:giveups:<bucket>``, field
 ``screen|lang|reason``), kept two days: figures that may expire, written only when a
-session gives up, never on an ordinary step. The dashboard's funnel also counts sessions
-started ("dialled") on a session's first step, in 16 counters per bucket.
+session gives up, never on an ordinary step. The dashboard's funnel also shows the USSD
+sessions started ("dialled"), which the session store counts (``opened_since``).
 """
 from __future__ import annotations
 
 import datetime as dt
 import logging
-import zlib
 from typing import Any
 
 from flask import Blueprint, request
 from redis.exceptions import RedisError
 
-from gateway.sessions.store import SessionStore
+from gateway.sessions.store import SessionStore, opened_since
 from gateway.text.phones import InvalidPhone, parse_phone
 from gateway.web.runtime import get_runtime
 from gateway.web.webhook_security import ussd_source_refusal
@@ -33,7 +32,6 @@ from gateway.web.webhook_security import ussd_source_refusal
 log = logging.getLogger(__name__)
 
 BUCKET_S = 600
-SHARDS = 16
 KEEP_S = 2 * 24 * 3600
 PREFIX = "vaxgate:giveups:"
 TOO_MANY_INVALID = "session.too_many_invalid"  # flows/engine.py's shared end screen
@@ -71,37 +69,19 @@ def where(record: dict | None) -> tuple[str, str] | None:
 
 def note_step(conn, session_id: str, before: tuple[str, str] | None,
               after: dict | None) -> None:
-    """After the first step of a USSD session (``before`` None): count it as dialled.
-    After a step that ended it: count a give-up when the menu ended it for too many
-    invalid answers, at the screen the caller was on (``before``)."""
+    """After a step that ended a USSD session: count a give-up when the menu ended it for
+    too many invalid answers, at the screen the caller was on (``before``)."""
+    if before is None or not after or after["state"].get("screen") != TOO_MANY_INVALID:
+        return
     try:
-        if before is None:
-            _count_dialled(conn, session_id)
-        elif after and after["state"].get("screen") == TOO_MANY_INVALID:
-            record(conn, *before, REASONS["too_many_invalid"], session_id)
+        record(conn, *before, REASONS["too_many_invalid"], session_id)
     except RedisError as exc:  # a figure lost, never a caller's answer
         log.warning("USSD figure not counted: %s", exc)
 
 
-def _count_dialled(conn, session_id: str, now: dt.datetime | None = None) -> None:
-    """One more session started, in one of ``SHARDS`` counters per bucket (no key that
-    every new session writes)."""
-    key = f"{PREFIX}dialled:{_bucket(now)}:{zlib.crc32(session_id.encode()) % SHARDS}"
-    pipe = conn.pipeline(transaction=False)
-    pipe.incr(key)
-    pipe.expire(key, KEEP_S)
-    pipe.execute()
-
-
 def dialled(conn, since: dt.datetime, now: dt.datetime | None = None) -> int:
     """USSD sessions started since ``since`` (at most two days back)."""
-    first, top = _bucket(since), _bucket(now)
-    keys = [f"{PREFIX}dialled:{b}:{s}" for b in range(max(first, top - KEEP_S // BUCKET_S),
-                                                      top + 1) for s in range(SHARDS)]
-    pipe = conn.pipeline(transaction=False)  # GETs, not MGET: the keys' slots differ
-    for key in keys:
-        pipe.get(key)
-    return sum(int(v) for v in pipe.execute() if v)
+    return opened_since(conn, "ussd", since, now)
 
 
 def summary(conn, now: dt.datetime | None = None) -> list[dict[str, Any]]:

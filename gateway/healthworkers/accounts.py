@@ -17,7 +17,7 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from gateway.config import HealthWorkerSettings
@@ -25,6 +25,7 @@ from gateway.flows.validators import VALIDATORS
 from gateway.healthworkers.models import HealthWorker
 from gateway.infra.attempts import FailureCounter
 from gateway.registry.errors import InvalidField, NotFound
+from gateway.storage.fast_read import FastRead
 from gateway.storage.models import Center, utcnow
 from gateway.text.phones import InvalidPhone, parse_phone
 from gateway.text.times import as_utc
@@ -64,6 +65,16 @@ def create(session: Session, *, name: str, phone: str, center_code: str,
     session.add(worker)
     session.flush()
     return worker
+
+
+_ACTIVE_ON_PHONE = FastRead(select(HealthWorker.id).where(
+    HealthWorker.phone == bindparam("phone"), HealthWorker.active.is_(True)))
+
+
+def is_worker_phone(where, phone: str) -> bool:
+    """True when an active worker uses this phone (``where``: a Database or a Session): every
+    USSD first screen asks, and almost every answer is no."""
+    return _ACTIVE_ON_PHONE.scalar(where, phone=phone) is not None
 
 
 def by_phone(session: Session, phone: str) -> HealthWorker | None:

@@ -63,7 +63,7 @@ def recognise_caller(svc: RegistryActions, vars: Vars) -> ActionResult:
     The worker journey needs typed names and codes, so voice calls (IVR) from a worker's
     phone get the citizen journey; workers use USSD or the SMS commands.
     """
-    if svc.channel != "ussd":
+    if svc.channel != "ussd" or not accounts.is_worker_phone(svc.db, vars["phone"]):
         return ActionResult("citizen")
     with svc.db.read() as session:
         worker = accounts.by_phone(session, vars["phone"])

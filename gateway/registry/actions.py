@@ -89,8 +89,7 @@ class RegistryActions:
     # --- profile and registration -------------------------------------------------------
 
     def load_profile(self, vars: Vars) -> ActionResult:
-        with self.db.read() as session:
-            lang = beneficiaries.get_language(session, vars["phone"])
+        lang = beneficiaries.get_language(self.db, vars["phone"])
         return ActionResult("known", {"lang": lang}) if lang else ActionResult("new")
 
     def save_language(self, vars: Vars) -> ActionResult:
@@ -100,8 +99,7 @@ class RegistryActions:
 
     def check_capacity(self, vars: Vars) -> ActionResult:
         cap = self.settings.registration.max_beneficiaries_per_phone
-        with self.db.read() as session:
-            count = beneficiaries.count_for_phone(session, vars["phone"])
+        count = beneficiaries.count_for_phone(self.db, vars["phone"])
         info = {"max_beneficiaries": cap, "beneficiary_count": count}
         return ActionResult("full" if count >= cap else "ok", info)
 

@@ -6,13 +6,14 @@ import re
 import unicodedata
 from dataclasses import dataclass, replace
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import bindparam, func, insert, select
 from sqlalchemy.orm import Session
 
 from gateway.geo import places
 from gateway.registry import outbox as upstream_events
 from gateway.registry.errors import BeneficiaryCapReached, InvalidField, NotEligible
 from gateway.storage import Beneficiary, PhoneProfile, attach, prepared
+from gateway.storage.fast_read import FastRead, attach_row, columns_of
 from gateway.storage.models import utcnow
 from gateway.text import i18n
 from gateway.text.i18n import DEFAULT_LANGUAGE
@@ -108,14 +109,23 @@ def register(session: Session, person: NewBeneficiary, *, today: dt.date, min_ag
 _INSERT_BENEFICIARY = insert(Beneficiary.__table__).returning(Beneficiary.__table__.c.id)
 
 
-def count_for_phone(session: Session, phone: str) -> int:
-    return session.scalar(select(func.count()).select_from(Beneficiary)
-                          .where(Beneficiary.phone == phone)) or 0
+_COUNT_FOR_PHONE = FastRead(select(func.count()).select_from(Beneficiary)
+                            .where(Beneficiary.phone == bindparam("phone")))
+
+
+def count_for_phone(where, phone: str) -> int:
+    """People registered on ``phone`` (``where``: a Database or a Session)."""
+    return _COUNT_FOR_PHONE.scalar(where, phone=phone) or 0
+
+
+_ON_PHONE = FastRead(select(*columns_of(Beneficiary))
+                     .where(Beneficiary.phone == bindparam("phone")).order_by(Beneficiary.id))
 
 
 def list_for_phone(session: Session, phone: str) -> list[Beneficiary]:
-    return list(session.scalars(select(Beneficiary).where(Beneficiary.phone == phone)
-                                .order_by(Beneficiary.id)))
+    """The people registered on ``phone``, first registered first."""
+    return [attach_row(session, (Beneficiary,), row)[0]
+            for row in _ON_PHONE.rows(session, phone=phone)]
 
 
 def _lock_phone(session: Session, phone: str, language: str) -> None:
@@ -142,9 +152,13 @@ def _set_profile_language(insert):
                                         "updated_at": statement.excluded.updated_at})
 
 
-def get_language(session: Session, phone: str) -> str | None:
-    """The language this phone chose before, if any."""
-    return session.scalar(select(PhoneProfile.language).where(PhoneProfile.phone == phone))
+_LANGUAGE = FastRead(select(PhoneProfile.language)
+                     .where(PhoneProfile.phone == bindparam("phone")))
+
+
+def get_language(where, phone: str) -> str | None:
+    """The language this phone chose before, if any (``where``: a Database or a Session)."""
+    return _LANGUAGE.scalar(where, phone=phone)
 
 
 def set_language(session: Session, phone: str, language: str) -> None:

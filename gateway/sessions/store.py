@@ -10,12 +10,18 @@ hash tag (``vaxgate:ussd:{+919812345678}:session:<id>``), so another number send
 same session id opens a fresh session of its own and can neither read nor continue the
 first one (counted in ``vaxgate_session_phone_mismatch_total``). One tag per step also keeps
 each script's keys in one Redis Cluster slot.
+
+A session id's first step also notes which phone opened it and counts the session as
+opened (:func:`opened_since`, the dashboard's "dialled"), in one script under a tag of the
+session id's own (one of ``OPENED_SHARDS``), so that no key is written by every new session.
 """
 from __future__ import annotations
 
+import datetime as dt
 import json
 import random
 import time
+import zlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,7 +56,21 @@ end
 if redis.call('GET', KEYS[3]) == ARGV[4] then redis.call('DEL', KEYS[3]) end
 return 1
 """
+# A new session's first step. KEYS: the session id's owner, its shard's counter of sessions
+# opened in this bucket (one hash tag). ARGV: phone, owner ttl s, counter ttl s.
+# Returns 1 when the phone owns the session id (or claims it now), 0 when another does.
+_CLAIM = """
+redis.call('INCR', KEYS[2])
+redis.call('EXPIRE', KEYS[2], ARGV[3])
+if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'EX', ARGV[2]) then return 1 end
+local owner = redis.call('GET', KEYS[1])
+if not owner or owner == ARGV[1] then return 1 end
+return 0
+"""
 LOCK_MS = 5000
+OPENED_BUCKET_S = 600
+OPENED_SHARDS = 16
+OPENED_KEEP_S = 2 * 24 * 3600
 SESSION_PHONE_MISMATCH = Counter(
     "vaxgate_session_phone_mismatch_total",
     "Requests carrying another phone's session id (answered as a fresh session)", ["channel"])
@@ -80,6 +100,7 @@ class SessionStore:
         self.resume_window = resume_window
         self._begin = client.register_script(_BEGIN_STEP)  # no round trip until first call
         self._end = client.register_script(_END_STEP)
+        self._claim_script = client.register_script(_CLAIM)
 
     def _key(self, phone: str, session_id: str) -> str:
         return f"vaxgate:{self.channel}:{{{phone}}}:session:{session_id}"
@@ -88,7 +109,7 @@ class SessionStore:
         return f"vaxgate:{self.channel}:{{{phone}}}:resume"
 
     def _owner_key(self, session_id: str) -> str:
-        return f"vaxgate:{self.channel}:owner:{session_id}"
+        return f"vaxgate:{self.channel}:{{{_opened_tag(session_id)}}}:owner:{session_id}"
 
     def requests_counted(self, phone: str) -> int:
         """How many requests ``begin_step`` counted for the phone in its current rate window."""
@@ -122,10 +143,12 @@ class SessionStore:
             time.sleep(0.05)
 
     def _claim(self, session_id: str, phone: str) -> None:
-        """Note which phone opened ``session_id``; count a request from another phone."""
-        owner = self._owner_key(session_id)
-        if not self.client.set(owner, phone, nx=True, ex=self.ttl) and \
-                self.client.get(owner) not in (phone.encode(), None):
+        """Note which phone opened ``session_id`` and count the session as opened; count a
+        request from another phone."""
+        tag = _opened_tag(session_id)
+        counter = _opened_key(self.channel, tag, int(time.time()) // OPENED_BUCKET_S)
+        if not self._claim_script(keys=[self._owner_key(session_id), counter],
+                                  args=[phone, self.ttl, OPENED_KEEP_S]):
             SESSION_PHONE_MISMATCH.labels(self.channel).inc()
 
     def end_step(self, session_id: str, step: Step, phone: str, record: Record | None,
@@ -137,6 +160,27 @@ class SessionStore:
         keep = self.resume_window if resumable else 0
         self._end(keys=[key, self._resume_key(phone), f"{key}:lock"],
                   args=[payload, self.ttl, keep, step.token])
+
+
+def opened_since(client: redis.Redis, channel: str, since: dt.datetime,
+                 now: dt.datetime | None = None) -> int:
+    """Sessions of ``channel`` opened since ``since`` (at most two days back; to the
+    ``OPENED_BUCKET_S`` bucket): for reports, never on a step."""
+    top = int((now or dt.datetime.now(dt.UTC)).timestamp()) // OPENED_BUCKET_S
+    first = max(int(since.timestamp()) // OPENED_BUCKET_S, top - OPENED_KEEP_S // OPENED_BUCKET_S)
+    pipe = client.pipeline(transaction=False)  # GETs, not MGET: the keys' slots differ
+    for bucket in range(first, top + 1):
+        for shard in range(OPENED_SHARDS):
+            pipe.get(_opened_key(channel, f"o{shard}", bucket))
+    return sum(int(v) for v in pipe.execute() if v)
+
+
+def _opened_tag(session_id: str) -> str:
+    return f"o{zlib.crc32(session_id.encode()) % OPENED_SHARDS}"
+
+
+def _opened_key(channel: str, tag: str, bucket: int) -> str:
+    return f"vaxgate:{channel}:{{{tag}}}:opened:{bucket}"
 
 
 def _decode(raw: bytes | None) -> Record | None:

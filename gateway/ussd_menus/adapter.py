@@ -206,7 +206,7 @@ def _step(runtime: Runtime, store: SessionStore, form: UssdRequest) -> UssdReply
                        result.record if result else None,
                        resumable=bool(result and result.resumable))
         _leave_when_ended(runtime, form, result)
-        if result is not None and (where is None or result.reply.final):  # admin figures
+        if result is not None and result.reply.final:  # admin: where callers give up
             giveups.note_step(runtime.redis, form.sessionId, where, result.record)
 
 

@@ -101,6 +101,7 @@ def test_a_broken_database_gets_a_polite_end_not_a_500(client, db, monkeypatch):
     runtime.db.engine.dispose()
     monkeypatch.setattr(runtime.db, "_reader", _raise)
     monkeypatch.setattr(runtime.db, "_writer", _raise)
+    monkeypatch.setattr(runtime.db.engine, "raw_connection", _raise)  # FastRead's way in
     response = client.post("/ussd/africastalking", data=GOOD)
     assert response.status_code == 200
     body = response.get_data(as_text=True)
