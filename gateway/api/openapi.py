@@ -267,8 +267,8 @@ PATHS.update({
             {"district": _STR, "resent": _INT}), ok_code="202", params=[_DISTRICT]),
             "requestBody": _DAYS_BODY}},
     "/api/v1/phone-history": {
-        "post": {**_op("Every message to a phone, with every attempt", _obj(
-            {"phone": _STR, "messages": _arr({"type": "object"})})),
+        "post": {**_op("Every message to a phone, with every attempt (newest first)",
+                       _page("messages", {"type": "object"}, phone=_STR), params=PAGE),
             "requestBody": {"required": True, "content": {"application/json": {
                 "schema": _obj({"phone": _STR}, ["phone"])}}}}},
 })

@@ -17,13 +17,17 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, render_template, request, stream_with_context
 
 from gateway.admin.audit import record_export
-from gateway.api.auth import key_principal, needed_scope
+from gateway.admin.inventory import InventoryError
+from gateway.api import pages
+from gateway.api.auth import key_principal, needed_scope, suggested
 from gateway.api.errors import error
+from gateway.geo import places
 from gateway.reminders import daylists, reach
 from gateway.sms import webhooks
 from gateway.sms.outbox import enqueue_messages
 from gateway.sms.secrets import mask_phone
 from gateway.storage import Center
+from gateway.storage.ledger import Message
 from gateway.storage.models import utcnow
 from gateway.text import pdf
 from gateway.text.phones import parse_phone
@@ -71,14 +75,25 @@ def _key_scope() -> str | None:
 
 
 class BadField(ValueError):
-    def __init__(self, field: str, message: str):
+    def __init__(self, field: str, message: str, suggestions: list[str] | None = None):
         super().__init__(message)
-        self.field = field
+        self.field, self.suggestions = field, suggestions or []
 
 
 @bp.errorhandler(BadField)
 def _bad_field(exc: BadField) -> Response:
-    return error(400, "invalid", f"{exc.field}: {exc}", field=exc.field)
+    return error(400, "invalid", f"{exc.field}: {exc}", field=exc.field,
+                 **suggested(exc.suggestions))
+
+
+def _directory_district(district: str) -> str:
+    """``district`` as India Post's directory spells it; BadField with close names for one
+    it does not have (rather than an empty report)."""
+    with get_runtime().db.read() as session:
+        try:
+            return places.any_district_named(session, district[:40]).name
+        except places.UnknownPlace as exc:
+            raise BadField("district", str(exc), exc.suggestions) from None
 
 
 @bp.get("/api/v1/centers/<int:center_id>/day-list")
@@ -147,13 +162,12 @@ def _pdf(center, day: dt.date, rows: list) -> Response:
 def district_report(district: str) -> Response:
     """Delivered / failed (by reason) / pending reminders for the next ``days`` days."""
     runtime = get_runtime()
-    days = _days(request.args.get("days"))
+    days, district = _days(request.args.get("days")), _directory_district(district)
     denied = _out_of_scope(district)
     if denied is not None:
         return denied
     with runtime.db.report() as session:
-        report = reach.district_report(session, district[:40], days, runtime.settings,
-                                       utcnow())
+        report = reach.district_report(session, district, days, runtime.settings, utcnow())
     return jsonify(report)
 
 
@@ -162,13 +176,12 @@ def district_report(district: str) -> Response:
 def resend(district: str) -> Response:
     """Re-send a reminder to everyone in the district whose reminders all failed."""
     runtime = get_runtime()
-    days = _days(_body().get("days"))
+    days, district = _days(_body().get("days")), _directory_district(district)
     denied = _out_of_scope(district, writes=True)
     if denied is not None:
         return denied
     with runtime.db.write() as session:
-        ids = reach.resend_not_reached(session, district[:40], days, runtime.settings,
-                                       utcnow())
+        ids = reach.resend_not_reached(session, district, days, runtime.settings, utcnow())
     if ids:
         enqueue_messages(runtime.queue_redis, ids, queue="bulk", settings=runtime.settings.sms)
     response = jsonify({"district": district, "resent": len(ids)})
@@ -185,10 +198,23 @@ def phone_history() -> Response:
         phone = parse_phone(raw)
     except ValueError as exc:
         raise BadField("phone", str(exc)) from None
+    page = _page()
     with get_runtime().db.read() as session:
-        messages = reach.phone_history(session, phone, district=_key_scope())
-    _record_export("phone history", phone=mask_phone(phone), messages=len(messages))
-    return jsonify({"phone": mask_phone(phone), "messages": messages})
+        found = session.scalars(pages.after(reach.phone_messages(phone, _key_scope()),
+                                            Message.id, page, newest_first=True)).all()
+        views = {v["id"]: v for v in reach.phone_history(session, found[:page.limit])}
+        answer = pages.answer("messages", found, lambda m: views[m.id], page,
+                              phone=mask_phone(phone))
+    _record_export("phone history", phone=mask_phone(phone), messages=len(views))
+    return answer
+
+
+def _page() -> pages.Page:
+    """``?cursor=`` and ``?limit=`` of a paged list (gateway/api/pages.py)."""
+    try:
+        return pages.requested()
+    except InventoryError as exc:
+        raise BadField(exc.field, str(exc)) from None
 
 
 def _date_arg(name: str) -> dt.date:

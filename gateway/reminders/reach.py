@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from collections.abc import Sequence
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -26,6 +27,7 @@ from gateway.reminders.models import OptOut
 from gateway.sms import outbox
 from gateway.storage import Appointment, AppointmentStatus, Center, Slot
 from gateway.storage.ledger import Message, MessageKind, MessageStatus, SendAttempt
+from gateway.text.times import as_utc
 
 FAILED = (MessageStatus.FAILED.value, MessageStatus.UNDELIVERED.value)
 
@@ -131,14 +133,17 @@ def _failed_last_by(session: Session, keys: list[str]) -> str | None:
         .order_by(Message.updated_at.desc(), Message.id.desc()).limit(1))
 
 
-def phone_history(session: Session, phone: str, limit: int = 200,
-                  district: str | None = None) -> list[dict]:
-    """Every message to ``phone`` (newest first) with every send attempt; with ``district``,
-    nothing unless the phone has an appointment there (a district sees only its people)."""
+def phone_messages(phone: str, district: str | None = None):
+    """A SELECT of the messages to ``phone``; with ``district``, none unless the phone has an
+    appointment there (a district sees only its people). The caller pages it."""
     query = select(Message).where(Message.phone == phone)
     if district:
         query = query.where(Message.phone.in_(district_phones(district)))
-    messages = session.scalars(query.order_by(Message.id.desc()).limit(limit)).all()
+    return query
+
+
+def phone_history(session: Session, messages: Sequence[Message]) -> list[dict]:
+    """``messages`` as the phone history shows them, each with every send attempt."""
     attempts: dict[int, list[SendAttempt]] = {}
     for attempt in session.scalars(select(SendAttempt).where(
             SendAttempt.message_id.in_([m.id for m in messages])).order_by(SendAttempt.id)):
@@ -155,7 +160,6 @@ def phone_history(session: Session, phone: str, limit: int = 200,
 
 
 def _iso(value: dt.datetime | None) -> str | None:
-    if value is None:
-        return None
-    return (value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value).isoformat()
+    utc = as_utc(value)
+    return utc.isoformat() if utc else None
 

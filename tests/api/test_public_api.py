@@ -6,6 +6,7 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 import pytest
+from redis.crc import key_slot
 from sqlalchemy import select, update
 
 from gateway.geo.models import GeoDistrict
@@ -97,6 +98,15 @@ def test_answers_come_from_the_short_cache_not_the_database(client, db, redis_cl
     redis_client.delete(*redis_client.keys("vaxgate:{public}:answer:*"))
     after = client.get(url).get_json()["sessions"]
     assert {s["available_capacity"] for s in after} == {0}
+
+
+def test_the_rate_count_and_the_cached_answer_share_one_cluster_slot(client, redis_client):
+    """The script that counts and reads takes both keys, which Redis Cluster allows only
+    within one hash slot."""
+    client.get("/api/v1/public/location/states")
+    written = [k.decode() for k in redis_client.scan_iter("*public*")]
+    assert {k.split(":")[2] for k in written} == {"rate", "answer"}, written
+    assert len({key_slot(k.encode()) for k in written}) == 1, written
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from gateway.admin.models import ApiKey
+from gateway.admin.models import AdminUser, ApiKey
 from gateway.storage import Center
 
 from .conftest import sign_in
@@ -61,3 +61,21 @@ def test_choosing_a_district_first_fills_in_its_state_for_a_new_api_key(page, db
     with db.read() as session:
         assert session.scalar(select(ApiKey.district).where(
             ApiKey.name == "district dashboard")) == "Lucknow"
+
+
+def test_a_district_user_is_created_with_the_district_picked_from_the_directory(page, db):
+    sign_in(page)
+    page.goto("/admin/users")
+    form = "form[action$='/users']"
+    page.fill(f"{form} input[name=username]", "asha.gaya")
+    page.fill(f"{form} input[name=password]", "long enough pw")
+    page.select_option(f"{form} select[name=role]", "district")
+    page.select_option("#user-state", "Bihar")
+    districts = offered(page, "select[data-district-of=user-state]")
+    assert "Gaya" in districts and "Lucknow" not in districts
+    page.select_option("select[data-district-of=user-state]", "Gaya")
+    page.click(f"{form} button")
+    page.wait_for_selector("text=User asha.gaya created.")
+    with db.read() as session:
+        assert session.scalar(select(AdminUser.district).where(
+            AdminUser.username == "asha.gaya")) == "Gaya"

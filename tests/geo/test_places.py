@@ -58,3 +58,16 @@ def test_haversine_distances_and_the_box_around_a_point():
     (south, west), (north, east) = bounding_box(patna, 50)
     assert km_between(patna, (north, patna[1])) == pytest.approx(50, abs=0.5)
     assert km_between(patna, (patna[0], east)) >= 50 and west < patna[1] < east
+
+
+def test_every_demo_center_lies_in_its_district_and_each_state_has_three_districts(db):
+    from gateway.registry.demo_data import DEMO_CENTERS
+
+    with db.read() as session:
+        outside = [(s, d, n, pin) for s, d, n, pin in DEMO_CENTERS
+                   if not places.lies_in(session, pin, s, d)]
+    assert outside == []
+    districts: dict[str, set[str]] = {}
+    for state, district, _, _ in DEMO_CENTERS:
+        districts.setdefault(state, set()).add(district)
+    assert len(districts) == 4 and min(len(d) for d in districts.values()) >= 3, districts

@@ -101,14 +101,15 @@ def test_the_audit_trail_is_listed_per_worker(client, hw_phone, keys, worker_wit
 
 def test_a_csv_posted_to_imports_answers_every_rejected_row(client, keys):
     body = ("name,birth_year,gender,phone,pincode\nSita Devi,1948,F,9812345678,800001\n"
-            "Ram,1948,F,9812345678,8000011\n")
+            "Ram,1948,F,9812345678,8000011\nGita,1950,F,9812345679,800999\n")
     response = call(client, "post", "/api/v1/imports", keys["admin"], data=body,
                     content_type="text/csv")
 
     assert response.status_code == 200
     result = response.get_json()
     assert (result["registered"], result["rejected"]) == (1, [
-        {"line": 3, "reason": "pincode: '8000011' is not 6 digits starting 1-9"}])
+        {"line": 3, "reason": "pincode: '8000011' is not 6 digits starting 1-9"},
+        {"line": 4, "reason": "pincode: 800999 is not a PIN code in India Post's directory"}])
     assert call(client, "post", "/api/v1/imports", keys["district"], data=body,
                 content_type="text/csv").status_code == 403
 

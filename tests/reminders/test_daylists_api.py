@@ -208,6 +208,43 @@ def test_phone_history_lists_every_message_and_attempt(client, db):
     assert bad.status_code == 400 and bad.json["field"] == "phone"
 
 
+def test_a_long_phone_history_comes_out_in_pages_newest_first(client, db):
+    from gateway.sms import outbox
+
+    phone = "+919812300001"
+    with db.write() as session:
+        made = [outbox.record_message(session, phone=phone, kind="notice", body=f"Notice {n}",
+                                      lang="en", budget=None, dedupe_key=f"h{n}").id
+                for n in range(5)]
+    seen, cursor = [], None
+    for _ in range(5):
+        url = "/api/v1/phone-history?limit=2" + (f"&cursor={cursor}" if cursor else "")
+        reply = client.post(url, json={"phone": phone}, headers=KEY)
+        assert reply.status_code == 200, reply.json
+        seen += [m["id"] for m in reply.json["messages"]]
+        cursor = reply.json["next_cursor"]
+        assert ("Link" in reply.headers) == bool(cursor)
+        if not cursor:
+            break
+    assert seen == made[::-1]
+    bad = client.post("/api/v1/phone-history?cursor=nonsense", json={"phone": phone},
+                      headers=KEY)
+    assert bad.status_code == 400 and bad.json["field"] == "cursor"
+
+
+@pytest.mark.parametrize("method, path", [
+    ("get", "/api/v1/districts/Patana/reminders"),
+    ("post", "/api/v1/districts/Patana/reminders/resend"),
+])
+def test_a_misspelt_district_is_refused_with_close_names_not_answered_empty(client, method,
+                                                                            path):
+    refused = getattr(client, method)(path, headers=KEY)
+    assert refused.status_code == 400 and refused.json["field"] == "district"
+    assert refused.json["suggestions"][0] == "Patna"
+    spelt = getattr(client, method)(path.replace("Patana", "patna"), headers=KEY)
+    assert spelt.status_code in (200, 202) and spelt.json["district"] == "Patna"
+
+
 def test_a_district_api_key_sees_only_its_own_district(client, db):
     from gateway.api.keys import create_key
 

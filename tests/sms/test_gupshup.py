@@ -11,6 +11,12 @@ from gateway.sms import outbox
 from gateway.sms.dlt import DltTag
 from gateway.sms.errors import TransportError
 from gateway.sms.providers import KINDS
+from gateway.sms.providers.gupshup.webhooks import (
+    GUPSHUP_CAUSE_OF_CODE,
+    GUPSHUP_REASON,
+    GUPSHUP_STATUS,
+    classify_gupshup,
+)
 from gateway.sms.secrets import read_secrets
 from gateway.storage.ledger import Message, SendAttempt
 from gateway.web.webhook_security import require_webhook_security
@@ -168,6 +174,44 @@ def test_a_fail_report_keeps_the_cause_and_leaves_it_to_another_provider(gupshup
                                                "ABSENT_SUBSCRIBER", "006"))
     status, reason = _status(db, mid)
     assert status == "undelivered" and "006 ABSENT_SUBSCRIBER" in reason
+
+
+VERDICTS = [  # status, cause, errCode, verdict
+    ("SUCCESS", "SUCCESS", "000", "delivered"),
+    ("UNKNOWN", "", "", "pending"),
+    ("FAIL", "ABSENT_SUBSCRIBER", "001", "fail_over"),
+    ("FAILURE", "ABSENT_SUBSCRIBER", "001", "fail_over"),  # the documentation's spelling
+    ("FAIL", "CALL_BARRED", "002", "final"),
+    ("FAIL", "UNKNOWN_SUBSCRIBER", "003", "final"),
+    ("FAIL", "SERVICE_DOWN", "004", "fail_over"),
+    ("FAIL", "SYSTEM_FAILURE", "005", "fail_over"),
+    ("FAIL", "DND_FAIL", "006", "final"),
+    ("FAIL", "BLOCKED", "007", "final"),
+    ("FAIL", "DND_TIMEOUT", "008", "retry_same"),
+    ("FAIL", "OUTSIDE_WORKING_HOURS", "009", "retry_same"),
+    ("FAIL", "", "003", "final"),  # no cause: its errCode
+    ("FAIL", "SOMETHING_NEW", "", "fail_over"),  # unknown reason: the status's rule
+]
+
+
+@pytest.mark.parametrize(("status", "cause", "code", "verdict"), VERDICTS,
+                         ids=[f"{s}-{c}-{e}" for s, c, e, _ in VERDICTS])
+def test_each_documented_status_and_cause_has_its_verdict(status, cause, code, verdict):
+    assert classify_gupshup(status, cause, code).verdict.value == verdict
+
+
+def test_every_gupshup_rule_says_why_and_every_code_names_a_cause():
+    for rule in [*GUPSHUP_STATUS.values(), *GUPSHUP_REASON.values()]:
+        assert 0 < len(rule.why) <= 90 and "\n" not in rule.why
+    assert set(GUPSHUP_CAUSE_OF_CODE.values()) == set(GUPSHUP_REASON)
+
+
+def test_a_report_for_a_number_that_does_not_exist_fails_for_good(gupshup_client, db):
+    mid = _sent(db)
+    answer = _report(gupshup_client, FakeGupshup.report("3562707498794989059-1", "FAILURE",
+                                                        "UNKNOWN_SUBSCRIBER", "003"))
+    status, reason = _status(db, mid)
+    assert answer.status_code == 200 and status == "failed" and "UNKNOWN_SUBSCRIBER" in reason
 
 
 def test_a_replayed_fail_never_undoes_delivered(gupshup_client, db):

@@ -1,9 +1,11 @@
 """SMS metrics on /metrics: per provider, per kind, breaker states and OTP counters."""
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 from gateway.sms import outbox
+from gateway.storage.models import utcnow
 
 from .support import record, run_worker
 from .test_otp_and_webhooks import AUTH, _code_sent
@@ -45,3 +47,16 @@ def test_metrics_show_sends_backlog_breakers_and_otps(sms_client, ctx, fake, db)
     for name in ("vaxgate_otp_requested_total", "vaxgate_otp_sent_total",
                  "vaxgate_otp_verified_total"):
         assert re.search(rf"^{name} [1-9]", page, re.M), name
+
+
+def test_an_otp_that_expired_unsent_is_counted(sms_client, ctx, fake, db):
+    def expired(page: str) -> float:
+        found = re.search(r"^vaxgate_otp_expired_total (\S+)$", page, re.M)
+        return float(found.group(1)) if found else 0.0
+
+    before = expired(sms_client.get("/metrics").text)
+    mid = record(db, kind="otp", key="late", expires_at=utcnow() - dt.timedelta(seconds=1))
+    outbox.enqueue_messages(ctx.redis, [mid], queue="otp", settings=ctx.settings.sms)
+    run_worker(ctx)
+    assert expired(sms_client.get("/metrics").text) == before + 1
+    assert fake.twilio.received == fake.africastalking.received == []

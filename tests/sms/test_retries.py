@@ -11,7 +11,8 @@ import time
 import pytest
 from sqlalchemy import select
 
-from gateway.sms import dispatch, otp_codes, outbox
+from gateway.config import SmsSettings
+from gateway.sms import dispatch, otp_codes, outbox, retries
 from gateway.sms.sweeper import sweep
 from gateway.storage.ledger import Message, SendAttempt
 from gateway.storage.models import utcnow
@@ -22,6 +23,7 @@ from workers.worker import build_context
 from .support import attempts, drive, message, record, run_worker, with_sms
 
 FAST = {"otp_retry_seconds": 1, "breaker_fail_max": 2, "breaker_reset_seconds": 3}
+RECOVERY_BOUND_S = 5  # issue 16: providers back, the OTP accepted within 5 s
 
 
 @pytest.fixture
@@ -90,6 +92,18 @@ def test_otp_is_retried_every_second_and_sent_soon_after_providers_recover(fast_
     after = [a for r in rounds if as_utc(r[0].at) >= recovered for a in r]
     assert [a.outcome for a in after if a.outcome != "skipped"] == ["accepted"], \
         f"accepted {(as_utc(sent.sent_at) - as_utc(recovered)).total_seconds():.1f} s after"
+    # the round that took it was planned (a recorded time, not a measured one) within 5 s
+    due = (as_utc(plans[-1][1]) - as_utc(recovered)).total_seconds()
+    assert due <= RECOVERY_BOUND_S, due
+
+
+def test_the_default_schedule_plans_an_otp_round_within_5_s_of_providers_coming_back():
+    """An OTP round is planned at most a retry interval ahead, or a circuit's reset when it
+    waits for the probe, so the first round after a recovery is due within the larger."""
+    defaults = SmsSettings()
+    assert retries.next_round(defaults, "otp", 0, True, [])[0] == defaults.otp_retry_seconds
+    worst = max(defaults.otp_retry_seconds, defaults.breaker_reset_seconds)
+    assert worst + retries.MIN_WAIT_S <= RECOVERY_BOUND_S
 
 
 def test_when_every_circuit_is_open_the_otp_waits_for_a_probe_and_keeps_its_retries(
