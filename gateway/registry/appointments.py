@@ -193,7 +193,7 @@ def _insert_appointment(session: Session, beneficiary_id: int, slot_id: int,
             connection.execute(_INSERT_STATUS_ROW, {"appointment_id": row["id"],
                                                     "status": BOOKED, "note": "",
                                                     "channel": channel, "at": now})
-            return attach(session, Appointment(**row))
+            return attach(session, Appointment, row)
         clash = active_appointment(session, beneficiary_id)
         if clash:  # a concurrent request booked this person first
             raise AlreadyBooked(clash.reference)

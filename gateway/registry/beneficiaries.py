@@ -101,7 +101,7 @@ def register(session: Session, person: NewBeneficiary, *, today: dt.date, min_ag
            "name_confirmed": person.name_recording_url is None, "created_at": utcnow()}
     # Core, not the ORM's unit of work, which more than doubles a registration's CPU
     row["id"] = session.connection().execute(_INSERT_BENEFICIARY, row).scalar_one()
-    beneficiary = attach(session, Beneficiary(**row))
+    beneficiary = attach(session, Beneficiary, row)
     upstream_events.record_registration(session, beneficiary)
     return beneficiary, True
 

@@ -69,7 +69,7 @@ def record_message(session: Session, *, phone: str, kind: str | MessageKind, bod
         row = apply_budget(session, budget, [row], now)[0]
     if fresh:  # a Core insert, no savepoint: a clash here is a bug and fails the transaction
         row["id"] = session.connection().execute(_INSERT_MESSAGE, row).scalar_one()
-        return attach(session, Message(**row))
+        return attach(session, Message, row)
     message = Message(**row)
     try:
         with session.begin_nested():

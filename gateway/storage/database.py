@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Engine, create_engine, event, inspect, make_url, text
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import Session, make_transient_to_detached, sessionmaker
+from sqlalchemy.orm import Session, configure_mappers, make_transient_to_detached, sessionmaker
 
 from . import pg_deadline
 from .sqlite_writers import WriterLock
@@ -198,12 +198,19 @@ def prepared(session: Session, build: Callable[[Callable], T]) -> T:
 _PREPARED: dict[tuple[Callable, str], Any] = {}
 
 
-def attach(session: Session, instance: T) -> T:
-    """``instance``, built from a row a Core statement just inserted (every column set, the
-    primary key included), made a persistent object of ``session`` without a SELECT or a
-    flush: the hot paths insert with Core (the ORM's unit of work cost more than the SQL) and
-    still hand callers the model objects they expect. A column left unset would be loaded
-    on first access."""
+def attach(session: Session, model: type[T], values: dict[str, Any]) -> T:
+    """A ``model`` object holding ``values`` (a row a Core statement just inserted or read:
+    every column set, the primary key included), made a persistent object of ``session``
+    without a SELECT or a flush: the hot paths write and read with Core (the ORM's unit of
+    work and loading cost more than the SQL) and still hand callers the model objects they
+    expect. The values go into the object's dict as loading would put them (the
+    instrumented constructor costs three times as much). A column left unset would be
+    loaded on first access."""
+    mapper = inspect(model)
+    if not mapper.configured:  # the constructor would configure it; new_instance does not
+        configure_mappers()
+    instance = mapper.class_manager.new_instance()
+    instance.__dict__.update(values)
     make_transient_to_detached(instance)
     session.add(instance)
     return instance

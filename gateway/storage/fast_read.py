@@ -130,5 +130,5 @@ def attach_row(session: Session, models: tuple[type, ...], row: tuple) -> list[A
         at += len(columns)
         key = mapper.identity_key_from_primary_key([values[p.key] for p in mapper.primary_key])
         held = session.identity_map.get(key)
-        found.append(held if held is not None else attach(session, model(**values)))
+        found.append(held if held is not None else attach(session, model, values))
     return found
