@@ -35,6 +35,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import json
+import os
 import random
 import signal
 import sys
@@ -232,11 +233,11 @@ async def run_race(url: str, phones: list[str], concurrency: int,
 
 
 def direct_worker(database_url: str, people: list[tuple[int, str]], slot_ids: list[int],
-                  barrier) -> tuple[int, int, float, float]:
+                  barrier) -> tuple[int, int, float, float, float]:
     """One process booking through the confirm step's own code (``book_slot``: the place,
     the appointment, its SMS and upstream rows, one transaction), without HTTP: each person
     takes the first slot with a place. Returns (booked, refused as full, started at, last
-    booking at)."""
+    booking at, this process's CPU seconds for the race)."""
     from gateway.config import load_settings
     from gateway.registry.actions import RegistryActions
     from gateway.storage import Database
@@ -245,6 +246,7 @@ def direct_worker(database_url: str, people: list[tuple[int, str]], slot_ids: li
     booked = full = slot = 0
     barrier.wait()  # every process has imported the gateway: start together
     began = last = time.time()
+    cpu = time.process_time()
     for beneficiary_id, phone in people:
         while slot < len(slot_ids):
             outcome = actions.book_slot({"beneficiary_id": str(beneficiary_id), "phone": phone,
@@ -256,7 +258,7 @@ def direct_worker(database_url: str, people: list[tuple[int, str]], slot_ids: li
             slot += 1  # full (as this process sees it): try the next window
         if slot == len(slot_ids):
             break
-    return booked, full, began, last
+    return booked, full, began, last, time.process_time() - cpu
 
 
 def run_direct(database_url: str, seeded: dict[str, Any], processes: int) -> dict[str, Any]:
@@ -269,13 +271,37 @@ def run_direct(database_url: str, seeded: dict[str, Any], processes: int) -> dic
     with context.Manager() as manager, \
             ProcessPoolExecutor(processes, mp_context=context) as pool:
         barrier = manager.Barrier(processes, timeout=120)
+        server_cpu = postgres_cpu_seconds()
         done = list(pool.map(direct_worker, [database_url] * processes,
                              [people[i::processes] for i in range(processes)],
                              [slot_ids] * processes, [barrier] * processes))
+        server_cpu = postgres_cpu_seconds() - server_cpu if server_cpu is not None else None
     booked = sum(d[0] for d in done)
     span = max(d[3] for d in done) - min(d[2] for d in done)
+    per = 1000 / max(booked, 1)
     return {"processes": processes, "bookings": booked, "refused_full": sum(d[1] for d in done),
-            "seconds": round(span, 2), "bookings_per_s": round(booked / span, 1) if span else 0}
+            "seconds": round(span, 2), "bookings_per_s": round(booked / span, 1) if span else 0,
+            "client_cpu_ms_per_booking": round(sum(d[4] for d in done) * per, 2),
+            "server_cpu_ms_per_booking": round(server_cpu * per, 2)
+            if server_cpu is not None and database_url.startswith("postgresql") else None}
+
+
+def postgres_cpu_seconds() -> float | None:
+    """CPU used so far by every PostgreSQL process on this machine (Linux' /proc; None
+    elsewhere): the database's own cost of the direct race, when it runs here."""
+    if not os.path.isdir("/proc"):
+        return None
+    total = 0
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/stat") as stat:
+                line = stat.read()
+        except OSError:
+            continue
+        if line[line.index("(") + 1:line.rindex(")")].startswith("postgres"):
+            fields = line[line.rindex(")") + 2:].split()
+            total += sum(int(value) for value in fields[11:15])  # utime stime cutime cstime
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def check(database_url: str, seeded: dict[str, Any]) -> dict[str, int]:
@@ -346,6 +372,9 @@ def print_report(r: dict[str, Any]) -> None:
               f"{direct['seconds']:.2f} s = {direct['bookings_per_s']:.0f} bookings/s, "
               f"{direct['refused_full']} refused as full, overbookings "
               f"{direct['overbookings']}, slot counters off by {direct['counter_mismatch']}")
+        server = direct["server_cpu_ms_per_booking"]
+        print(f"CPU per booking: {direct['client_cpu_ms_per_booking']:.2f} ms in the booking "
+              f"processes" + (f", {server:.2f} ms in PostgreSQL" if server is not None else ""))
     print(f"SQL: {r['appointments']} active appointments on the rush slots; 'Booked!' answers "
           f"{'match' if r['booked_answers_match_rows'] else 'DO NOT match'} the rows; slot "
           f"counters off by {r['counter_mismatch']}; overbookings {r['overbookings']}")
