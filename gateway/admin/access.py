@@ -26,6 +26,7 @@ from flask import (
 )
 from markupsafe import Markup
 
+from gateway.text.times import as_utc
 from gateway.web.runtime import get_runtime
 
 from . import auth, pickers
@@ -158,8 +159,7 @@ def _local_time(value, fmt: str = "%Y-%m-%d %H:%M") -> str:
     if not value:
         return ""
     at = dt.datetime.fromisoformat(value) if isinstance(value, str) else value
-    at = at if at.tzinfo else at.replace(tzinfo=dt.UTC)
-    return at.astimezone(ZoneInfo(get_runtime().settings.timezone)).strftime(fmt)
+    return as_utc(at).astimezone(ZoneInfo(get_runtime().settings.timezone)).strftime(fmt)
 
 
 def zone_label(local: dt.datetime) -> str:

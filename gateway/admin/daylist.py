@@ -24,6 +24,7 @@ from gateway.reminders.keys import all_keys
 from gateway.storage import Appointment, Beneficiary
 from gateway.storage.ledger import Message, MessageStatus, SendAttempt
 from gateway.text import pdf
+from gateway.text.times import as_utc
 
 FAILED = (MessageStatus.FAILED.value, MessageStatus.UNDELIVERED.value,
           MessageStatus.EXPIRED.value)
@@ -131,7 +132,7 @@ def _last_attempts(session: Session, ids: list[int], settings: Settings,
              .where(Message.dedupe_key.in_(list(keys))).order_by(SendAttempt.id))
     last: dict[int, str] = {}
     for key, provider, at in session.execute(query):
-        when = (at if at.tzinfo else at.replace(tzinfo=dt.UTC)).astimezone(zone)
+        when = as_utc(at).astimezone(zone)
         last[keys[key]] = f"{when:%d %b %H:%M} via {provider}"
     return last
 

@@ -11,6 +11,7 @@ from rq import Queue
 from rq.exceptions import NoSuchJobError
 from rq.job import Job
 
+from gateway.text.times import as_utc
 from gateway.web.runtime import get_runtime
 
 from .access import admin_required, audit, bp, login_required
@@ -42,15 +43,11 @@ def _queue_row(queue: Queue) -> dict:
     failed_ids = queue.failed_job_registry.get_job_ids(0, FAILED_SHOWN - 1)
     failed = [j for j in Job.fetch_many(failed_ids, connection=queue.connection) if j]
     return {"name": queue.name, "waiting": queue.count,
-            "oldest_s": int((now - _utc(enqueued)).total_seconds()) if enqueued else None,
+            "oldest_s": int((now - as_utc(enqueued)).total_seconds()) if enqueued else None,
             "failed_count": queue.failed_job_registry.count,
             "failed": [{"id": j.id, "what": _what(j), "when": j.ended_at,
                         "why": _last_line(j.latest_result().exc_string
                                           if j.latest_result() else "")} for j in failed]}
-
-
-def _utc(at: dt.datetime) -> dt.datetime:
-    return at if at.tzinfo else at.replace(tzinfo=dt.UTC)
 
 
 def _what(job: Job) -> str:

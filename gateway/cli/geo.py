@@ -62,21 +62,34 @@ def load(ctx: click.Context, force: bool, as_json: bool) -> None:
 
 @geo.command("pin")
 @click.argument("pincode")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON (for scripts).")
 @click.pass_context
-def pin(ctx: click.Context, pincode: str) -> None:
+def pin(ctx: click.Context, pincode: str, as_json: bool) -> None:
     """Where PINCODE is: district, state, point (or that it does not exist)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
     from gateway.geo import places
     from gateway.storage import Database
 
-    database = Database(settings_from(ctx).database_url)
+    url = settings_from(ctx).database_url
+    database = Database(url)
     try:
         with database.read() as session:
             found = places.place_of(session, pincode)
             others = places.districts_of_pincode(session, pincode)[1:]
+    except SQLAlchemyError as exc:  # e.g. a database not migrated yet: one line, no traceback
+        raise click.ClickException(f"cannot read {safe_url(url)}: {getattr(exc, 'orig', exc)} "
+                                   "(run `vaxgate db upgrade`)") from None
     finally:
         database.dispose()
     if found is None:
         raise click.ClickException(f"{pincode} is not a PIN code in India Post's directory")
+    if as_json:
+        echo_json({"pincode": found.pincode, "locality": found.locality,
+                   "district": found.district, "also_districts": others,
+                   "state": found.state, "latitude": found.latitude,
+                   "longitude": found.longitude})
+        return
     also = f" (also {', '.join(others)})" if others else ""
     click.echo(f"{found.pincode} {found.locality}: {found.district}{also}, {found.state} "
                f"at {found.latitude:.4f}, {found.longitude:.4f}")

@@ -9,8 +9,10 @@ import signal
 import subprocess
 from dataclasses import dataclass
 
+import click
 import pytest
 
+from gateway.cli.commands import main
 from gateway.config import PROJECT_DIR
 
 from .conftest import VAXGATE, on_sqlite_only
@@ -80,3 +82,41 @@ def test_every_readme_example_runs_as_printed(start_gateway):
                                                                   done.stdout)
 
     assert gateway.stop(signal.SIGINT) == 0, gateway.output
+
+
+def _commands(group: click.Group, path: tuple[str, ...] = ()) -> dict[str, click.Command]:
+    """Every command of ``vaxgate`` by its words (``db upgrade``)."""
+    found = {}
+    for name, command in group.commands.items():
+        if isinstance(command, click.Group):
+            found |= _commands(command, (*path, name))
+        else:
+            found[" ".join((*path, name))] = command
+    return found
+
+
+COMMAND_WORDS = re.compile(r"[a-z][a-z-]*(\|[a-z][a-z-]*)*")  # not FILE.csv, [--dry-run]
+
+
+def _readme_table_commands(text: str) -> set[str]:
+    """The commands of the README's table: ``vaxgate a b|c ARG`` names ``a b`` and ``a c``."""
+    section = text.split("\n## Commands\n", 1)[1].split("\n## ", 1)[0]
+    named = set()
+    for cell in re.findall(r"^\| `vaxgate ([^`]+)` \|", section, re.MULTILINE):
+        words = [w for w in cell.replace("\\|", "|").split() if COMMAND_WORDS.fullmatch(w)]
+        if not words:  # `vaxgate --version`
+            continue
+        *parents, last = words
+        named |= {" ".join((*parents, choice)) for choice in last.split("|")}
+    return named
+
+
+def test_the_readme_names_every_command_and_which_ones_take_json():
+    text = README.read_text(encoding="utf-8")
+    commands = _commands(main)
+
+    assert _readme_table_commands(text) == set(commands)
+    sentence = re.search(r"The commands that report something \((.*?)\)", text, re.DOTALL)
+    listed = set(re.findall(r"`([^`]+)`", sentence[1]))
+    assert listed == {name for name, command in commands.items()
+                      if any("--json" in p.opts for p in command.params)}

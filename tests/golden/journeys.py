@@ -6,7 +6,8 @@ Everything a caller sees or hears is made repeatable here, in one place:
 - the clock is ``CLOCK`` (tests/golden/conftest.py freezes it and loads the demo centers
   for that day, so dates, centers and free places are fixed);
 - booking reference codes come from ``reference_codes()``, a seeded stand-in for
-  ``gateway.registry.appointments.new_reference`` (the seam tests/test_booking_race.py uses);
+  ``gateway.registry.appointments.new_reference`` (the seam
+  tests/registry/test_booking_race.py uses);
 - phone numbers, USSD session ids, Twilio CallSids and the recording URL are constants.
 
 Nothing else varies, so ``answer_lines`` only splits an answer into lines (USSD: the
