@@ -1,8 +1,8 @@
 """Admin users: argon2 passwords, lock-out after repeated failures, roles and district scope.
 
-Roles: ``admin`` (everything), ``district`` (only their district), ``viewer`` (read-only;
-scoped to a district when one is set). Plain functions on a SQLAlchemy session, used by the
-console, the API and ``vaxgate admin create-user``.
+Roles: ``admin`` (everything), ``district`` (only their district, of its state), ``viewer``
+(read-only; scoped to a district when one is set). Plain functions on a SQLAlchemy session,
+used by the console, the API and ``vaxgate admin create-user``.
 """
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, and_, func, select, true
 from sqlalchemy.orm import Session
 
 from gateway.config import AdminSettings
@@ -53,6 +53,7 @@ class Principal:
     role: str
     district: str | None = None
     scopes: frozenset[str] = frozenset()
+    state: str | None = None  # the district's; None for a row named before migration 0014
 
     @property
     def can_write(self) -> bool:
@@ -67,11 +68,36 @@ class Principal:
         """The only district this principal sees, or None for all of them."""
         return None if self.is_admin else self.district
 
+    @property
+    def scope_state(self) -> str | None:
+        """The state of ``scope``; None when unscoped or for a row without a state, which
+        then sees that district name in every state (as before states were stored)."""
+        return self.state if self.scope else None
+
+    @property
+    def place(self) -> str:
+        """Where the scope is, for messages: "Aurangabad, Bihar" (no state: the district)."""
+        return ", ".join(p for p in (self.scope, self.scope_state) if p)
+
+    def sees(self, state: str | None, district: str | None) -> bool:
+        """Whether a record in (state, district) is within this principal's scope."""
+        if not self.scope:
+            return True
+        return district == self.scope and (not self.scope_state or state == self.scope_state)
+
+    def within(self, state_column, district_column) -> ColumnElement[bool]:
+        """The SQL condition ``sees`` is, over a table's state and district columns."""
+        if not self.scope:
+            return true()
+        if not self.scope_state:
+            return district_column == self.scope
+        return and_(district_column == self.scope, state_column == self.scope_state)
+
 
 def principal_of(user: AdminUser) -> Principal:
     """A signed-in console user acts with every scope of their role."""
     return Principal(user.username, user.role, user.district,
-                     ROLE_SCOPES.get(user.role, frozenset()))
+                     ROLE_SCOPES.get(user.role, frozenset()), user.state)
 
 
 def check_scopes(role: str, scopes: list[str] | None) -> tuple[str, ...]:
@@ -96,19 +122,31 @@ def check_role(role: str, district: str | None) -> None:
         raise UserError("district", "a district user needs a district")
 
 
-def directory_district(session: Session, district: str | None) -> str | None:
-    """A district name as India Post's directory spells it (None for none); UserError with
-    close names for one it does not have."""
+def directory_place(session: Session, state: str | None,
+                    district: str | None) -> tuple[str | None, str | None]:
+    """(state, district) as India Post's directory spells them ((None, None) for no
+    district); UserError naming the field, with close names, for a name it does not have.
+    Without a state, the district's own is taken when only one state has that name."""
     if not (district or "").strip():
-        return None
+        if (state or "").strip():
+            raise UserError("district", f"pick a district of {state.strip()}, or no state")
+        return None, None
     try:
-        return places.any_district_named(session, district).name
+        if (state or "").strip():
+            found_state, found = places.district_named(session, state, district)
+            return found_state.name, found.name
+        name = places.any_district_named(session, district).name
     except places.UnknownPlace as exc:
-        raise UserError("district", str(exc), exc.suggestions) from None
+        raise UserError(exc.field, str(exc), exc.suggestions) from None
+    states = places.states_with_district(session, name)
+    if len(states) > 1:
+        raise UserError("state", f"{name} is a district of {' and of '.join(states)}: "
+                        "name its state", states)
+    return states[0], name
 
 
 def create_user(session: Session, username: str, password: str, role: str,
-                district: str | None = None) -> AdminUser:
+                district: str | None = None, state: str | None = None) -> AdminUser:
     """Add a user with an argon2-hashed password (raises UserError naming the field)."""
     username = username.strip().lower()
     if not USERNAME.match(username):
@@ -116,11 +154,11 @@ def create_user(session: Session, username: str, password: str, role: str,
     if len(password) < MIN_PASSWORD:
         raise UserError("password", f"at least {MIN_PASSWORD} characters")
     check_role(role, district)
-    district = directory_district(session, district)
+    state, district = directory_place(session, state, district)
     if session.scalar(select(AdminUser.id).where(AdminUser.username == username)):
         raise UserError("username", "already taken")
     user = AdminUser(username=username, password_hash=HASHER.hash(password), role=role,
-                     district=district, active=True, failed_logins=0)
+                     district=district, state=state, active=True, failed_logins=0)
     session.add(user)
     session.flush()
     return user

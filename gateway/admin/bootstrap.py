@@ -19,16 +19,17 @@ DEMO_USERNAME = "admin"
 
 
 def add_user(settings: Settings, username: str, password: str, role: str,
-             district: str | None) -> str:
+             district: str | None, state: str | None = None) -> str:
     """Create a user (raises auth.UserError naming the field); return a line saying so."""
     database = Database(settings.database_url)
     try:
         with database.write() as session:
-            user = create_user(session, username, password, role, district)
+            user = create_user(session, username, password, role, district, state)
             record(session, "cli", "user.create", f"user {user.username}", None,
-                   {"username": user.username, "role": user.role, "district": user.district})
+                   {"username": user.username, "role": user.role, "district": user.district,
+                    "state": user.state})
             return f"created {user.role} user {user.username!r}" + (
-                f" for {user.district}" if user.district else "")
+                f" for {user.district}, {user.state}" if user.district else "")
     finally:
         database.dispose()
 

@@ -73,7 +73,7 @@ def start(conn, queue_conn, kind: str, data: bytes, who: Principal, token: str) 
     pipe.set(f"{key}:file", data, ex=KEEP_S)
     pipe.hset(key, mapping={"kind": kind, "status": "waiting", "rows": 0, "read": 0,
                             "size": len(data), "by": who.name, "role": who.role,
-                            "district": who.district or ""})
+                            "district": who.district or "", "state": who.state or ""})
     pipe.expire(key, KEEP_S)
     pipe.execute()
     Queue("bulk", connection=queue_conn).enqueue(run, job_id, job_timeout=1800)
@@ -108,7 +108,8 @@ def run(job_id: str) -> dict[str, Any]:
     if found is None or data is None:
         return {"status": "expired"}
     conn.hset(key, "status", "running")
-    who = Principal(found["by"], found["role"], found["district"] or None)
+    who = Principal(found["by"], found["role"], found["district"] or None,
+                    state=found.get("state") or None)
 
     def progress(rows: int, read: int) -> None:
         conn.hset(key, mapping={"rows": rows, "read": read})

@@ -146,14 +146,14 @@ def search_centers(session: Session, who: Principal, q: str = "", district: str 
 
 
 def center_query(who: Principal, q: str = "", district: str = "",
-                 include_inactive: bool = True):
+                 include_inactive: bool = True, state: str = ""):
     """A SELECT of the centers in the principal's scope matching ``q`` (code, name or PIN
     code), unordered."""
-    query = select(Center)
-    if who.scope:
-        query = query.where(Center.district == who.scope)
+    query = select(Center).where(who.within(Center.state, Center.district))
     if district and district.isprintable():
         query = query.where(Center.district == district)
+    if state and state.isprintable():
+        query = query.where(Center.state == state)
     q = "".join(ch for ch in q if ch.isprintable()).strip()
     if q:
         like = f"%{q}%"
@@ -171,7 +171,7 @@ def valid_id(value: int) -> bool:
 
 def get_center(session: Session, who: Principal, center_id: int) -> Center:
     center = session.get(Center, center_id) if valid_id(center_id) else None
-    if center is None or (who.scope and center.district != who.scope):
+    if center is None or not who.sees(center.state, center.district):
         raise NotFound(f"center {center_id}")
     return center
 
@@ -197,8 +197,8 @@ def save_center(session: Session, who: Principal, data: CenterIn,
                 center: Center | None = None) -> Center:
     """Create (``center`` None) or update a center; a district user stays in their district."""
     values = {**data.model_dump(), **_located(session, data)}
-    if who.scope and values["district"] != who.scope:
-        raise InventoryError("district", f"you can only manage centers in {who.scope}")
+    if not who.sees(values["state"], values["district"]):
+        raise InventoryError("district", f"you can only manage centers in {who.place}")
     clash = session.scalar(select(Center.id).where(Center.code == data.code))
     if clash and (center is None or clash != center.id):
         raise InventoryError("code", f"{data.code} is already used by another center")
@@ -218,6 +218,14 @@ def directory_district(session: Session, state: str, district: str) -> tuple[str
     except places.UnknownPlace as exc:
         raise InventoryError(exc.field, str(exc), exc.suggestions) from None
     return found_state.name, found.name
+
+
+def state_named(session: Session, state: str) -> str:
+    """A state as the directory spells it; InventoryError with close names otherwise."""
+    try:
+        return places.state_named(session, state).name
+    except places.UnknownPlace as exc:
+        raise InventoryError(exc.field, str(exc), exc.suggestions) from None
 
 
 def any_directory_district(session: Session, district: str) -> str:

@@ -11,12 +11,12 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from gateway.registry.appointments import district_phones
 from gateway.storage import Appointment, Beneficiary, Message
 from gateway.text.phones import InvalidPhone, mask_phone, parse_phone
+from gateway.text.times import as_utc
 
 from .auth import Principal
-from .stats import scope_messages
+from .stats import scope_messages, scope_phones
 
 REFERENCE = re.compile(r"^[A-Z0-9]{6,10}$")
 EXPORT_COLUMNS = ["id", "created_at", "phone", "kind", "status", "provider", "lang",
@@ -68,7 +68,7 @@ def _phone_of(session: Session, who: Principal, query: str) -> str:
                   .join(Appointment, Appointment.beneficiary_id == Beneficiary.id)
                   .where(Appointment.reference == query.upper()))
         if who.scope:
-            lookup = lookup.where(Beneficiary.phone.in_(district_phones(who.scope)))
+            lookup = lookup.where(Beneficiary.phone.in_(scope_phones(who)))
         phone = session.scalar(lookup)
         if phone is None:
             raise SearchError(f"no appointment with reference {query.upper()}")
@@ -106,7 +106,7 @@ def export(rows: list[dict[str, Any]], zone: ZoneInfo | None = None) -> str:
     writer.writeheader()
     for row in rows:
         at = dt.datetime.fromisoformat(row["created_at"])
-        at = at if at.tzinfo else at.replace(tzinfo=dt.UTC)
+        at = as_utc(at)
         shown = at.astimezone(zone).isoformat(timespec="seconds") if zone else row["created_at"]
         writer.writerow({**row, "created_at": shown, "attempts": len(row["attempts"])})
     return out.getvalue()

@@ -177,9 +177,11 @@ def user_create():
     try:
         with get_runtime().db.write() as session:
             user = auth.create_user(session, form.get("username", ""), form.get("password", ""),
-                                    form.get("role", ""), form.get("district"))
+                                    form.get("role", ""), form.get("district"),
+                                    form.get("state"))
             audit(session, "user.create", f"user {user.username}", None,
-                  {"username": user.username, "role": user.role, "district": user.district})
+                  {"username": user.username, "role": user.role, "district": user.district,
+                   "state": user.state})
     except auth.UserError as exc:
         flash(f"User not created: {exc}", "error")
     else:
@@ -217,10 +219,11 @@ def key_create():
         with get_runtime().db.write() as session:
             row, key = api_keys.create_key(session, form.get("name", ""), form.get("role", ""),
                                            form.get("district"), principal().name,
-                                           scopes=form.getlist("scopes") or None)
+                                           scopes=form.getlist("scopes") or None,
+                                           state=form.get("state"))
             audit(session, "api_key.create", f"key {row.prefix}", None,
                   {"name": row.name, "role": row.role, "district": row.district,
-                   "scopes": row.scopes})
+                   "state": row.state, "scopes": row.scopes})
     except auth.UserError as exc:
         flash(f"Key not created: {exc}", "error")
         return redirect(url_for("admin.users"))

@@ -52,7 +52,8 @@ def centers():
 @writer_required
 def center_new():
     who = principal()
-    values = request.form.to_dict() or {"district": who.scope or "", "active": "on"}
+    values = request.form.to_dict() or {"state": who.scope_state or "",
+                                        "district": who.scope or "", "active": "on"}
     if request.method == "GET":
         return render_template("admin/center_form.html", center=None, values=values)
     try:

@@ -115,10 +115,11 @@ def not_reached():
         if center:
             people = daylist.not_reached(
                 daylist.people(session, center.id, day, runtime.settings, utcnow()))
-        district = center.district if center else who.scope
+        state, district = (center.state, center.district) if center else \
+            (who.scope_state, who.scope)
         if district:
             report = reach.district_report(session, district, runtime.settings.reminders
-                                           .report_days, runtime.settings, utcnow())
+                                           .report_days, runtime.settings, utcnow(), state)
     if center and request.args.get("format") == "pdf":
         audit_export(f"call list {center.code}", date=day.isoformat(), rows=len(people))
         title = f"Please call: not reached for {center.name} on {day:%a %d %b %Y}"

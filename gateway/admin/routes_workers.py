@@ -13,6 +13,7 @@ from gateway.healthworkers import accounts
 from gateway.healthworkers.models import HealthWorker, HealthWorkerAction
 from gateway.registry.errors import InvalidField
 from gateway.storage import Appointment, Beneficiary, Center
+from gateway.text.times import as_utc
 from gateway.web.runtime import get_runtime
 
 from . import inventory as inv
@@ -36,8 +37,7 @@ def health_workers():
             .join(Center, Center.id == HealthWorker.center_id) \
             .outerjoin(HealthWorkerAction, HealthWorkerAction.worker_id == HealthWorker.id) \
             .group_by(HealthWorker.id, Center.id).order_by(HealthWorker.name)
-        if who.scope:
-            query = query.where(HealthWorker.district == who.scope)
+        query = query.where(who.within(Center.state, HealthWorker.district))
         rows = [{"worker": w, "center": c, "last": _local(last, zone),
                  "locked": accounts.locked_until(w) is not None}
                 for w, c, last in session.execute(query).all()]
@@ -49,8 +49,7 @@ def health_workers():
 def _local(at: dt.datetime | None, zone: ZoneInfo) -> str:
     if at is None:
         return ""
-    return (at if at.tzinfo else at.replace(tzinfo=dt.UTC)).astimezone(zone) \
-        .strftime("%d %b %Y %H:%M")
+    return as_utc(at).astimezone(zone).strftime("%d %b %Y %H:%M")
 
 
 @bp.post("/health-workers")
@@ -62,7 +61,7 @@ def health_worker_create():
         with get_runtime().db.write() as session:
             center = session.scalar(select(Center).where(
                 Center.code == form.get("center_code", "").strip()))
-            if center is None or (who.scope and center.district != who.scope):
+            if center is None or not who.sees(center.state, center.district):
                 raise InvalidField("center_code", "choose one of your centers")
             worker = accounts.create(session, name=form.get("name", ""),
                                      phone=form.get("phone", ""), center_code=center.code)
@@ -82,8 +81,9 @@ def _field_words(field: str) -> str:
 
 def _scoped(session, worker_id: int) -> HealthWorker:
     worker = session.get(HealthWorker, worker_id) if inv.valid_id(worker_id) else None
-    who = principal()
-    if worker is None or (who.scope and worker.district != who.scope):
+    center = session.get(Center, worker.center_id) if worker is not None else None
+    if worker is None or not principal().sees(center.state if center else None,
+                                              worker.district):
         abort(404)
     return worker
 

@@ -37,9 +37,8 @@ def per_hour(session: Session, who: Principal, now: dt.datetime) -> dict[str, li
     books = (select(Appointment.created_at).join(Slot, Slot.id == Appointment.slot_id)
              .join(Center, Center.id == Slot.center_id).where(Appointment.created_at >= since))
     if who.scope:
-        pins = select(Center.pincode).where(Center.district == who.scope)
-        regs = regs.where(Beneficiary.pincode.in_(pins))
-        books = books.where(Center.district == who.scope)
+        regs = regs.where(Beneficiary.pincode.in_(scope_pincodes(who)))
+        books = books.where(who.within(Center.state, Center.district))
     return {"hours": [b.isoformat() for b in buckets],
             "registrations": _count_by_hour(session.scalars(regs), buckets),
             "bookings": _count_by_hour(session.scalars(books), buckets)}
@@ -62,8 +61,7 @@ def slot_fill(session: Session, who: Principal, today: dt.date, days: int = 7
              .where(Slot.date >= today, Slot.date < today + dt.timedelta(days=days),
                     Center.active.is_(True))
              .group_by(Center.district).order_by(Center.district))
-    if who.scope:
-        query = query.where(Center.district == who.scope)
+    query = query.where(who.within(Center.state, Center.district))
     return [{"district": d, "booked": int(b or 0), "capacity": int(c or 0)}
             for d, b, c in session.execute(query)]
 
@@ -93,7 +91,18 @@ def scope_messages(query, who: Principal):
     """Only messages to phones with an appointment in the principal's district."""
     if not who.scope:
         return query
-    return query.where(Message.phone.in_(district_phones(who.scope)))
+    return query.where(Message.phone.in_(scope_phones(who)))
+
+
+def scope_phones(who: Principal):
+    """A subquery: the phones with an appointment at a center in the principal's scope."""
+    phones = district_phones(who.scope)  # joins Center: a state narrows it further
+    return phones.where(Center.state == who.scope_state) if who.scope_state else phones
+
+
+def scope_pincodes(who: Principal):
+    """A subquery: the PIN codes of the centers in the principal's scope."""
+    return select(Center.pincode).where(who.within(Center.state, Center.district))
 
 
 def queue_depths(conn: redis.Redis) -> dict[str, int | None]:
@@ -127,7 +136,7 @@ def upstream_backlog(session: Session, who: Principal) -> dict[str, int]:
     ``who`` may see."""
     from gateway.upstream.sweeper import status_counts
 
-    return status_counts(session, who.scope)
+    return status_counts(session, who.scope, who.scope_state)
 
 
 def totals(session: Session, who: Principal) -> dict[str, int]:
@@ -138,9 +147,8 @@ def totals(session: Session, who: Principal) -> dict[str, int]:
              .join(Center, Center.id == Slot.center_id)
              .where(Appointment.status == "booked"))
     if who.scope:
-        regs = regs.where(Beneficiary.pincode.in_(
-            select(Center.pincode).where(Center.district == who.scope)))
-        books = books.where(Center.district == who.scope)
+        regs = regs.where(Beneficiary.pincode.in_(scope_pincodes(who)))
+        books = books.where(who.within(Center.state, Center.district))
     return {"registrations": session.scalar(regs) or 0, "bookings": session.scalar(books) or 0}
 
 
@@ -152,8 +160,7 @@ def funnel(session: Session, who: Principal, since: dt.datetime) -> dict[str, in
     vaccinated = _appointments_since(Appointment.updated_at, since, who) \
         .where(Appointment.status == "vaccinated")
     if who.scope:
-        regs = regs.where(Beneficiary.pincode.in_(
-            select(Center.pincode).where(Center.district == who.scope)))
+        regs = regs.where(Beneficiary.pincode.in_(scope_pincodes(who)))
     reminded = scope_messages(select(func.count()).select_from(Message).where(
         Message.kind == "reminder", Message.sent_at >= since), who)
     reached = scope_messages(select(func.count()).select_from(Message).where(
@@ -167,4 +174,4 @@ def _appointments_since(column, since: dt.datetime, who: Principal):
     query = (select(func.count()).select_from(Appointment)
              .join(Slot, Slot.id == Appointment.slot_id)
              .join(Center, Center.id == Slot.center_id).where(column >= since))
-    return query.where(Center.district == who.scope) if who.scope else query
+    return query.where(who.within(Center.state, Center.district))

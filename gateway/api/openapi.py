@@ -84,7 +84,7 @@ SCHEMAS: dict[str, Any] = {
                    "upstream": {"type": "object"}, "queues": {"type": "object"},
                    "circuits": {"type": "object"}}, ["totals", "per_hour", "slot_fill"]),
     "User": _obj({"id": _INT, "username": _STR, "role": _STR, "district": _NSTR,
-                  "active": _BOOL}, ["id", "username", "role", "active"]),
+                  "state": _NSTR, "active": _BOOL}, ["id", "username", "role", "active"]),
     "AuditEntry": _obj({"id": _INT, "at": _STR, "actor": _STR, "action": _STR,
                         "target": _STR, "before": _STR, "after": _STR}),
 }
@@ -143,15 +143,15 @@ _KIND = {"name": "kind", "in": "path", "required": True,
          "schema": {"type": "string", "enum": ["centers", "slots"]}}
 _SCOPE_LIST = _arr({"type": "string", "enum": ["read", "write", "otp:send"]})
 _KEY = _obj({"id": _INT, "name": _STR, "prefix": _STR, "role": _STR, "district": _NSTR,
-             "scopes": _SCOPE_LIST, "created_by": _STR, "revoked": {"type": "boolean"},
-             "key": _STR},
+             "state": _NSTR, "scopes": _SCOPE_LIST, "created_by": _STR,
+             "revoked": {"type": "boolean"}, "key": _STR},
             ["id", "name", "prefix", "role", "revoked"])
 OTP_KEYS = _obj({"transaction_id": _STR, "expires_at": _STR, "expires_in": _INT})
 
 PATHS: dict[str, Any] = {
     "/api/v1/centers": {
         "get": _op("Search centers (in id order)", _page("centers", _ref("Center")),
-                   params=[_query("q"), _query("district"), *PAGE]),
+                   params=[_query("q"), _query("state"), _query("district"), *PAGE]),
         "post": _op("Create a center", _ref("Center"), ok_code="201", body="CenterIn")},
     "/api/v1/centers/{center_id}": {
         "get": _op("One center", _ref("Center"), params=[CENTER_ID]),
@@ -202,7 +202,7 @@ PATHS: dict[str, Any] = {
                      "schema": _obj({"username": _STR, "password": _STR,
                                      "role": {"type": "string",
                                               "enum": ["admin", "district", "viewer"]},
-                                     "district": _NSTR},
+                                     "district": _NSTR, "state": _NSTR},
                                     ["username", "password", "role"])}}}}},
     "/api/v1/users/{user_id}": {
         "patch": {**_op("Deactivate or reactivate a console user", _ref("User"),
@@ -217,7 +217,8 @@ PATHS: dict[str, Any] = {
                  "requestBody": {"required": True, "content": {"application/json": {
                      "schema": _obj({"name": _STR, "role": {
                          "type": "string", "enum": ["admin", "district", "viewer"]},
-                         "district": _NSTR, "scopes": _SCOPE_LIST}, ["name", "role"])}}}}},
+                         "district": _NSTR, "state": _NSTR, "scopes": _SCOPE_LIST},
+                        ["name", "role"])}}}}},
     "/api/v1/keys/{key_id}": {
         "delete": _op("Revoke an API key", _KEY, params=[_path_id("key_id")])},
     "/api/v1/audit": {
@@ -257,14 +258,17 @@ PATHS.update({
         "responses": {"200": _DAY_LIST, **ERRORS}}},
     "/api/v1/districts/{district}/reminders": {
         "get": _op("Who was reached: reminder outcomes in a district",
-                   _obj({"district": _STR, "appointments": _INT, "delivered": _INT,
+                   _obj({"district": _STR, "state": _NSTR, "appointments": _INT,
+                         "delivered": _INT,
                          "pending": _INT, "failed": _INT, "not_sent": _INT,
                          "reasons": {"type": "object"}}),
-                   params=[_DISTRICT, {"name": "days", "in": "query", "required": False,
-                                       "schema": {"type": "integer", "minimum": 1}}])},
+                   params=[_DISTRICT, _query("state"),
+                           {"name": "days", "in": "query", "required": False,
+                            "schema": {"type": "integer", "minimum": 1}}])},
     "/api/v1/districts/{district}/reminders/resend": {
         "post": {**_op("Re-send a reminder to those not reached", _obj(
-            {"district": _STR, "resent": _INT}), ok_code="202", params=[_DISTRICT]),
+            {"district": _STR, "state": _NSTR, "resent": _INT}), ok_code="202",
+            params=[_DISTRICT, _query("state")]),
             "requestBody": _DAYS_BODY}},
     "/api/v1/phone-history": {
         "post": {**_op("Every message to a phone, with every attempt (newest first)",

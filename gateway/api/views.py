@@ -76,10 +76,16 @@ def openapi() -> Response:
 @api()
 def centers_list() -> Response:
     page, district = pages.requested(), request.args.get("district", "")[:40]
+    state = request.args.get("state", "")[:40]
     with get_runtime().db.read() as session:
-        if district:  # a misspelt filter is refused with close names, not answered empty
-            district = inv.any_directory_district(session, district)
-        query = inv.center_query(g.api_principal, request.args.get("q", "")[:80], district)
+        # a misspelt filter is refused with close names, not answered empty
+        if state:
+            state = inv.state_named(session, state)
+        if district:
+            district = (inv.directory_district(session, state, district)[1] if state
+                        else inv.any_directory_district(session, district))
+        query = inv.center_query(g.api_principal, request.args.get("q", "")[:80], district,
+                                 state=state)
         rows = session.scalars(pages.after(query, Center.id, page)).all()
         return pages.answer("centers", rows, inv.center_dict, page)
 
@@ -307,11 +313,11 @@ def users_list() -> Response:
 @api(("admin",))
 def users_create() -> Response:
     body = _body()
-    _require_text(body, ("username", "password", "role"), optional=("district",))
+    _require_text(body, ("username", "password", "role"), optional=("district", "state"))
     try:
         with get_runtime().db.write() as session:
             user = create_user(session, body["username"], body["password"], body["role"],
-                               body.get("district"))
+                               body.get("district"), body.get("state"))
             _audit(session, "user.create", f"user {user.username}", None, _user_dict(user))
             created = _user_dict(user)
     except UserError as exc:
@@ -355,7 +361,7 @@ def keys_list() -> Response:
 def keys_create() -> Response:
     """A new API key; the key is in this answer only (stored as a SHA-256)."""
     body = _body()
-    _require_text(body, ("name", "role"), optional=("district",))
+    _require_text(body, ("name", "role"), optional=("district", "state"))
     scopes = body.get("scopes")
     if scopes is not None and not (isinstance(scopes, list)
                                    and all(isinstance(s, str) for s in scopes)):
@@ -363,7 +369,8 @@ def keys_create() -> Response:
     try:
         with get_runtime().db.write() as session:
             row, key = create_key(session, body["name"], body["role"], body.get("district"),
-                                  created_by=g.api_principal.name, scopes=scopes)
+                                  created_by=g.api_principal.name, scopes=scopes,
+                                  state=body.get("state"))
             _audit(session, "key.create", f"key {row.prefix}", None, _key_dict(row))
             created = {**_key_dict(row), "key": key}
     except UserError as exc:
@@ -385,14 +392,15 @@ def keys_revoke(key_id: int) -> Response:
 
 def _key_dict(row) -> dict[str, Any]:
     return {"id": row.id, "name": row.name, "prefix": row.prefix, "role": row.role,
-            "district": row.district, "scopes": (row.scopes or "").split(),
+            "district": row.district, "state": row.state,
+            "scopes": (row.scopes or "").split(),
             "created_by": row.created_by,
             "revoked": row.revoked_at is not None}
 
 
 def _user_dict(user: AdminUser) -> dict[str, Any]:
     return {"id": user.id, "username": user.username, "role": user.role,
-            "district": user.district, "active": user.active}
+            "district": user.district, "state": user.state, "active": user.active}
 
 
 @bp.get("/audit")

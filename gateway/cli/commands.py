@@ -194,17 +194,19 @@ def admin() -> None:
 @click.option("--role", type=click.Choice(["admin", "district", "viewer"]), default="admin",
               show_default=True)
 @click.option("--district", default=None, help="The district a district user manages.")
+@click.option("--state", default=None,
+              help="The district's state (needed when two states have a district so named).")
 @click.password_option(envvar="VAXGATE_ADMIN_PASSWORD",
                        help="At least 10 characters (or $VAXGATE_ADMIN_PASSWORD).")
 @click.pass_context
 def admin_create_user(ctx: click.Context, username: str, role: str, district: str | None,
-                      password: str) -> None:
+                      state: str | None, password: str) -> None:
     """Create a user who can sign in to the admin console."""
     from gateway.admin.auth import UserError
     from gateway.admin.bootstrap import add_user
 
     try:
-        click.echo(add_user(settings_from(ctx), username, password, role, district))
+        click.echo(add_user(settings_from(ctx), username, password, role, district, state))
     except UserError as exc:
         raise click.ClickException(str(exc)) from None
 

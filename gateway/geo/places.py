@@ -187,6 +187,15 @@ def any_district_named(session: Session, name: str) -> GeoDistrict:
     raise UnknownPlace("district", name, _close(name, sorted({d.name for d in every})))
 
 
+def states_with_district(session: Session, name: str) -> list[str]:
+    """The states that have a district called ``name`` (any case), by name: more than one
+    for a name two states share (Aurangabad, Bilaspur...)."""
+    wanted = " ".join(str(name).split()).casefold()
+    return list(session.scalars(
+        select(GeoState.name).join(GeoDistrict, GeoDistrict.state_id == GeoState.id)
+        .where(func.lower(GeoDistrict.name) == wanted).order_by(GeoState.name)))
+
+
 def _close(name: str, names: list[str]) -> list[str]:
     by_fold = {n.casefold(): n for n in names}
     found = difflib.get_close_matches(str(name).casefold(), list(by_fold), n=SUGGESTIONS,

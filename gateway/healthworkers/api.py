@@ -54,10 +54,11 @@ CIRCUIT_VALUES = {CLOSED: 0, HALF_OPEN: 1, OPEN: 2}
 @bp.get("/health-workers")
 @api()
 def workers_list() -> Response:
-    scope, page = g.api_principal.scope, pages.requested()
+    who, page = g.api_principal, pages.requested()
     query = select(HealthWorker)
-    if scope is not None:
-        query = query.where(HealthWorker.district == scope)
+    if who.scope is not None:  # a worker's state is her center's
+        query = query.join(Center, Center.id == HealthWorker.center_id).where(
+            who.within(Center.state, HealthWorker.district))
     with get_runtime().db.read() as session:
         rows = session.scalars(pages.after(query, HealthWorker.id, page)).all()
         return pages.answer("health_workers", rows, lambda w: accounts.describe(session, w),
@@ -147,7 +148,9 @@ def imports_create() -> Response:
 @bp.get("/upstream/backlog")
 @api()
 def upstream_backlog() -> Response:
-    return jsonify({**sweeper.backlog(get_runtime().db, district=g.api_principal.scope),
+    who = g.api_principal
+    return jsonify({**sweeper.backlog(get_runtime().db, district=who.scope,
+                                      state=who.scope_state),
                     "configured": bool(get_runtime().settings.upstream.url)})
 
 
@@ -204,9 +207,8 @@ def _refresh_metrics() -> None:
 
 
 def _center_in_scope(session, center_code: str) -> bool:
-    scope = g.api_principal.scope
     center = session.scalar(select(Center).where(Center.code == center_code.strip()))
-    return scope is None or center is None or center.district == scope
+    return center is None or g.api_principal.sees(center.state, center.district)
 
 
 def _scoped_worker(session, worker_id: int):
@@ -214,5 +216,6 @@ def _scoped_worker(session, worker_id: int):
         worker = accounts.get(session, worker_id)
     except NotFound:
         return None
-    scope = g.api_principal.scope
-    return worker if scope is None or worker.district == scope else None
+    center = session.get(Center, worker.center_id)
+    state = center.state if center is not None else None
+    return worker if g.api_principal.sees(state, worker.district) else None

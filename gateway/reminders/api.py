@@ -3,8 +3,11 @@
 All routes need an API key (``X-API-Key``), as the OTP API does:
 
 - ``GET /api/v1/centers/<id>/day-list?date=YYYY-MM-DD&format=json|csv|html|pdf``
-- ``GET /api/v1/districts/<district>/reminders?days=N``
-- ``POST /api/v1/districts/<district>/reminders/resend`` (``{"days": N}``)
+- ``GET /api/v1/districts/<district>/reminders?days=N&state=S``
+- ``POST /api/v1/districts/<district>/reminders/resend?state=S`` (``{"days": N}``)
+
+``state`` tells apart a district name two states share (Aurangabad); a district key's own
+state stands for it when it is missing.
 - ``POST /api/v1/phone-history`` (``{"phone": "+91..."}``; a POST keeps the number out of
   URLs and access logs)
 """
@@ -46,7 +49,8 @@ def api_key_required(view):
     return guarded
 
 
-def _out_of_scope(district: str, writes: bool = False) -> Response | None:
+def _out_of_scope(state: str | None, district: str,
+                  writes: bool = False) -> Response | None:
     """A 403 when an SQL API key may not see (or change) this district; None if it may.
 
     Deployment keys (``otp.api_keys_env``) see everything; a district key sees its own.
@@ -56,8 +60,8 @@ def _out_of_scope(district: str, writes: bool = False) -> Response | None:
         return None
     if writes and not who.can_write:
         return webhooks._error(403, "forbidden", f"the {who.role} role cannot do this")
-    if who.scope and who.scope != district:
-        return webhooks._error(403, "forbidden", f"this key is for {who.scope} only")
+    if not who.sees(state, district):
+        return webhooks._error(403, "forbidden", f"this key is for {who.place} only")
     return None
 
 
@@ -68,10 +72,11 @@ def _record_export(target: str, **detail: Any) -> None:
         record_export(session, who.name if who else "deployment key", target, **detail)
 
 
-def _key_scope() -> str | None:
-    """The district an SQL API key is limited to (None: a deployment key or all districts)."""
+def _key_scope() -> tuple[str | None, str | None]:
+    """(district, state) an SQL API key is limited to (None: a deployment key or all
+    districts; a state of None: that district name in every state)."""
     who = key_principal()
-    return who.scope if who is not None else None
+    return (who.scope, who.scope_state) if who is not None else (None, None)
 
 
 class BadField(ValueError):
@@ -86,14 +91,25 @@ def _bad_field(exc: BadField) -> Response:
                  **suggested(exc.suggestions))
 
 
-def _directory_district(district: str) -> str:
-    """``district`` as India Post's directory spells it; BadField with close names for one
-    it does not have (rather than an empty report)."""
+def _directory_place(district: str) -> tuple[str | None, str]:
+    """(``?state=``, ``district``) as India Post's directory spells them; BadField naming
+    the field, with close names, for one it does not have (rather than an empty report).
+    Without ``?state=``: the key's own for its own district, else the district's only one
+    (None for a name two states share: both)."""
+    state = request.args.get("state", "")[:40].strip()
     with get_runtime().db.read() as session:
         try:
-            return places.any_district_named(session, district[:40]).name
+            if state:
+                found_state, found = places.district_named(session, state, district[:40])
+                return found_state.name, found.name
+            name = places.any_district_named(session, district[:40]).name
         except places.UnknownPlace as exc:
-            raise BadField("district", str(exc), exc.suggestions) from None
+            raise BadField(exc.field, str(exc), exc.suggestions) from None
+        own, own_state = _key_scope()
+        if own == name and own_state:
+            return own_state, name
+        states = places.states_with_district(session, name)
+        return (states[0] if len(states) == 1 else None), name
 
 
 @bp.get("/api/v1/centers/<int:center_id>/day-list")
@@ -109,7 +125,7 @@ def day_list(center_id: int) -> Response:
         center = session.get(Center, center_id)
     if center is None:
         return webhooks._error(404, "not_found", f"no center {center_id}")
-    denied = _out_of_scope(center.district)
+    denied = _out_of_scope(center.state, center.district)
     if denied is not None:
         return denied
     _record_export(f"day list {center.code}", date=day.isoformat(), format=fmt)
@@ -162,12 +178,13 @@ def _pdf(center, day: dt.date, rows: list) -> Response:
 def district_report(district: str) -> Response:
     """Delivered / failed (by reason) / pending reminders for the next ``days`` days."""
     runtime = get_runtime()
-    days, district = _days(request.args.get("days")), _directory_district(district)
-    denied = _out_of_scope(district)
+    days, (state, district) = _days(request.args.get("days")), _directory_place(district)
+    denied = _out_of_scope(state, district)
     if denied is not None:
         return denied
     with runtime.db.report() as session:
-        report = reach.district_report(session, district, days, runtime.settings, utcnow())
+        report = reach.district_report(session, district, days, runtime.settings, utcnow(),
+                                       state)
     return jsonify(report)
 
 
@@ -176,15 +193,16 @@ def district_report(district: str) -> Response:
 def resend(district: str) -> Response:
     """Re-send a reminder to everyone in the district whose reminders all failed."""
     runtime = get_runtime()
-    days, district = _days(_body().get("days")), _directory_district(district)
-    denied = _out_of_scope(district, writes=True)
+    days, (state, district) = _days(_body().get("days")), _directory_place(district)
+    denied = _out_of_scope(state, district, writes=True)
     if denied is not None:
         return denied
     with runtime.db.write() as session:
-        ids = reach.resend_not_reached(session, district, days, runtime.settings, utcnow())
+        ids = reach.resend_not_reached(session, district, days, runtime.settings, utcnow(),
+                                       state)
     if ids:
         enqueue_messages(runtime.queue_redis, ids, queue="bulk", settings=runtime.settings.sms)
-    response = jsonify({"district": district, "resent": len(ids)})
+    response = jsonify({"district": district, "state": state, "resent": len(ids)})
     response.status_code = 202
     return response
 
@@ -200,7 +218,7 @@ def phone_history() -> Response:
         raise BadField("phone", str(exc)) from None
     page = _page()
     with get_runtime().db.read() as session:
-        found = session.scalars(pages.after(reach.phone_messages(phone, _key_scope()),
+        found = session.scalars(pages.after(reach.phone_messages(phone, *_key_scope()),
                                             Message.id, page, newest_first=True)).all()
         views = {v["id"]: v for v in reach.phone_history(session, found[:page.limit])}
         answer = pages.answer("messages", found, lambda m: views[m.id], page,

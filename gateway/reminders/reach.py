@@ -52,19 +52,22 @@ def summarise(states) -> tuple[str, str]:
 
 
 def _district_bookings(session: Session, district: str, days: int, settings: Settings,
-                       now: dt.datetime):
+                       now: dt.datetime, state: str | None = None):
     today = now.astimezone(ZoneInfo(settings.timezone)).date()
     query = _bookings_query().join(Center, Slot.center_id == Center.id).where(
         Center.district == district, Slot.date >= today,
         Slot.date < today + dt.timedelta(days=days),
         Appointment.status == AppointmentStatus.BOOKED.value).order_by(Appointment.id)
+    if state:  # a district name two states share (Aurangabad) is one of them
+        query = query.where(Center.state == state)
     return today, _batches(session.execute(query.execution_options(yield_per=500)))
 
 
 def district_report(session: Session, district: str, days: int, settings: Settings,
-                    now: dt.datetime) -> dict:
-    """Counts of delivered / failed (by reason) / pending / not sent, next ``days`` days."""
-    today, batches = _district_bookings(session, district, days, settings, now)
+                    now: dt.datetime, state: str | None = None) -> dict:
+    """Counts of delivered / failed (by reason) / pending / not sent, next ``days`` days;
+    of the district of ``state`` when given (of every district so named otherwise)."""
+    today, batches = _district_bookings(session, district, days, settings, now, state)
     outcomes: Counter[str] = Counter()
     reasons: Counter[str] = Counter()
     for batch in batches:
@@ -73,7 +76,7 @@ def district_report(session: Session, district: str, days: int, settings: Settin
             outcomes[outcome] += 1
             if outcome in ("failed", "not_sent"):
                 reasons[f"{outcome}: {reason or 'unknown'}"] += 1
-    return {"district": district, "from": today.isoformat(),
+    return {"district": district, "state": state, "from": today.isoformat(),
             "to": (today + dt.timedelta(days=days - 1)).isoformat(),
             "appointments": sum(outcomes.values()),
             **{k: outcomes.get(k, 0) for k in ("delivered", "pending", "failed", "not_sent")},
@@ -81,9 +84,9 @@ def district_report(session: Session, district: str, days: int, settings: Settin
 
 
 def resend_not_reached(session: Session, district: str, days: int, settings: Settings,
-                       now: dt.datetime) -> list[int]:
+                       now: dt.datetime, state: str | None = None) -> list[int]:
     """Record a new reminder for every appointment whose reminders all failed; their ids."""
-    _, batches = _district_bookings(session, district, days, settings, now)
+    _, batches = _district_bookings(session, district, days, settings, now, state)
     zone = ZoneInfo(settings.timezone)
     failed = [appointment_id for batch in batches
               for appointment_id, states in reminder_states(session, batch, settings, now).items()
@@ -133,12 +136,15 @@ def _failed_last_by(session: Session, keys: list[str]) -> str | None:
         .order_by(Message.updated_at.desc(), Message.id.desc()).limit(1))
 
 
-def phone_messages(phone: str, district: str | None = None):
-    """A SELECT of the messages to ``phone``; with ``district``, none unless the phone has an
-    appointment there (a district sees only its people). The caller pages it."""
+def phone_messages(phone: str, district: str | None = None, state: str | None = None):
+    """A SELECT of the messages to ``phone``; with ``district`` (of ``state``), none unless
+    the phone has an appointment there (a district sees only its people). The caller pages
+    it."""
     query = select(Message).where(Message.phone == phone)
     if district:
-        query = query.where(Message.phone.in_(district_phones(district)))
+        phones = district_phones(district)  # joins Center: a state narrows it further
+        phones = phones.where(Center.state == state) if state else phones
+        query = query.where(Message.phone.in_(phones))
     return query
 
 

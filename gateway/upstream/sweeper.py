@@ -98,34 +98,39 @@ def _due_beneficiaries(db, now: dt.datetime, limit: int = BATCH) -> list[int]:
             .order_by(func.min(UpstreamEvent.id)).limit(limit)))
 
 
-def in_district(query, district: str | None):
-    """``query`` over upstream events narrowed to people of ``district`` (None: everyone):
-    those registered with a pincode of one of the district's centers."""
+def in_district(query, district: str | None, state: str | None = None):
+    """``query`` over upstream events narrowed to people of ``district`` (None: everyone),
+    of ``state`` when given: those registered with a pincode of one of its centers."""
     if not district:
         return query
     pincodes = select(Center.pincode).where(Center.district == district)
+    if state:
+        pincodes = pincodes.where(Center.state == state)
     people = select(Beneficiary.id).where(Beneficiary.pincode.in_(pincodes))
     return query.where(UpstreamEvent.beneficiary_id.in_(people))
 
 
-def status_counts(session, district: str | None = None) -> dict[str, int]:
+def status_counts(session, district: str | None = None,
+                  state: str | None = None) -> dict[str, int]:
     """Upstream events by status (pending = not yet accepted upstream)."""
     query = select(UpstreamEvent.status, func.count()).group_by(UpstreamEvent.status)
-    return dict(session.execute(in_district(query, district)).all())
+    return dict(session.execute(in_district(query, district, state)).all())
 
 
-def backlog(db, now: dt.datetime | None = None, district: str | None = None) -> dict[str, Any]:
+def backlog(db, now: dt.datetime | None = None, district: str | None = None,
+            state: str | None = None) -> dict[str, Any]:
     """Pending count, oldest pending age (s), parked count, and the latest error; with
-    ``district``, of that district's people only."""
+    ``district`` (of ``state``), of that district's people only."""
     now = now or utcnow()
     with db.read() as session:
-        counts = status_counts(session, district)
+        counts = status_counts(session, district, state)
         oldest = session.scalar(in_district(select(func.min(UpstreamEvent.created_at))
-                                            .where(UpstreamEvent.status == PENDING), district))
+                                            .where(UpstreamEvent.status == PENDING),
+                                            district, state))
         last = session.execute(in_district(
             select(UpstreamEvent.id, UpstreamEvent.last_error)
             .where(UpstreamEvent.last_error != "", UpstreamEvent.status.in_((PENDING, PARKED)))
-            .order_by(UpstreamEvent.updated_at.desc()).limit(1), district)).first()
+            .order_by(UpstreamEvent.updated_at.desc()).limit(1), district, state)).first()
     return {"pending": counts.get(PENDING, 0), "parked": counts.get(PARKED, 0),
             "sent": counts.get(EventStatus.SENT.value, 0),
             "not_required": counts.get(EventStatus.NOT_REQUIRED.value, 0),

@@ -28,6 +28,20 @@ def test_create_user_from_the_command_line(db, database_url, tmp_path):
     assert (user.username, user.role, user.district) == ("asha", "district", "Patna")
 
 
+def test_create_user_takes_the_state_of_a_district_two_states_share(db, database_url,
+                                                                     tmp_path):
+    args = ("--username", "aurangabad", "--role", "district", "--district", "Aurangabad",
+            "--password", "long enough pw")
+    refused = invoke(database_url, tmp_path, *args)
+    assert refused.exit_code == 1 and "state: Aurangabad is a district of Bihar and of " \
+        "Maharashtra" in refused.output
+    made = invoke(database_url, tmp_path, *args, "--state", "maharashtra")
+    assert made.exit_code == 0 and "for Aurangabad, Maharashtra" in made.output, made.output
+    with db.read() as session:
+        user = session.scalar(select(AdminUser))
+    assert (user.state, user.district) == ("Maharashtra", "Aurangabad")
+
+
 def test_create_user_refuses_a_short_password_naming_the_field(db, database_url, tmp_path):
     result = invoke(database_url, tmp_path, "--username", "asha", "--password", "short")
     assert result.exit_code == 1 and "password: at least 10 characters" in result.output

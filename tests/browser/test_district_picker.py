@@ -11,6 +11,9 @@ from .conftest import sign_in
 
 pytestmark = pytest.mark.usefixtures("users")
 OFFERED = "els => els.filter(e => !e.parentElement.disabled).map(e => e.value)"
+# the place of Maharashtra's Aurangabad among the options (Bihar has one too)
+MAHARASHTRAS = ("s => [...s.options].findIndex(o => o.value === 'Aurangabad'"
+                " && o.parentElement.label === 'Maharashtra')")
 
 
 def offered(page, select_css: str) -> list[str]:
@@ -59,8 +62,8 @@ def test_choosing_a_district_first_fills_in_its_state_for_a_new_api_key(page, db
     page.click("text=Create key")
     page.wait_for_selector("#new-key")
     with db.read() as session:
-        assert session.scalar(select(ApiKey.district).where(
-            ApiKey.name == "district dashboard")) == "Lucknow"
+        key = session.scalar(select(ApiKey).where(ApiKey.name == "district dashboard"))
+    assert (key.state, key.district) == ("Uttar Pradesh", "Lucknow")
 
 
 def test_a_district_user_is_created_with_the_district_picked_from_the_directory(page, db):
@@ -77,5 +80,32 @@ def test_a_district_user_is_created_with_the_district_picked_from_the_directory(
     page.click(f"{form} button")
     page.wait_for_selector("text=User asha.gaya created.")
     with db.read() as session:
-        assert session.scalar(select(AdminUser.district).where(
-            AdminUser.username == "asha.gaya")) == "Gaya"
+        user = session.scalar(select(AdminUser).where(AdminUser.username == "asha.gaya"))
+    assert (user.state, user.district) == ("Bihar", "Gaya")
+    assert page.is_visible("text=Gaya, Bihar")
+
+
+@pytest.mark.parametrize("form, picker, fill, created", [
+    ("form[action$='/users']", "user", {"username": "aurangabad.mh", "password": "long enough pw"},
+     "text=User aurangabad.mh created."),
+    ("form[action$='/keys']", "key", {"name": "aurangabad dashboard"}, "#new-key"),
+])
+def test_a_district_two_states_share_is_picked_with_its_state(page, db, form, picker, fill,
+                                                               created):
+    """Aurangabad is a district of Bihar and of Maharashtra: the state picked is the one kept."""
+    sign_in(page)
+    page.goto("/admin/users")
+    for name, value in fill.items():
+        page.fill(f"{form} input[name={name}]", value)
+    page.select_option(f"{form} select[name=role]", "district")
+    page.select_option(f"#{picker}-state", "Maharashtra")
+    districts = f"select[data-district-of={picker}-state]"
+    assert offered(page, districts).count("Aurangabad") == 1
+    page.select_option(districts, index=page.eval_on_selector(districts, MAHARASHTRAS))
+    assert page.input_value(f"#{picker}-state") == "Maharashtra"
+    page.click(f"{form} button")
+    page.wait_for_selector(created)
+    model = AdminUser if picker == "user" else ApiKey
+    with db.read() as session:
+        row = session.scalar(select(model).where(model.district == "Aurangabad"))
+    assert (row.state, row.district) == ("Maharashtra", "Aurangabad")

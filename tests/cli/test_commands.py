@@ -103,6 +103,23 @@ def test_retention_run_json_counts_per_kind(config):
     assert all(isinstance(count, int) for count in report["removed"].values())
 
 
+def test_geo_pin_json_says_where_a_pin_code_is(config):
+    invoke("--config", config, "db", "upgrade")
+
+    report = json.loads(invoke("--config", config, "geo", "pin", "800020", "--json").output)
+
+    assert (report["pincode"], report["district"], report["state"]) == (
+        "800020", "Patna", "Bihar")
+    assert isinstance(report["latitude"], float) and isinstance(report["also_districts"], list)
+
+
+def test_geo_pin_before_the_first_migration_is_one_line(config):
+    result = invoke("--config", config, "geo", "pin", "800020")
+
+    assert result.exit_code == 1
+    assert "run `vaxgate db upgrade`" in result.output and len(result.output.splitlines()) == 1
+
+
 def test_import_registrations_json_lists_what_it_did(config, tmp_path):
     invoke("--config", config, "db", "upgrade")
     paper = tmp_path / "paper.csv"
