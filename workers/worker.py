@@ -26,6 +26,7 @@ import threading
 import redis
 from rq import SimpleWorker
 from rq.cron import CronScheduler
+from rq.defaults import DEFAULT_WORKER_TTL
 
 from gateway.config import Settings
 from gateway.infra.redis_clients import connect_redis
@@ -39,15 +40,19 @@ from workers.cron import is_slot_job
 from workers.cron import run as run_cron
 
 log = logging.getLogger("vaxgate.worker")
+# Outlasts RQ's wait for a job (worker_ttl - 15 s) on every connection, as RQ lengthens only
+# those made after its Worker starts: one the cron thread opens earlier would keep
+# redis-py's 5 s default and time out an idle BLPOP.
+QUEUE_SOCKET_TIMEOUT_S = DEFAULT_WORKER_TTL
 
 
 def worker_connections(settings: Settings) -> tuple[redis.Redis, redis.Redis]:
     """(session, queue) Redis clients for a worker; one client when both are the same URL.
 
-    The queue client has no short socket timeout: RQ blocks on it waiting for jobs (and
-    sets its own timeout above its dequeue wait)."""
+    The queue client has no short socket timeout: RQ blocks on it waiting for jobs."""
     queue_url, session_url = settings.redis_url_for("queue"), settings.redis_url_for("session")
-    queue = redis_from_url(queue_url, follow_failover=False)
+    queue = redis_from_url(queue_url, follow_failover=False,
+                           socket_timeout=QUEUE_SOCKET_TIMEOUT_S)
     return (queue if session_url == queue_url else connect_redis(session_url)), queue
 
 
