@@ -93,7 +93,7 @@ def run_shards(args: argparse.Namespace, callers, bench) -> list[dict[str, Any]]
     return rows
 
 
-def print_shards(rows: list[dict[str, Any]]) -> None:
+def print_shards(rows: list[dict[str, Any]], bench) -> None:
     """One line per shard count."""
     header = (f"{'shards':>6} {'phones':>6} {'steps/s':>8} {'p99':>6} {'errors':>6} "
               f"{'cpu ms':>6} {'repeats':>7} "
@@ -109,10 +109,7 @@ def print_shards(rows: list[dict[str, Any]]) -> None:
               f"{g.get('server_cpu_ms_per_step', '-'):>6} {g['repeats']:>7} "
               f"{m['steps_per_s']:>9.1f} {m['p99_ms']:>7.1f} {r['ratio']:>5.2f} "
               f"{r['ratio_sync']:>5.2f} | {shares}")
-    for r, name in ((r, n) for r in rows for n in ("gateway", "minimal", "minimal_sync")):
-        if r[name]["first_error"]:
-            print(f"  {r['shards']} shards, {name}: {r[name]['error_kinds']}; first: "
-                  f"{r[name]['first_error']}")
+    bench.print_first_errors(rows, lambda r: f"{r['shards']} shards")
     print("steps = answers with the expected screen (repeats, errors apart); cpu ms = gateway "
           "CPU per step; Redis CPU per session shard over the measured window; ratio = gateway "
           "steps/s / minimal endpoint req/s under the same flags, sync = under plain sync "

@@ -463,6 +463,14 @@ def knee(results: list[dict[str, Any]]) -> dict[str, Any] | None:
     return None
 
 
+def print_first_errors(rows: list[dict[str, Any]], label) -> None:
+    """Each server's error kinds and first wrong answer, for the rows that had any."""
+    for r, name in ((r, n) for r in rows for n in ("gateway", "minimal", "minimal_sync")):
+        if r[name]["first_error"]:
+            print(f"  {label(r)}, {name}: {r[name]['error_kinds']}; first: "
+                  f"{r[name]['first_error']}")
+
+
 def print_table(results: list[dict[str, Any]], think: float = 0.0) -> None:
     """One row per concurrency level, every round's ratios with its own p99, the first error
     of each failing run, and the knee. Issue 2's targets are about zero think time; with
@@ -489,10 +497,7 @@ def print_table(results: list[dict[str, Any]], think: float = 0.0) -> None:
                   f"{one['ratio_sync']:.2f}) with its p99 {one['p99_ms']:.0f} ms, "
                   f"{one['steps_per_s']:.1f} steps/s, {one['errors']} errors"
                   + ("  <- row" if one["round"] == r["median_round"] else ""))
-    for r, name in ((r, n) for r in results for n in ("gateway", "minimal", "minimal_sync")):
-        if r[name]["first_error"]:
-            print(f"  {r['phones']} phones, {name}: {r[name]['error_kinds']}; first: "
-                  f"{r[name]['first_error']}")
+    print_first_errors(results, lambda r: f"{r['phones']} phones")
     print("steps = answers with the expected screen (repeats, errors apart); latencies in ms "
           "per step; cpu = % of one core over the measured window (200% = 2 cores); cpu ms = "
           "server CPU per step; min = bench/minimal_app.py under the gateway's gunicorn "
@@ -629,7 +634,7 @@ def _main_shards(args: argparse.Namespace, callers: Callers) -> int:
         print(json.dumps({"command": " ".join([Path(sys.executable).name, *sys.argv]),
                           "shards": rows}, indent=2))
     else:
-        redis_shards.print_shards(rows)
+        redis_shards.print_shards(rows, sys.modules[__name__])
     return 1 if any(r["gateway"]["errors"] for r in rows) else 0
 
 
