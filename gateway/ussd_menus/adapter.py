@@ -61,6 +61,8 @@ class UssdRequest(BaseModel):
     @field_validator("text")
     @classmethod
     def _printable(cls, value: str) -> str:
+        if value.isprintable():  # no Cc or Cf in it (the usual case): nothing to drop
+            return value
         return "".join(ch for ch in value if unicodedata.category(ch) not in ("Cc", "Cf"))
 
 

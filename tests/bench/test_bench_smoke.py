@@ -185,3 +185,17 @@ def test_ivr_bench_checks_every_spoken_answer(benches):
 def lines_with(out: str, *words: str) -> list[str]:
     """The lines of ``out`` that have every one of ``words``."""
     return [line for line in out.splitlines() if all(w in line.split() for w in words)]
+
+
+def test_step_instructions_runs_its_journeys_and_reads_callgrinds_count():
+    """The journeys it counts answer as expected (without valgrind: CI's time is short), and
+    the count is read from callgrind's own report."""
+    done = subprocess.run([sys.executable, str(ROOT / "bench" / "step_instructions.py"),
+                           "--dry-run", "--steps", "0,4", "--journeys", "2", "--minimal", "5"],
+                          capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "2 x 2 journeys answered as expected" in done.stdout
+    sys.path.insert(0, str(ROOT / "bench"))
+    from step_instructions import collected
+
+    assert collected("==1== Events    : Ir\n==1== Collected : 2480051\n==1== \n") == 2480051
