@@ -32,8 +32,8 @@ from urllib.parse import urlencode
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
-from step_profile import STEP_NAMES, call, run_journeys  # noqa: E402
-from ussd_bench import JOURNEY_STEPS, SERVICE_CODE, Callers, prepare_database  # noqa: E402
+from step_profile import STEP_NAMES, call, in_process_gateway, run_journeys  # noqa: E402
+from ussd_bench import JOURNEY_STEPS, SERVICE_CODE, Callers  # noqa: E402
 
 COLLECTED = re.compile(r"Collected : (\d+)")
 
@@ -81,27 +81,13 @@ def child(mode: str, amount: int, dry_run: bool = False) -> None:
         switch(False, dry_run)
         return
     step = int(mode.split(":")[1]) if mode.startswith("step:") else None
-    from gateway.infra.embedded_redis import EmbeddedRedis
-
-    with tempfile.TemporaryDirectory(prefix="vaxgate-callgrind-") as tmp:
-        redis = EmbeddedRedis(Path(tmp) / "redis").start()
-        try:
-            url = f"sqlite:///{tmp}/steps.db"
-            prepare_database(url)
-            os.environ.update(VAXGATE_DATABASE_URL=url, VAXGATE_REDIS_URL=redis.url,
-                              VAXGATE_SECRET_KEY="step-instructions")
-            from gateway import create_app
-            from gateway.registry.demo_data import DEMO_CENTERS
-
-            app, pincodes = create_app(), [row[3] for row in DEMO_CENTERS]
-            run_journeys(app, 5, pincodes)  # warm: every code path loaded once
-            callers = Callers(pincodes)
-            for _ in range(5):
-                callers.next()  # the warm-up's phones
-            for _ in range(amount):
-                _journey(app, callers, step, dry_run)
-        finally:
-            redis.stop()
+    with in_process_gateway() as (app, pincodes):
+        run_journeys(app, 5, pincodes)  # warm: every code path loaded once
+        callers = Callers(pincodes)
+        for _ in range(5):
+            callers.next()  # the warm-up's phones
+        for _ in range(amount):
+            _journey(app, callers, step, dry_run)
 
 
 def _journey(app, callers: Callers, step: int | None, dry_run: bool) -> None:

@@ -25,6 +25,7 @@ each request also pays the server's HTTP parsing and a connection (see ussd_benc
 from __future__ import annotations
 
 import argparse
+import contextlib
 import cProfile
 import io
 import os
@@ -34,7 +35,9 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -152,6 +155,22 @@ def main(argv: list[str] | None = None) -> int:
                         "of the requests again (a repeated history), timed apart")
     args = parser.parse_args(argv)
 
+    with in_process_gateway() as (app, pincodes):
+        run_journeys(app, args.warmup, pincodes)
+        profiler = cProfile.Profile() if args.cprofile or args.steps else None
+        steps = ({int(n) for n in args.steps.split(",")} if args.steps
+                 else set(range(JOURNEY_STEPS)))
+        repeats: list[float] = []
+        times = run_journeys(app, args.journeys, pincodes, profiler, steps,
+                             args.repeat_share, repeats)
+        report(times, minimal_ms(args.journeys * JOURNEY_STEPS), profiler, args.top, repeats)
+    return 0
+
+
+@contextlib.contextmanager
+def in_process_gateway() -> Iterator[tuple[Any, list[str]]]:
+    """The gateway's WSGI app as ``vaxgate run`` builds it, on a private redis-server and a
+    fresh SQLite file with the demo centers, and the demo PIN codes; stopped at the end."""
     from gateway.infra.embedded_redis import EmbeddedRedis
 
     with tempfile.TemporaryDirectory(prefix="vaxgate-profile-") as tmp:
@@ -164,19 +183,9 @@ def main(argv: list[str] | None = None) -> int:
             from gateway import create_app
             from gateway.registry.demo_data import DEMO_CENTERS
 
-            app, pincodes = create_app(), [row[3] for row in DEMO_CENTERS]
-            run_journeys(app, args.warmup, pincodes)
-            profiler = cProfile.Profile() if args.cprofile or args.steps else None
-            steps = ({int(n) for n in args.steps.split(",")} if args.steps
-                     else set(range(JOURNEY_STEPS)))
-            repeats: list[float] = []
-            times = run_journeys(app, args.journeys, pincodes, profiler, steps,
-                                 args.repeat_share, repeats)
-            report(times, minimal_ms(args.journeys * JOURNEY_STEPS), profiler, args.top,
-                   repeats)
+            yield create_app(), [row[3] for row in DEMO_CENTERS]
         finally:
             redis.stop()
-    return 0
 
 
 def report(times: list[list[float]], minimal: float, profiler, top: int,
