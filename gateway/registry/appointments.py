@@ -208,10 +208,12 @@ def _add_appointment(insert):
 _INSERT_STATUS_ROW = insert(AppointmentEvent.__table__)
 
 
-def district_phones(district: str):
-    """A subquery: the phones of people with an appointment at a center in ``district``."""
-    return (select(Beneficiary.phone).join(Appointment, Appointment.beneficiary_id ==
-                                           Beneficiary.id)
-            .join(Slot, Slot.id == Appointment.slot_id)
-            .join(Center, Center.id == Slot.center_id)
-            .where(Center.district == district))
+def district_phones(district: str, state: str | None = None):
+    """A subquery: the phones of people with an appointment at a center in ``district`` (of
+    ``state`` when given: five district names exist in two states)."""
+    phones = (select(Beneficiary.phone).join(Appointment, Appointment.beneficiary_id ==
+                                             Beneficiary.id)
+              .join(Slot, Slot.id == Appointment.slot_id)
+              .join(Center, Center.id == Slot.center_id)
+              .where(Center.district == district))
+    return phones.where(Center.state == state) if state else phones

@@ -142,8 +142,7 @@ def phone_messages(phone: str, district: str | None = None, state: str | None = 
     it."""
     query = select(Message).where(Message.phone == phone)
     if district:
-        phones = district_phones(district)  # joins Center: a state narrows it further
-        phones = phones.where(Center.state == state) if state else phones
+        phones = district_phones(district, state)
         query = query.where(Message.phone.in_(phones))
     return query
 
