@@ -34,6 +34,8 @@ from dataclasses import dataclass
 
 import redis
 
+from gateway.infra.lean_script import LeanScript
+
 PREFIX = "vaxgate:admission:"
 PLACES_PER_SHARD = 100  # fewer places than this per shard and the spread costs too much
 
@@ -109,9 +111,9 @@ class Admission:
         self.pass_window_seconds = pass_window_seconds
         self.shards = max(1, min(shards, ceiling // PLACES_PER_SHARD)) if ceiling > 0 else 1
         if ceiling > 0:
-            self._enter = client.register_script(_ENTER)
-            self._leave = client.register_script(_LEAVE)
-            self._release = client.register_script(_RELEASE)
+            self._enter = LeanScript(client, _ENTER)
+            self._leave = LeanScript(client, _LEAVE)
+            self._release = LeanScript(client, _RELEASE)
 
     @classmethod
     def from_settings(cls, client: redis.Redis, settings) -> Admission:

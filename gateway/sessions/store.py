@@ -28,6 +28,8 @@ from typing import Any
 import redis
 from prometheus_client import Counter
 
+from gateway.infra.lean_script import LeanScript
+
 Record = dict[str, Any]
 
 # One round trip to open a step. KEYS: rate counter, lock, session, the phone's resume copy.
@@ -98,9 +100,9 @@ class SessionStore:
         self.channel = channel
         self.ttl = ttl
         self.resume_window = resume_window
-        self._begin = client.register_script(_BEGIN_STEP)  # no round trip until first call
-        self._end = client.register_script(_END_STEP)
-        self._claim_script = client.register_script(_CLAIM)
+        self._begin = LeanScript(client, _BEGIN_STEP)  # no round trip until first call
+        self._end = LeanScript(client, _END_STEP)
+        self._claim_script = LeanScript(client, _CLAIM)
 
     def _key(self, phone: str, session_id: str) -> str:
         return f"vaxgate:{self.channel}:{{{phone}}}:session:{session_id}"
