@@ -3,10 +3,11 @@
 One command, bounded in requests and time, on 127.0.0.1 only. It starts a redis-server, the
 database (fresh SQLite, or ``--database-url``, e.g. PostgreSQL database ``vaxgate_bench``:
 migrated, then a new "rush" center is added and the earlier runs' rush centers are closed)
-and the gateway under gunicorn, as bench/ussd_bench.py does. The rush center gets slots
-tomorrow in three windows whose capacities are nearly all taken: ``--places`` remain. Each
-of ``--phones`` phones has one person registered there already (registration is not what
-races), and books through the real USSD webhook, up to ``--concurrency`` at once:
+and the gateway under gunicorn (or ``--server granian``), as bench/ussd_bench.py does. The
+rush center gets slots tomorrow in three windows whose capacities are nearly all taken:
+``--places`` remain. Each of ``--phones`` phones has one person registered there already
+(registration is not what races), and books through the real USSD webhook, up to
+``--concurrency`` at once:
 
     dial -> Book a slot -> the person -> first date -> first center -> first window -> confirm
 
@@ -333,7 +334,8 @@ def report(args: argparse.Namespace, race: Race, wall: float, sql: dict[str, int
     latencies = sorted(race.confirm_latencies)
     return {"phones": args.phones, "places": args.places, "concurrency": args.concurrency,
             "database": (args.database_url or "sqlite").split(":")[0].split("+")[0],
-            "workers": args.workers, "threads": args.threads, "wall_s": round(wall, 1),
+            "server": args.server, "workers": args.workers, "threads": args.threads,
+            "wall_s": round(wall, 1),
             "requests": race.requests, "steps": race.steps, "repeats": race.repeats,
             "errors": sum(n for k, n in race.counts.items() if k.startswith("error: ")),
             "requests_per_s": round(race.requests / wall, 1) if wall else 0.0,
@@ -348,7 +350,7 @@ def report(args: argparse.Namespace, race: Race, wall: float, sql: dict[str, int
 
 def print_report(r: dict[str, Any]) -> None:
     print(f"{r['phones']} phones for {r['places']} places at one center, {r['concurrency']} "
-          f"at a time; {r['database']}, gunicorn {r['workers']} workers x {r['threads']} "
+          f"at a time; {r['database']}, {r['server']} {r['workers']} workers x {r['threads']} "
           "threads")
     header = (f"{'bookings':>8} {'race s':>7} {'bookings/s':>10} {'confirm p50':>11} "
               f"{'p99 ms':>7} {'steps':>6} {'steps/s':>7} {'repeats':>7} {'errors':>6} "

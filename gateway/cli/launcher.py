@@ -1,11 +1,12 @@
 """``vaxgate run``: everything one machine needs, in the foreground, stopped by Ctrl-C.
 
 Steps: start an embedded redis-server when no ``redis_url`` is set, apply migrations, load
-demo data into an empty database, check the menus, then start gunicorn (web) and RQ
-worker(s) as child processes, wait until the web answers /readyz and every worker has
-registered, and only then print the summary, so that it stays on screen: the terminal then
-shows requests (not static files or the simulator's polling), SMS sent, scheduled jobs that
-did something, warnings and errors. If a child dies, everything stops and the exit code is 1.
+demo data into an empty database, check the menus, then start the web server (gunicorn, or
+granian with ``--server granian``) and RQ worker(s) as child processes, wait until the web
+answers /readyz and every worker has registered, and only then print the summary, so that
+it stays on screen: the terminal then shows requests (not static files or the simulator's
+polling), SMS sent, scheduled jobs that did something, warnings and errors. If a child
+dies, everything stops and the exit code is 1.
 
 Ctrl-C or SIGTERM stops the web, the workers and Redis, in that order, one line each, and
 exits 0; a second Ctrl-C kills what is left at once. How the signal reaches the launcher
@@ -13,6 +14,7 @@ alone: gateway/cli/processes.py.
 """
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -30,6 +32,7 @@ from gateway.cli.common import DEFAULT_PORT, DEMO_CREDENTIALS, VAR_DIR
 from gateway.config import PROJECT_DIR, Settings
 from gateway.infra.embedded_redis import EmbeddedRedis
 from gateway.infra.redis_clients import connect_redis, redis_problems
+from gateway.web.access_log import granian_log_config
 
 # gunicorn's access log without query strings or referers (secrets, phone numbers)
 ACCESS_LOG_FORMAT = '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(L)ss'
@@ -38,6 +41,11 @@ ACCESS_LOG_FORMAT = '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(L)ss'
 WEB_THREADS = 4
 START_TIMEOUT_S = 60  # from spawning the children to a ready web and registered workers
 STOP_TIMEOUT_S = 10   # per part, after SIGTERM, before SIGKILL
+
+
+# granian's access log line in gunicorn's shape (the path without its query, as above)
+GRANIAN_ACCESS_FORMAT = ('%(addr)s [%(time)s] "%(method)s %(path)s %(protocol)s" %(status)d '
+                         '%(dt_ms).0fms')
 
 
 def web_server_flags(threads: int = WEB_THREADS) -> list[str]:
@@ -51,18 +59,31 @@ def web_server_flags(threads: int = WEB_THREADS) -> list[str]:
             "--keep-alive", "0"]
 
 
+def granian_flags(threads: int = WEB_THREADS) -> list[str]:
+    """granian flags of the web server (``vaxgate run --server granian`` and the benches): the
+    WSGI app on ``threads`` threads per worker, and no more requests taken in at once
+    (``--backpressure``), for the reason given for gunicorn above; one I/O thread per worker
+    (HTTP parsing is in Rust, and a second thread only takes CPU from the app's threads).
+    It reads and writes sockets outside Python: a step costs about a third less CPU than
+    under gunicorn (docs/performance.md, "Web server")."""
+    return ["--interface", "wsgi", "--blocking-threads", str(threads),
+            "--backpressure", str(threads), "--runtime-threads", "1", "--no-ws", "--http", "1"]
+
+
 class ChildExited(click.ClickException):
     """A web or worker process ended while it should be running."""
 
 
 class Launcher:
     def __init__(self, settings: Settings, *, host: str, port: int, web_workers: int,
-                 sms_workers: int, config_path: str | None = None, access_log: bool = False):
+                 sms_workers: int, config_path: str | None = None, access_log: bool = False,
+                 server: str = "gunicorn"):
         self.settings = settings
         self.host, self.port = host, port
         self.web_workers, self.sms_workers = web_workers, sms_workers
         self.config_path = config_path
         self.access_log = access_log
+        self.server = server
         self.children: list[tuple[str, subprocess.Popen]] = []
         self.redis: EmbeddedRedis | None = None
         self.admin_line = ""  # the demo admin's credentials, once prepared
@@ -101,14 +122,27 @@ class Launcher:
         if self.stopping:
             return
         env = self._child_env(redis_url)
-        self._spawn("web", [sys.executable, "-m", "gunicorn", "wsgi:app", *self._web_flags()],
-                    env)
+        self._spawn("web", self._web_command(), env)
         for number in range(self.sms_workers):
             self._spawn(f"worker-{number + 1}",
                         [sys.executable, "-m", "gateway.cli", "worker", "--quiet"], env)
         self._wait_started(redis_url)
 
-    def _web_flags(self) -> list[str]:
+    def _web_command(self) -> list[str]:
+        if self.server == "granian":
+            return [sys.executable, "-m", "granian", *self._granian_flags(), "wsgi:app"]
+        return [sys.executable, "-m", "gunicorn", "wsgi:app", *self._gunicorn_flags()]
+
+    def _granian_flags(self) -> list[str]:
+        log_config = VAR_DIR / "granian-logging.json"
+        log_config.parent.mkdir(parents=True, exist_ok=True)
+        log_config.write_text(json.dumps(granian_log_config(quiet=not self.access_log)))
+        return [*granian_flags(), "--workers", str(self.web_workers), "--host", self.host,
+                "--port", str(self.port), "--log-level", "warning",
+                "--workers-kill-timeout", "5", "--access-log",
+                "--access-log-fmt", GRANIAN_ACCESS_FORMAT, "--log-config", str(log_config)]
+
+    def _gunicorn_flags(self) -> list[str]:
         flags = ["--workers", str(self.web_workers), *web_server_flags(),
                  "--bind", f"{self.host}:{self.port}", "--log-level", "warning",
                  "--access-logfile", "-",
@@ -215,7 +249,7 @@ class Launcher:
         url_flag = "" if self.port == DEFAULT_PORT else f" --url {base}"
         return f"""
 vaxgate is running
-  web:      {base}  ({self.web_workers} gunicorn workers; health: /readyz)
+  web:      {base}  ({self.web_workers} {self.server} workers; health: /readyz)
   workers:  {self.sms_workers} RQ worker(s) on queues otp, notify, bulk
   USSD:     POST {base}/ussd/africastalking  ({code})
   phone:    {base}/simulator/  (USSD, IVR and SMS on screen)

@@ -1,6 +1,7 @@
 """``vaxgate run`` in a terminal: a quiet screen whose summary (with the demo credentials)
 comes last, an access log without routine requests, and a clean stop on Ctrl-C or SIGTERM:
-web, workers, Redis in that order, one line each, nothing left running, exit 0."""
+web, workers, Redis in that order, one line each, nothing left running, exit 0; under
+gunicorn and under granian (``--server granian``)."""
 from __future__ import annotations
 
 import os
@@ -17,6 +18,7 @@ import pytest
 import redis
 import requests
 
+from gateway.cli.common import WEB_SERVERS
 from gateway.config import PROJECT_DIR
 
 from .conftest import SUMMARY_END, VAXGATE, free_port, fresh_clone_env, leftover, on_sqlite_only
@@ -32,9 +34,10 @@ def _after(lines: list[str], marker: str) -> list[str]:
     return lines[lines.index(marker) + 1:]
 
 
+@pytest.mark.parametrize("server", WEB_SERVERS)
 def test_an_idle_run_fits_one_screen_with_the_credentials_and_ctrl_c_stops_it_cleanly(
-        start_gateway):
-    gateway = start_gateway()
+        start_gateway, server):
+    gateway = start_gateway("--server", server)
     gateway.wait_for_summary()
     time.sleep(IDLE_SECONDS)
     screen = list(gateway.lines)
@@ -46,6 +49,7 @@ def test_an_idle_run_fits_one_screen_with_the_credentials_and_ctrl_c_stops_it_cl
     assert screen[-1] == SUMMARY_END, gateway.output  # nothing printed while idle
     assert re.search(r"sign in at /admin/ as admin / \S{12,}", gateway.output)
     assert "vaxgate admin show-demo" in gateway.output
+    assert f"2 {server} workers" in gateway.output
     assert [line for line in gateway.lines if line.startswith("stopped")] == STOPPED
     assert not ALARMING.search(gateway.output), gateway.output
     assert code == 0, gateway.output
@@ -81,10 +85,11 @@ def test_the_death_of_a_worker_stops_the_rest_and_exits_1(start_gateway):
     assert leftover(processes) == []
 
 
+@pytest.mark.parametrize("server", WEB_SERVERS)
 @pytest.mark.parametrize("flags, routine_logged", [((), False), (("--access-log",), True)])
 def test_the_access_log_leaves_out_static_files_and_polling_unless_asked(
-        start_gateway, flags, routine_logged):
-    gateway = start_gateway(*flags)
+        start_gateway, flags, routine_logged, server):
+    gateway = start_gateway("--server", server, *flags)
     gateway.wait_for_summary()
     for path in ("/simulator/", "/simulator/static/phone.js", "/readyz",
                  "/simulator/inbox?phone=%2B919876543210"):

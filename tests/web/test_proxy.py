@@ -1,12 +1,13 @@
-"""nginx running deploy/nginx/vaxgate.conf in front of gunicorn: slow clients cost gunicorn
+"""nginx running deploy/nginx/vaxgate.conf in front of the web server: slow clients cost it
 nothing, the body limits are the app's, and the proxy headers are the ones ``web.trust_proxy``
 believes.
 
-One real gunicorn serves ``wsgi:app`` with the project's flags (``web_server_flags``, 1 worker
-× 4 threads) on the test Redis and SQLite; one real nginx runs the shipped file with only its
-listen ports, certificate and upstream address substituted (a self-signed certificate made
-with openssl). Skipped only where nginx or openssl is not installed (`make test` installs
-Debian's packages).
+Every test runs twice: behind nginx is one real gunicorn serving ``wsgi:app`` with the
+project's flags (``web_server_flags``, 1 worker × 4 threads), then one real granian (``vaxgate
+run --server granian``'s flags, ``granian_flags``), each on the test Redis and SQLite; one
+real nginx runs the shipped file with only its listen ports, certificate and upstream
+address substituted (a self-signed certificate made with openssl). Skipped only where nginx
+or openssl is not installed (`make test` installs Debian's packages).
 """
 from __future__ import annotations
 
@@ -31,7 +32,13 @@ import requests
 import yaml
 
 from gateway.admin.csvio import MAX_UPLOAD_BYTES
-from gateway.cli.launcher import ACCESS_LOG_FORMAT, web_server_flags
+from gateway.cli.common import WEB_SERVERS
+from gateway.cli.launcher import (
+    ACCESS_LOG_FORMAT,
+    GRANIAN_ACCESS_FORMAT,
+    granian_flags,
+    web_server_flags,
+)
 from gateway.config import HealthWorkerSettings
 from gateway.web.webhook_security import MAX_REQUEST_BYTES
 from tests.faults.stack import LISTENING, ROOT, Process
@@ -89,14 +96,16 @@ def free_port() -> int:
 
 @dataclass
 class ProxiedGateway:
-    """gunicorn at ``direct_url``, nginx in front of it at ``url`` (TLS, ``cert`` trusts it)."""
+    """The web server (gunicorn or granian) at ``direct_url``, nginx in front of it at ``url``
+    (TLS, ``cert`` trusts it)."""
 
-    gunicorn: Process
+    server: str
+    web: Process
     nginx: Process
     direct_url: str
     url: str
     https_port: int
-    gunicorn_port: int
+    web_port: int
     cert: Path
 
     def step(self, base: str, phone: str) -> requests.Response:
@@ -106,25 +115,25 @@ class ProxiedGateway:
                              timeout=CLIENT_TIMEOUT_S)
 
 
-@pytest.fixture(scope="module")
-def proxied(tmp_path_factory, redis_url, database_url) -> Iterator[ProxiedGateway]:
-    folder = tmp_path_factory.mktemp("proxy")
+@pytest.fixture(scope="module", params=WEB_SERVERS)
+def proxied(request, tmp_path_factory, redis_url, database_url) -> Iterator[ProxiedGateway]:
+    folder = tmp_path_factory.mktemp(f"proxy-{request.param}")
     started: list[Process] = []
     try:
-        gunicorn = _start_gunicorn(folder, redis_url, database_url)
-        started.append(gunicorn)
-        port = int(LISTENING.search(gunicorn.log.read_bytes())[1])
+        start = _start_granian if request.param == "granian" else _start_gunicorn
+        web, port = start(folder, redis_url, database_url)
+        started.append(web)
         nginx, https_port, cert = _start_nginx(folder, f"127.0.0.1:{port}")
         started.append(nginx)
-        yield ProxiedGateway(gunicorn, nginx, f"http://127.0.0.1:{port}",
+        yield ProxiedGateway(request.param, web, nginx, f"http://127.0.0.1:{port}",
                              f"https://127.0.0.1:{https_port}", https_port, port, cert)
     finally:
         for process in reversed(started):
             process.stop()
 
 
-def _start_gunicorn(folder: Path, redis_url: str, database_url: str) -> Process:
-    """gunicorn as `vaxgate run` starts it, 1 worker × 4 threads, behind one proxy."""
+def _web_env(folder: Path, redis_url: str, database_url: str) -> dict[str, str]:
+    """The web server's environment: behind one proxy, on the test Redis and database."""
     config = folder / "config.yaml"
     config.write_text(yaml.safe_dump({
         "web": {"trust_proxy": 1}, "demo_data": False,
@@ -134,15 +143,32 @@ def _start_gunicorn(folder: Path, redis_url: str, database_url: str) -> Process:
     env.update(VAXGATE_CONFIG=str(config), VAXGATE_DATABASE_URL=database_url,
                VAXGATE_REDIS_URL=redis_url, VAXGATE_SECRET_KEY="proxy-test-secret",
                PROMETHEUS_MULTIPROC_DIR=str(folder / "prometheus"))
+    return env
+
+
+def _start_gunicorn(folder: Path, redis_url: str, database_url: str) -> tuple[Process, int]:
+    """gunicorn as `vaxgate run` starts it, 1 worker × 4 threads; the process and its port."""
     process = Process("gunicorn", [
         sys.executable, "-m", "gunicorn", "wsgi:app", "--workers", "1", *web_server_flags(4),
         "--bind", "127.0.0.1:0", "--forwarded-allow-ips", "", "--graceful-timeout", "3",
-        "--access-logfile", "-", "--access-logformat", ACCESS_LOG_FORMAT], env,
-        folder / "gunicorn.log")
+        "--access-logfile", "-", "--access-logformat", ACCESS_LOG_FORMAT],
+        _web_env(folder, redis_url, database_url), folder / "gunicorn.log")
     _wait_until(lambda: LISTENING.search(process.log.read_bytes()), process)
-    port = LISTENING.search(process.log.read_bytes())[1].decode()
+    port = int(LISTENING.search(process.log.read_bytes())[1])
     _wait_until(lambda: _answers(f"http://127.0.0.1:{port}/readyz"), process)
-    return process
+    return process, port
+
+
+def _start_granian(folder: Path, redis_url: str, database_url: str) -> tuple[Process, int]:
+    """granian as `vaxgate run --server granian` starts it, 1 worker × 4 threads."""
+    port = free_port()
+    process = Process("granian", [
+        sys.executable, "-m", "granian", *granian_flags(4), "--workers", "1",
+        "--host", "127.0.0.1", "--port", str(port), "--workers-kill-timeout", "3",
+        "--access-log", "--access-log-fmt", GRANIAN_ACCESS_FORMAT, "wsgi:app"],
+        _web_env(folder, redis_url, database_url), folder / "granian.log")
+    _wait_until(lambda: _answers(f"http://127.0.0.1:{port}/readyz"), process)
+    return process, port
 
 
 def _start_nginx(folder: Path, upstream: str) -> tuple[Process, int, Path]:
@@ -296,16 +322,16 @@ LIMITS = [("/ussd/africastalking", MAX_REQUEST_BYTES),
 def test_nginx_refuses_a_body_over_the_apps_own_limit_and_passes_one_at_it(proxied, path,
                                                                            limit):
     headers = {"Content-Type": "application/x-www-form-urlencoded"}
-    before = len(_access_log_lines(proxied.gunicorn, path))
+    before = len(_access_log_lines(proxied.web, path))
     over = requests.post(proxied.url + path, data=b"a" * (limit + 1), headers=headers,
                          verify=str(proxied.cert), timeout=30)
     at = requests.post(proxied.url + path, data=b"a" * limit, headers=headers,
                        verify=str(proxied.cert), timeout=30)
     assert over.status_code == 413 and "nginx" in over.text  # refused by nginx itself
-    # The one at the limit reached gunicorn, whose answer (an anonymous upload is refused
+    # The one at the limit reached the web server, whose answer (an anonymous upload is refused
     # without being read) comes back whole: not a 502 of a connection reset mid-body.
     assert at.status_code not in (413, 502), (at.status_code, at.text[:200])
-    assert len(_wait_for_access_log(proxied.gunicorn, path, before + 1)) == before + 1
+    assert len(_wait_for_access_log(proxied.web, path, before + 1)) == before + 1
 
 
 @pytest.mark.timeout(90)
@@ -329,22 +355,23 @@ def test_the_app_believes_nginx_about_tls_but_not_a_forged_client_address(proxie
     direct = requests.get(proxied.direct_url + around_proxy, timeout=10, headers=forged)
     assert "Strict-Transport-Security" in through.headers  # X-Forwarded-Proto: https
     assert "Strict-Transport-Security" not in direct.headers
-    [logged] = _wait_for_access_log(proxied.gunicorn, via_proxy, 1)
+    [logged] = _wait_for_access_log(proxied.web, via_proxy, 1)
     assert logged.startswith("127.0.0.1 ")  # the address nginx saw, not the forged one
-    # around the proxy the forged address is believed: why gunicorn binds to loopback only
-    [bypassed] = _wait_for_access_log(proxied.gunicorn, around_proxy, 1)
-    assert bypassed.startswith("203.0.113.9 ")
+    if proxied.server == "gunicorn":  # granian logs the socket's peer, whatever the app read
+        # around the proxy the forged address is believed: why gunicorn binds to loopback only
+        [bypassed] = _wait_for_access_log(proxied.web, around_proxy, 1)
+        assert bypassed.startswith("203.0.113.9 ")
 
 
-def _access_log_lines(gunicorn: Process, path: str) -> list[str]:
-    return [line for line in gunicorn.log.read_text(errors="replace").splitlines()
+def _access_log_lines(web: Process, path: str) -> list[str]:
+    return [line for line in web.log.read_text(errors="replace").splitlines()
             if f" {path} HTTP/" in line]
 
 
-def _wait_for_access_log(gunicorn: Process, path: str, count: int) -> list[str]:
-    """gunicorn's access log lines for ``path``, once there are ``count`` (bounded wait)."""
+def _wait_for_access_log(web: Process, path: str, count: int) -> list[str]:
+    """The web server's access log lines for ``path``, once there are ``count`` (bounded)."""
     deadline = time.monotonic() + 10
-    while len(lines := _access_log_lines(gunicorn, path)) < count:
+    while len(lines := _access_log_lines(web, path)) < count:
         if time.monotonic() > deadline:
             break
         time.sleep(0.1)
@@ -352,15 +379,16 @@ def _wait_for_access_log(gunicorn: Process, path: str, count: int) -> list[str]:
 
 
 @pytest.mark.timeout(90)
-def test_without_nginx_50_slow_clients_starve_gunicorn(proxied):
+def test_without_nginx_50_slow_clients_starve_the_web_server(proxied):
     """The attack the proxy stops: straight at gunicorn, the same slow clients take every
-    thread, and a normal step gets no answer within the client's timeout."""
-    slow = SlowClients(proxied.gunicorn_port, SLOW_CLIENTS)
+    thread; straight at granian, every place its ``--backpressure`` allows. A normal step gets
+    no answer within the client's timeout."""
+    slow = SlowClients(proxied.web_port, SLOW_CLIENTS)
     try:
         slow.wait_rounds(1)
         with pytest.raises(requests.Timeout):
             proxied.step(proxied.direct_url, "+919800000002")
     finally:
         slow.close()
-    # closed bodies end those requests; later tests get a free gunicorn
-    _wait_until(lambda: _answers(proxied.direct_url + "/healthz"), proxied.gunicorn)
+    # closed bodies end those requests; later tests get a free web server
+    _wait_until(lambda: _answers(proxied.direct_url + "/healthz"), proxied.web)
