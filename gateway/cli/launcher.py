@@ -63,11 +63,13 @@ def granian_flags(threads: int = WEB_THREADS) -> list[str]:
     """granian flags of the web server (``vaxgate run --server granian`` and the benches): the
     WSGI app on ``threads`` threads per worker, and no more requests taken in at once
     (``--backpressure``), for the reason given for gunicorn above; one I/O thread per worker
-    (HTTP parsing is in Rust, and a second thread only takes CPU from the app's threads).
-    It reads and writes sockets outside Python: a step costs about a third less CPU than
-    under gunicorn (docs/performance.md, "Web server")."""
+    (HTTP parsing is in Rust, and a second thread only takes CPU from the app's threads);
+    a worker that dies is started again, as gunicorn's master does. It reads and writes
+    sockets outside Python: a step costs about a third less CPU than under gunicorn
+    (docs/performance.md, "Issue 18, session 9")."""
     return ["--interface", "wsgi", "--blocking-threads", str(threads),
-            "--backpressure", str(threads), "--runtime-threads", "1", "--no-ws", "--http", "1"]
+            "--backpressure", str(threads), "--runtime-threads", "1", "--no-ws", "--http", "1",
+            "--respawn-failed-workers"]
 
 
 class ChildExited(click.ClickException):

@@ -1,47 +1,79 @@
 """Lua scripts called over a pooled connection directly: the scripts every USSD step runs.
 
 redis-py's command path (``Script.__call__`` -> ``evalsha`` -> ``execute_command``: the
-retry wrapper, timing hooks, generic packing of every argument) costs about a third of a
-script call's CPU here, 12-15 µs a call on top of the socket work (``bench/redis_call.py``),
-and a step makes two to four calls. :class:`LeanScript` packs ``EVALSHA`` behind a prefix
-built once, sends it on a connection of the client's own pool and reads the reply with the
-pool's own parser, under the connection's own retry policy. A cluster client (which routes
-by slot) and a ``NOSCRIPT`` reply (a Redis restarted or flushed) go through redis-py's
-``Script``, which loads the script again.
+retry wrapper, timing hooks, generic packing of every argument; on a cluster also the
+routing and its bookkeeping) costs about a third of a script call's CPU here, 12-15 µs a
+call on top of the socket work with one Redis (``bench/redis_call.py``), and a step makes
+two to four calls. :class:`LeanScript` packs ``EVALSHA`` behind a prefix built once, sends it
+on a connection of the pool that serves the keys (the client's own; on a cluster, the pool
+of the master the client last learned for the first key's slot) and reads the reply with
+that pool's parser. Everything unusual is redis-py's: a ``NOSCRIPT`` reply (a Redis restarted
+or flushed) and, on a cluster, a redirection (``MOVED``/``ASK``), a slot not yet known or a
+connection error go through its ``Script``, which loads the script, follows the cluster's
+changes and retries as it always does; with one Redis a connection error is retried under
+the connection's own retry policy, as ``execute_command`` does.
 """
 from __future__ import annotations
 
 from collections.abc import Sequence
 
 import redis
-from redis.exceptions import NoScriptError
+from redis.cluster import RedisCluster
+from redis.exceptions import (
+    AskError,
+    ClusterError,
+    ConnectionError,
+    NoScriptError,
+    RedisClusterException,
+    TimeoutError,
+    TryAgainError,
+)
 
 Arg = str | bytes | int | float
+# On a cluster: what redis-py's own cluster path knows how to recover from.
+_CLUSTER_DETOURS = (AskError, TryAgainError, ClusterError, ConnectionError, TimeoutError)
 
 
 class LeanScript:
-    """A registered Lua script; call it as ``script(keys=[...], args=[...])``."""
+    """A registered Lua script; call it as ``script(keys=[...], args=[...])``. All keys of a
+    call must share one hash slot (as every script does on a cluster)."""
 
-    def __init__(self, client: redis.Redis, source: str):
-        self.script = client.register_script(source)  # the fallback, and the SHA
-        # Only a plain client's pool hands out connections to any caller; a cluster client
-        # must route by slot, so it keeps redis-py's path.
-        self.pool = client.connection_pool if isinstance(client, redis.Redis) else None
+    def __init__(self, client: redis.Redis | RedisCluster, source: str):
+        self.script = client.register_script(source)  # the detour, and the SHA
+        self.client = client
         sha = self.script.sha.encode()
         self._prefix = b"$7\r\nEVALSHA\r\n$%d\r\n%s\r\n" % (len(sha), sha)
 
     def __call__(self, keys: Sequence[str], args: Sequence[Arg]):
-        if self.pool is None:
-            return self.script(keys=keys, args=args)
+        if isinstance(self.client, RedisCluster):
+            return self._on_cluster(keys, args)
+        pool = self.client.connection_pool
         packed = self._pack(keys, args)
-        conn = self.pool.get_connection()
+        conn = pool.get_connection()
         try:  # redis-py's own retry policy, as execute_command applies it
             return conn.retry.call_with_retry(lambda: _send(conn, packed),
                                               lambda _error: conn.disconnect())
-        except NoScriptError:  # a Redis restarted or flushed: redis-py loads it again
+        except NoScriptError:
             pass
         finally:
-            self.pool.release(conn)
+            pool.release(conn)
+        return self.script(keys=keys, args=args)
+
+    def _on_cluster(self, keys: Sequence[str], args: Sequence[Arg]):
+        try:
+            node = self.client.get_node_from_key(keys[0])
+        except (RedisClusterException, IndexError):  # slots not learned yet; no key
+            return self.script(keys=keys, args=args)
+        if node is None or node.redis_connection is None:
+            return self.script(keys=keys, args=args)
+        pool = node.redis_connection.connection_pool
+        conn = pool.get_connection()
+        try:
+            return _send(conn, self._pack(keys, args))
+        except _CLUSTER_DETOURS + (NoScriptError,):
+            pass
+        finally:
+            pool.release(conn)
         return self.script(keys=keys, args=args)
 
     def _pack(self, keys: Sequence[str], args: Sequence[Arg]) -> bytes:

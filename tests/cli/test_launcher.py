@@ -86,6 +86,36 @@ def test_the_death_of_a_worker_stops_the_rest_and_exits_1(start_gateway):
 
 
 @pytest.mark.parametrize("server", WEB_SERVERS)
+def test_a_web_worker_killed_by_the_kernel_is_replaced_and_answers_again(start_gateway,
+                                                                          server):
+    """The OOM killer takes one web worker: the server starts another (gunicorn's master
+    always does; granian with ``--respawn-failed-workers``) and the launcher runs on."""
+    gateway = start_gateway("--server", server)
+    gateway.wait_for_summary()
+    [web] = [p for p in gateway.processes()[0].children() if server in " ".join(p.cmdline())]
+    before = {p.pid for p in web.children(recursive=True) if "python" in p.name()}
+    victim = psutil.Process(min(before))
+
+    victim.send_signal(signal.SIGKILL)
+    victim.wait(10)
+
+    deadline = time.monotonic() + 30
+    while True:
+        workers = {p.pid for p in web.children(recursive=True) if "python" in p.name()}
+        if len(workers) >= len(before) and victim.pid not in workers:
+            break
+        assert time.monotonic() < deadline, f"{server} did not replace its worker: {workers}"
+        time.sleep(0.2)
+    for n in range(10):  # every worker answers (each request on its own connection)
+        reply = requests.post(f"{gateway.url}/ussd/africastalking", timeout=10, data={
+            "sessionId": f"respawn-{n}", "serviceCode": "*384*1234#",
+            "phoneNumber": "+919876543210", "text": ""})
+        assert reply.status_code == 200 and reply.text.startswith("CON "), reply.text
+    assert gateway.process.poll() is None, gateway.output
+    assert gateway.stop(signal.SIGTERM) == 0, gateway.output
+
+
+@pytest.mark.parametrize("server", WEB_SERVERS)
 @pytest.mark.parametrize("flags, routine_logged", [((), False), (("--access-log",), True)])
 def test_the_access_log_leaves_out_static_files_and_polling_unless_asked(
         start_gateway, flags, routine_logged, server):
