@@ -34,6 +34,8 @@ BENCHES = {
                    "--concurrency", "10", "--direct-processes", "2", "--direct-places", "8",
                    "--repeat-share", "0.3"],
     "ivr": ["ivr_bench.py", "--phones", "2", "--seconds", "1", "--warmup", "0"],
+    "granian": ["ussd_bench.py", "--server", "granian", "--phones", "2", "--seconds", "1",
+                "--warmup", "0"],
     "overload": ["overload.py", "--seconds", "4", "--callers", "8", "--ceiling", "2",
                  "--think", "0.05"],
 }
@@ -80,6 +82,27 @@ def test_ussd_bench_prints_the_curve_with_its_knee_line(benches):
     rounds = [line for line in lines if line.strip().startswith("round ")]
     assert len(rounds) == 4 and all("with its p99" in line for line in rounds), out
     assert sum(line.endswith("<- row") for line in rounds) == 2, out
+
+
+def test_ussd_bench_runs_the_gateway_and_its_baseline_under_granian(benches):
+    out = output(benches, "granian")
+    lines = out.splitlines()
+    assert any(line.startswith("2 CPUs, 1 granian workers x 2 threads") or
+               " granian workers x 2 threads" in line for line in lines), out
+    header = next(i for i, line in enumerate(lines) if line.split()[:2] == ["phones",
+                                                                         "journeys/s"])
+    row = lines[header + 2].split()
+    assert row[0] == "2" and row[7] == "0", out  # 2 phones, no errors
+
+
+def test_redis_call_times_both_client_paths_on_checked_replies():
+    """bench/redis_call.py: its own redis-server, every reply checked, nothing timed."""
+    done = subprocess.run([sys.executable, str(ROOT / "bench" / "redis_call.py"),
+                           "--calls", "200", "--rounds", "1"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr[-3000:]
+    names = [line.split("median")[0].strip() for line in done.stdout.splitlines()[1:]]
+    assert names == ["redis-py Script", "LeanScript"], done.stdout
 
 
 def test_ussd_bench_measures_one_redis_and_a_three_shard_cluster_in_one_run(benches):
