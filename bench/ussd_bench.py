@@ -101,7 +101,7 @@ class Server:
 
     def __init__(self, name: str, module: str, cwd: Path, env: dict[str, str], workers: int,
                  log_dir: Path, threads: int = 1, plain: bool = False,
-                 server: str = "gunicorn"):
+                 server: str = WEB_SERVERS[0]):
         with socket.socket() as sock:  # a port nobody listens on right now
             sock.bind(("127.0.0.1", 0))
             self.name, self.port = name, sock.getsockname()[1]
@@ -528,7 +528,7 @@ def print_table(results: list[dict[str, Any]], think: float = 0.0) -> None:
 def add_stack_options(parser: argparse.ArgumentParser, redis_env: bool = True) -> None:
     """The options of every bench for the stack it starts (``start_stack``) and its output.
     ``redis_env``: ``VAXGATE_REDIS_URL`` is the default Redis (else a private one)."""
-    parser.add_argument("--server", choices=WEB_SERVERS, default="gunicorn",
+    parser.add_argument("--server", choices=WEB_SERVERS, default=WEB_SERVERS[0],
                         help="the web server of the gateway and of the minimal endpoint "
                              "(`vaxgate run --server`); the sync baseline stays gunicorn")
     parser.add_argument("--workers", type=int, default=2, help="web server workers")

@@ -274,7 +274,8 @@ def admin_show_demo(url: str | None, as_json: bool) -> None:
 @click.option("--sms-workers", type=int, default=1, show_default=True)
 @click.option("--access-log", is_flag=True,
               help="Log every request, static files and the simulator's polling included.")
-@click.option("--server", type=click.Choice(WEB_SERVERS), default="gunicorn", show_default=True,
+@click.option("--server", type=click.Choice(WEB_SERVERS), default=WEB_SERVERS[0],
+              show_default=True,
               help="The web server: granian answers a USSD step at about a third less CPU "
                    "(docs/deploy.md).")
 @click.pass_context

@@ -16,7 +16,7 @@ from gateway.config import PROJECT_DIR, ConfigError, Settings, load_settings
 VAR_DIR = Path(os.environ.get("VAXGATE_VAR_DIR") or PROJECT_DIR / "var")
 DEMO_CREDENTIALS = "demo-admin.txt"  # under VAR_DIR, mode 0600 (gateway/admin/bootstrap.py)
 DEFAULT_PORT = 8000
-WEB_SERVERS = ("gunicorn", "granian")  # `vaxgate run --server` (gateway/cli/launcher.py)
+WEB_SERVERS = ("gunicorn", "granian")  # `vaxgate run --server`, the first the default
 URL_HELP = ("The running gateway (default: $VAXGATE_URL, else http://127.0.0.1:$PORT, "
             f"else port {DEFAULT_PORT}).")
 

@@ -28,7 +28,7 @@ import requests
 from sqlalchemy.exc import SQLAlchemyError
 
 from gateway.cli import processes
-from gateway.cli.common import DEFAULT_PORT, DEMO_CREDENTIALS, VAR_DIR
+from gateway.cli.common import DEFAULT_PORT, DEMO_CREDENTIALS, VAR_DIR, WEB_SERVERS
 from gateway.config import PROJECT_DIR, Settings
 from gateway.infra.embedded_redis import EmbeddedRedis
 from gateway.infra.redis_clients import connect_redis, redis_problems
@@ -64,12 +64,14 @@ def granian_flags(threads: int = WEB_THREADS) -> list[str]:
     WSGI app on ``threads`` threads per worker, and no more requests taken in at once
     (``--backpressure``), for the reason given for gunicorn above; one I/O thread per worker
     (HTTP parsing is in Rust, and a second thread only takes CPU from the app's threads);
-    a worker that dies is started again, as gunicorn's master does. It reads and writes
+    no keep-alive, since backpressure counts connections and an idle browser's would hold
+    a place (as for gunicorn above); a worker that dies is started again (granian gives up
+    and exits if it dies again within 5.5 s). It reads and writes
     sockets outside Python: a step costs about a third less CPU than under gunicorn
     (docs/performance.md, "Issue 18, session 9")."""
     return ["--interface", "wsgi", "--blocking-threads", str(threads),
             "--backpressure", str(threads), "--runtime-threads", "1", "--no-ws", "--http", "1",
-            "--respawn-failed-workers"]
+            "--no-http1-keep-alive", "--respawn-failed-workers"]
 
 
 class ChildExited(click.ClickException):
@@ -79,7 +81,7 @@ class ChildExited(click.ClickException):
 class Launcher:
     def __init__(self, settings: Settings, *, host: str, port: int, web_workers: int,
                  sms_workers: int, config_path: str | None = None, access_log: bool = False,
-                 server: str = "gunicorn"):
+                 server: str = WEB_SERVERS[0]):
         self.settings = settings
         self.host, self.port = host, port
         self.web_workers, self.sms_workers = web_workers, sms_workers
@@ -136,7 +138,7 @@ class Launcher:
         return [sys.executable, "-m", "gunicorn", "wsgi:app", *self._gunicorn_flags()]
 
     def _granian_flags(self) -> list[str]:
-        log_config = VAR_DIR / "granian-logging.json"
+        log_config = VAR_DIR / f"granian-logging-{self.port}.json"  # one per running port
         log_config.parent.mkdir(parents=True, exist_ok=True)
         log_config.write_text(json.dumps(granian_log_config(quiet=not self.access_log)))
         return [*granian_flags(), "--workers", str(self.web_workers), "--host", self.host,

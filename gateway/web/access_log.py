@@ -39,16 +39,16 @@ class RoutineFilter(logging.Filter):
 
 
 def granian_log_config(quiet: bool) -> dict:
-    """granian's ``--log-config``: its own defaults (errors to stdout, one line per request),
-    with routine requests left out when ``quiet``."""
+    """granian's ``--log-config``: its own defaults but errors on stderr (one line per request
+    on stdout), with routine requests left out when ``quiet``."""
     access = {"class": "logging.StreamHandler", "stream": "ext://sys.stdout",
               "formatter": "plain", **({"filters": ["routine"]} if quiet else {})}
     return {"version": 1, "disable_existing_loggers": False,
             "formatters": {"plain": {"format": "%(message)s"},
                            "generic": {"format": "[%(levelname)s] %(message)s"}},
             "filters": {"routine": {"()": f"{__name__}.RoutineFilter"}},
-            "handlers": {"console": {"class": "logging.StreamHandler",
-                                     "stream": "ext://sys.stdout", "formatter": "generic"},
+            "handlers": {"console": {"class": "logging.StreamHandler",  # errors: as gunicorn's
+                                     "stream": "ext://sys.stderr", "formatter": "generic"},
                          "access": access},
             "loggers": {"_granian": {"handlers": ["console"], "level": "INFO",
                                      "propagate": False},
