@@ -126,3 +126,16 @@ def test_a_cluster_url_is_read_and_a_queue_on_a_cluster_is_refused(cluster, sett
     assert client.ping() is True
     with pytest.raises(ConfigError, match="queue_redis_url.*one Redis"):
         connect_role(settings.model_copy(update={"queue_redis_url": cluster.url}), "queue")
+
+
+def test_the_public_api_counts_and_caches_on_a_redis_cluster(cluster_app, cluster):
+    """Its per-source counter and cached answer share one hash tag (``{public}``), so its
+    script runs in one slot: answered, cached on the cluster, then a 304 for the same ETag."""
+    client = cluster_app.test_client()
+    first = client.get("/api/v1/public/location/states")
+    again = client.get("/api/v1/public/location/states",
+                       headers={"If-None-Match": first.headers["ETag"]})
+    assert first.status_code == 200 and len(first.get_json()["states"]) == 36
+    assert again.status_code == 304
+    cached = redis_from_url(cluster.url).keys("vaxgate:{public}:answer:*")
+    assert cached, "the answer was not cached on the cluster"
