@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from gateway import create_app
 from gateway.infra.redis_urls import redis_from_url
+from gateway.sms import otp_codes
 from gateway.storage import Appointment
 from tests.conftest import UssdPhone
 from tests.scale.redis_cluster import LocalCluster, missing_binaries
@@ -139,3 +140,24 @@ def test_the_public_api_counts_and_caches_on_a_redis_cluster(cluster_app, cluste
     assert again.status_code == 304
     cached = redis_from_url(cluster.url).keys("vaxgate:{public}:answer:*")
     assert cached, "the answer was not cached on the cluster"
+
+
+def test_an_otp_is_requested_verified_once_and_limited_on_a_redis_cluster(
+        cluster, settings, db, redis_client):
+    """The OTP's state (a MULTI of one hash and its TTL, the sealed code, the per-phone
+    cooldown and hourly counter, the verify script) lives in the session Redis: on a cluster
+    every command and script keeps to one key's slot."""
+    from gateway.sms.errors import OtpNotFound, OtpRateLimited
+    from gateway.sms.otp import OtpService
+
+    client = redis_from_url(cluster.url)
+    service = OtpService(settings, db, client, queue_conn=redis_client)
+    sent = service.request("+919812340001")
+    code = otp_codes.unseal(client, settings.secret_key, sent.message_id)
+    assert code is not None and client.ttl(service._key(sent.transaction_id)) > 0
+
+    assert service.verify(sent.transaction_id, code, source="203.0.113.5") == "+919812340001"
+    with pytest.raises(OtpNotFound):
+        service.verify(sent.transaction_id, code)
+    with pytest.raises(OtpRateLimited):  # the resend cooldown, counted on the cluster
+        service.request("+919812340001")
