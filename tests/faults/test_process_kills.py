@@ -71,11 +71,15 @@ def test_kill9_of_web_and_rq_workers_loses_and_duplicates_nothing_acknowledged(
 
 def kill_rq_worker_mid_batch(stack) -> tuple[list[tuple[str, str]], set[tuple[str, str]]]:
     """Enqueue one job of ``BATCH`` messages (on ``otp``: the phones' OTPs keep that queue
-    busy, and it goes first); SIGKILL the worker once the provider holds all of them, each
+    busy, and it goes first); SIGKILL the worker once the providers hold all of them, each
     answer taking ``IN_FLIGHT_S``. Returns them, and every send that may have been in
-    flight at the kill (what Twilio received since the delay began)."""
-    before = len(stack.fake.twilio.received)
-    stack.fake.twilio.delay = IN_FLIGHT_S
+    flight at the kill (what either provider received since the delay began: on a loaded
+    machine Twilio's breaker may have opened on slow OTP answers, and the batch goes to
+    Africa's Talking instead)."""
+    providers = (stack.fake.twilio, stack.fake.africastalking)
+    before = [len(provider.received) for provider in providers]
+    for provider in providers:
+        provider.delay = IN_FLIGHT_S
     sms = [(f"{BATCH_PREFIX}{n:08d}", f"Batch message {n}") for n in range(BATCH)]
     with stack.db.write() as session:
         ids = [outbox.record_message(session, phone=phone, kind="notice", body=body, lang="en",
@@ -86,14 +90,21 @@ def kill_rq_worker_mid_batch(stack) -> tuple[list[tuple[str, str]], set[tuple[st
     assert wait_until(lambda: set(sms) <= _held(stack.fake), timeout=30)
     stack.workers[0].kill9()
     held = _held(stack.fake, since=before)
-    stack.fake.twilio.delay = 0.0
+    for provider in providers:
+        provider.delay = 0.0
     return sms, held
 
 
-def _held(fake, since: int = 0) -> set[tuple[str, str]]:
-    """(phone, text) of the requests Twilio's fake has received, answered or not."""
-    return {(r["form"].get("To"), r["form"].get("Body"))
-            for r in list(fake.twilio.received)[since:]}
+def _held(fake, since: list[int] | None = None) -> set[tuple[str, str]]:
+    """(phone, text) of the requests either provider's fake has received, answered or not
+    (``since``: the count each had received before)."""
+    twilio_since, at_since = since or (0, 0)
+    held = {(r["form"].get("To"), r["form"].get("Body"))
+            for r in list(fake.twilio.received)[twilio_since:]}
+    for request in list(fake.africastalking.received)[at_since:]:
+        form = request["form"]
+        held |= {(phone, form.get("message")) for phone in str(form.get("to", "")).split(",")}
+    return held
 
 
 def kill_web_worker(stack) -> int:
